@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "clinicline.accounts"
+    label = "accounts"
+
+    def ready(self) -> None:
+        from clinicline.accounts import jobs, signals  # noqa: F401  (registers them)

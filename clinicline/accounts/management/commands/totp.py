@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+
+class Command(BaseCommand):
+    help = "Print the current TOTP code of a user's authenticator (development only)."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("username")
+
+    def handle(self, *args, username: str, **options) -> None:  # noqa: ANN002, ANN003
+        if settings.PRODUCTION:
+            raise CommandError("totp reads authenticator secrets; it is refused in production")
+        device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+        if device is None:
+            raise CommandError(f"{username} has no confirmed authenticator")
+        code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits,
+                    drift=device.drift)
+        self.stdout.write(f"{code:0{device.digits}d}")

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from clinicline.worker import Worker
+
+
+class Command(BaseCommand):
+    help = "Run the background worker (due deliveries, escalations, housekeeping) until stopped."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+        parser.add_argument("--once", action="store_true", help="run due work once and exit")
+
+    def handle(self, *args, poll: float, once: bool, **options) -> None:  # noqa: ANN002, ANN003
+        worker = Worker(poll_s=poll)
+        if once:
+            self.stdout.write(f"handled {worker.run_due()}")
+            if worker.failed:
+                raise CommandError(f"failed: {', '.join(worker.failed)} (see the log)")
+        else:
+            worker.forever()

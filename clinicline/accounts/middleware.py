@@ -1,0 +1,75 @@
+"""Session limits and the MFA gate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+
+# Requests that a page makes by itself (a live queue refreshing) carry this header; they
+# must not keep an unattended session alive.
+PASSIVE_HEADER = "HTTP_X_CLINICLINE_PASSIVE"
+
+
+def idle_limit_seconds(user) -> int:  # noqa: ANN001
+    """The strictest idle limit of the member's practices."""
+    minutes = [m.practice.idle_timeout_minutes for m in user.memberships.select_related("practice")]
+    return 60 * min(minutes or [settings.IDLE_TIMEOUT_MINUTES])
+
+
+def start_session(request: HttpRequest) -> None:
+    now = timezone.now().timestamp()
+    request.session["started_at"] = now
+    request.session["last_seen"] = now
+    request.session["idle_s"] = idle_limit_seconds(request.user)
+
+
+class SessionLimitsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            session = request.session
+            now = timezone.now().timestamp()
+            idle = session.get("idle_s", settings.IDLE_TIMEOUT_MINUTES * 60)
+            started = session.get("started_at", now)
+            last_seen = session.get("last_seen", now)
+            if now - last_seen > idle or now - started > settings.SESSION_ABSOLUTE_HOURS * 3600:
+                record(Action.SESSION_TIMEOUT, request=request,
+                       reason="idle" if now - last_seen > idle else "absolute lifetime")
+                request.session_timed_out = True
+                logout(request)
+                return redirect(f"{reverse('accounts:login')}?expired=1")
+            if PASSIVE_HEADER not in request.META:
+                session["last_seen"] = now
+        return self.get_response(request)
+
+
+MFA_EXEMPT = ("accounts:login", "accounts:logout", "accounts:mfa_verify", "accounts:mfa_enrol")
+
+
+class RequireMFAMiddleware:
+    """Every role sees PHI, so every signed-in person passes MFA before anything else."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.exempt: set[str] | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated and not user.is_verified():
+            if self.exempt is None:
+                self.exempt = {reverse(name) for name in MFA_EXEMPT}
+            if request.path not in self.exempt and not request.path.startswith(
+                    "/" + settings.STATIC_URL.lstrip("/")):
+                return redirect("accounts:mfa_verify")
+        return self.get_response(request)

@@ -1,0 +1,92 @@
+"""The audit trail: append-only, hash-chained, free of PHI.
+
+Rows refer to people, practices and records by id only (no foreign keys: a cascade or a
+SET NULL would rewrite history and break the chain).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Action(models.TextChoices):
+    LOGIN = "auth.login", "logged in"
+    LOGIN_FAILED = "auth.login_failed", "failed login"
+    LOGOUT = "auth.logout", "logged out"
+    SESSION_TIMEOUT = "auth.timeout", "session timed out"
+    LOCKOUT = "auth.lockout", "locked out"
+    REAUTH = "auth.reauth", "re-authenticated"
+    REAUTH_FAILED = "auth.reauth_failed", "failed re-authentication"
+    MFA_ENROL = "mfa.enrol", "enrolled MFA"
+    MFA_VERIFIED = "mfa.verified", "passed MFA"
+    MFA_FAILED = "mfa.failed", "failed MFA"
+    RECOVERY_USED = "mfa.recovery_used", "used a recovery code"
+    VIEW = "phi.view", "viewed PHI"
+    SEARCH = "phi.search", "searched PHI"
+    CREATE = "phi.create", "created PHI"
+    UPDATE = "phi.update", "updated PHI"
+    DELETE = "phi.delete", "deleted PHI"
+    DENIED = "access.denied", "access denied"
+    BREAK_GLASS = "access.break_glass", "break-glass access"
+    AUDIT_VIEW = "audit.view", "viewed the audit trail"
+    EXPORT = "audit.export", "exported the audit trail"
+    KEY_ROTATION = "vault.rotate", "rotated keys"
+    SETTINGS_CHANGE = "practice.settings", "changed practice settings"
+    DELIVERY_REFUSED = "delivery.refused", "refused to send (looks like PHI)"
+    WEBHOOK_FORGED = "webhook.forged", "refused a webhook with a bad signature"
+    BAA_CHANGE = "practice.baa", "recorded a business associate agreement"
+    GATEWAY_CHANGE = "practice.gateway", "changed the telephony gateway"
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    DENIED = "denied"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_practice(self, practice_id: int,
+                     member_ids: models.QuerySet | list[int]) -> AuditEventQuerySet:
+        """A practice's events, and its members' events that belong to no practice (logins,
+        lockouts): those are part of its staff's trail too."""
+        return self.filter(models.Q(practice_id=practice_id)
+                           | models.Q(practice_id__isnull=True, actor_id__in=member_ids))
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_label = models.CharField(max_length=150, blank=True, help_text="username at the time")
+    practice_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    patient_id = models.CharField(max_length=64, blank=True, db_index=True,
+                                  help_text="the patient the event concerns (opaque id)")
+    fields = models.TextField(blank=True, help_text="comma-separated field names touched")
+    ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=256, blank=True)
+    reason = models.TextField(blank=True)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.SUCCESS)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor_label or '-'}"
+
+
+class AuditHead(models.Model):
+    """The end of the chain: one row, locked by every append, so appends form one chain
+    under concurrent writers and a deleted tail is noticed."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit head at #{self.seq}"

@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from clinicline.demo import seed as demo
+from clinicline.practices.models import Practice
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) the demo practice, Riverside Family Medicine. Idempotent."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("--if-empty", action="store_true",
+                            help="only when no practice exists yet")
+
+    def handle(self, *args, if_empty: bool, **options) -> None:  # noqa: ANN002, ANN003
+        if settings.PRODUCTION:
+            raise CommandError("the demo practice is for development; not in production")
+        if if_empty and Practice.objects.exists():
+            return
+        practice = demo.create_demo()
+        self.stdout.write(f"demo practice ready: {practice.name} (/p/{practice.slug}/)")

@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from clinicline.accounts.models import Membership
+from clinicline.demo.seed import SLUG, demo_password
+
+
+class Command(BaseCommand):
+    help = "Print how to log in to the demo practice."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("--url", default="http://127.0.0.1:8000/")
+
+    def handle(self, *args, url: str, **options) -> None:  # noqa: ANN002, ANN003
+        if settings.PRODUCTION:
+            raise CommandError("login-help prints the demo password; not in production")
+        members = Membership.objects.filter(practice__slug=SLUG).select_related("user")
+        if not members:
+            self.stdout.write(f"clinicline is at {url}")
+            return
+        lines = [f"\nclinicline is at {url}", "",
+                 f"Demo users (password for all: {demo_password()}):"]
+        lines += [f"  {m.user.username:<12} {m.get_role_display()}" for m in members]
+        lines += ["", "Each logs in with password + a TOTP code; print the current code with",
+                  "  .venv/bin/clinicline totp USERNAME", ""]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,86 @@
+"""The demo practice: Riverside Family Medicine, its staff, teams, test-mode gateway and the
+drill patients."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinicline.accounts.models import Membership, User
+from clinicline.accounts.roles import Role
+from clinicline.env import dev_secret
+from clinicline.gateways.models import GatewayAccount
+from clinicline.patients import service as patients
+from clinicline.practices.models import Practice, Provider, Team
+
+SLUG = "demo"
+TEAMS = [("clinical", "Clinical"), ("refills", "Refills"), ("scheduling", "Scheduling"),
+         ("billing", "Billing"), ("practice-manager", "Practice manager")]
+# username, first, last, role, provider display name
+STAFF = [
+    ("osei", "Amara", "Osei", Role.PROVIDER, "Dr. Amara Osei"),
+    ("ferreira", "Luis", "Ferreira", Role.PROVIDER, "Dr. Luis Ferreira"),
+    ("kim", "Hannah", "Kim", Role.PROVIDER, "Dr. Hannah Kim"),
+    ("agent", "Jordan", "Reyes", Role.AGENT, None),
+    ("frontdesk", "Casey", "Nguyen", Role.FRONT_DESK, None),
+    ("nurse", "Morgan", "Adeyemi", Role.NURSE, None),
+    ("billing", "Taylor", "Brooks", Role.BILLING, None),
+    ("scheduler", "Riley", "Park", Role.SCHEDULER, None),
+    ("manager", "Avery", "Coleman", Role.PRACTICE_MANAGER, None),
+    ("admin", "Quinn", "Harper", Role.PRACTICE_ADMIN, None),
+    ("compliance", "Sam", "Whitaker", Role.COMPLIANCE_OFFICER, None),
+]
+# Everyone named in the drill scenarios (shared/scenarios/*.yaml), and a restricted record.
+PATIENTS = [
+    ("Walter", "Okafor", dt.date(1958, 4, 2), "+16175550142", "RFM-100142", False),
+    ("Gregory", "Tamm", dt.date(1966, 9, 14), "+14155552671", "RFM-100271", False),
+    ("Dolores", "Whitfield", dt.date(1949, 1, 23), "+17735550123", "RFM-100123", False),
+    ("Marcus", "Bell", dt.date(1971, 11, 19), "+12025550173", "RFM-100173", False),
+    ("Priya", "Raman", dt.date(1990, 6, 8), "+12125550187", "RFM-100187", False),
+    ("Elena", "Marsh", dt.date(1984, 3, 30), "+16175550199", "RFM-100199", True),
+]
+
+
+def demo_password() -> str:
+    """Each install's demo gets its own password, kept in the data dir."""
+    return dev_secret(settings.DATA_DIR / "demo_password",
+                      lambda: "demo-" + secrets.token_urlsafe(9), "demo password",
+                      "`clinicline login-help` prints it")
+
+
+@transaction.atomic
+def create_demo() -> Practice:
+    practice, _ = Practice.objects.get_or_create(slug=SLUG, defaults={
+        "name": "Riverside Family Medicine", "time_zone": "America/New_York",
+        "callback_number": "+16175550100"})
+    # Twilio in test mode: inbound webhooks are checked with this token, outbound texts and
+    # calls go to the phone simulator. Signed requests can be tried against a local server.
+    GatewayAccount.objects.get_or_create(practice=practice, defaults={
+        "phone_number": practice.callback_number, "account_sid": "AC" + "0" * 32,
+        "auth_token": settings.DEMO_TWILIO_AUTH_TOKEN, "test_mode": True})
+    for slug, name in TEAMS:
+        Team.objects.get_or_create(practice=practice, slug=slug, defaults={"name": name})
+    password = demo_password()
+    for username, first, last, role, provider_name in STAFF:
+        user, created = User.objects.get_or_create(username=username, defaults={
+            "first_name": first, "last_name": last, "email": f"{username}@riverside.example"})
+        if created:
+            user.set_password(password)
+            user.save()
+            TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
+        Membership.objects.get_or_create(user=user, practice=practice, defaults={"role": role})
+        if provider_name:
+            Provider.objects.get_or_create(practice=practice, display_name=provider_name,
+                                           defaults={"user": user})
+    for given, family, dob, phone, mrn, restricted in PATIENTS:
+        if patients.find_by_name_dob(practice, given, family, dob):
+            continue
+        patient = patients.create_patient(practice, given_name=given, family_name=family,
+                                          date_of_birth=dob, mrn=mrn, restricted=restricted)
+        patients.add_contact(patient, "phone", phone, label="mobile",
+                             verified_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    return practice

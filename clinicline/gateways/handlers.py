@@ -1,0 +1,103 @@
+"""What the gateway does with inbound events until domain apps register their own: the
+voice line greets, warns about emergencies and takes a voicemail; texts are kept for the
+worker; status callbacks update the outbox; recordings are queued for fetching."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+from django.utils import timezone
+from twilio.twiml.voice_response import VoiceResponse
+
+from clinicline.gateways import recordings
+from clinicline.gateways.models import Kind, Recording
+from clinicline.gateways.webhooks import SID, Inbound, register
+from clinicline.outbox import service as outbox
+from clinicline.outbox.models import Status
+
+EMERGENCY = "If this is a medical emergency, hang up and dial 9 1 1."
+VOICEMAIL_MAX_S = 120
+# Where Twilio goes once the voicemail is recorded. Without an action it would request the
+# greeting's own URL again, and the idempotent answer would greet the caller in a loop.
+AFTER_VOICEMAIL = "after=voicemail"
+
+# Twilio's words for how a message or call ended, in the outbox's terms.
+DELIVERED = {"delivered", "read", "completed"}
+FAILED = {"failed", "undelivered", "busy", "no-answer", "canceled"}
+DURATION = re.compile(r"\d{1,6}")
+ERROR_CODE = re.compile(r"\d{1,8}")
+
+
+def greeting(inbound: Inbound) -> str:
+    response = VoiceResponse()
+    response.say(f"Thank you for calling {inbound.practice.name}. {EMERGENCY}")
+    response.say("Please leave a message with your name and the best number to reach you "
+                 "after the tone.")
+    response.record(action=f"{reverse('gateways:twilio_gather')}?{AFTER_VOICEMAIL}",
+                    max_length=VOICEMAIL_MAX_S, play_beep=True,
+                    recording_status_callback=reverse("gateways:twilio_recording"))
+    return str(response)
+
+
+def goodbye(inbound: Inbound) -> str:
+    response = VoiceResponse()
+    response.say("Thank you. Goodbye.")
+    response.hangup()
+    return str(response)
+
+
+def keep_for_worker(inbound: Inbound) -> str:
+    # Texts are answered at once with nothing; the worker reads them (intake registers).
+    return ""
+
+
+def queue_recording(inbound: Inbound) -> str:
+    """A voicemail is ready at the carrier: a row the worker fetches (never fetched here,
+    inside Twilio's time budget)."""
+    params, webhook = inbound.params, inbound.webhook
+    webhook.processed_at = timezone.now()
+    if params.get("RecordingStatus", "completed") != "completed":
+        return ""
+    try:
+        recordings.source_for(params.get("RecordingUrl", ""), params["RecordingSid"],
+                              inbound.account)
+    except recordings.RecordingError as exc:
+        webhook.error = str(exc)[:200]
+        return ""
+    duration = params.get("RecordingDuration", "")
+    call_sid = params.get("CallSid", "")
+    Recording.objects.get_or_create(recording_sid=params["RecordingSid"], defaults={
+        "practice_id": inbound.account.practice_id,
+        "call_sid": call_sid if SID.fullmatch(call_sid) else "",
+        "source_url": params["RecordingUrl"],
+        "duration_s": int(duration) if DURATION.fullmatch(duration) else None,
+        "due_at": timezone.now()})
+    return ""
+
+
+def delivery_status(inbound: Inbound) -> str:
+    params, webhook = inbound.params, inbound.webhook
+    state = params.get("MessageStatus") or params.get("CallStatus", "")
+    vendor_id = params.get("MessageSid") or params.get("CallSid", "")
+    webhook.processed_at = timezone.now()
+    # Tenancy: a practice's signed callback moves only that practice's deliveries.
+    if state in DELIVERED:
+        outbox.vendor_status(vendor_id, Status.DELIVERED, practice=inbound.practice)
+    elif state in FAILED:
+        code = params.get("ErrorCode", "")
+        code = f" (error {code})" if ERROR_CODE.fullmatch(code) else ""
+        outbox.vendor_status(vendor_id, Status.FAILED, error=f"Twilio: {state}{code}",
+                             practice=inbound.practice)
+    return ""
+
+
+def install() -> None:
+    register(Kind.VOICE, greeting)
+    register(Kind.VOICE, greeting, fallback=True)
+    register(Kind.GATHER, goodbye)
+    register(Kind.GATHER, goodbye, fallback=True)
+    register(Kind.SMS, keep_for_worker)
+    register(Kind.SMS, keep_for_worker, fallback=True)
+    register(Kind.RECORDING, queue_recording)
+    register(Kind.STATUS, delivery_status)

@@ -1,0 +1,294 @@
+"""The phone simulator's pages: a browser tab acts as a patient's or a provider's phone.
+
+It lists the practice's virtual phones, shows what each received (texts, calls and what was
+said) and lets a member text or call the practice, press keys and leave a voicemail — all
+through the same signed webhooks Twilio would post (``simulator_dispatch``). Pages name a
+phone by an opaque token, never by its number: no PHI in a URL.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+
+from clinicline.accounts.access import member_view
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+from clinicline.gateways import simulator_dispatch as dispatch
+from clinicline.gateways.models import GatewayAccount, SimulatorEvent
+from clinicline.gateways.simulator_dispatch import Answer, LiveCall, SimulationRefused
+from clinicline.gateways.simulator_phones import (
+    Phone,
+    SimulatorOff,
+    find_phone,
+    other_phones,
+    patient_phones,
+    phone_token,
+    simulator_account,
+    staff_phones,
+    unique,
+)
+from clinicline.patients import normalize
+
+KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
+KEYS = re.compile(r"[0-9*#]{1,20}")
+HISTORY = 100
+NO_NUMBER = ("This practice has no test-mode gateway number, so there is nothing to call or "
+             "text. Texts and calls the practice sends still arrive here.")
+
+
+class OpenForm(forms.Form):
+    number = forms.CharField(label="Open another phone", max_length=32,
+                             error_messages={"required": "Type a phone number to open."})
+
+    def __init__(self, *args: object, practice_number: str = "", **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.practice_number = practice_number
+
+    def clean_number(self) -> str:
+        try:
+            number = normalize.phone_e164(self.cleaned_data["number"])
+        except normalize.InvalidPhone as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if number == self.practice_number:
+            raise forms.ValidationError("That is the practice's own number; open a phone that "
+                                        "calls it.")
+        return number
+
+
+class TextForm(forms.Form):
+    body = forms.CharField(label="Send a text to the practice", max_length=1600,
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           error_messages={"required": "Type a message to send."})
+
+
+class KeysForm(forms.Form):
+    key = forms.CharField(required=False, max_length=1)
+    digits = forms.CharField(label="Or type several keys", required=False, max_length=20)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        keys = (data.get("digits") or data.get("key") or "").strip()
+        if not KEYS.fullmatch(keys):
+            raise forms.ValidationError("Keys are 0–9, * and # (up to 20 at a time).")
+        data["keys"] = keys
+        return data
+
+
+class VoicemailForm(forms.Form):
+    words = forms.CharField(label="Leave a voicemail", max_length=1000,
+                            widget=forms.Textarea(attrs={"rows": 3}),
+                            error_messages={"required": "Type what the caller says."})
+
+
+F = TypeVar("F", bound=forms.Form)
+
+
+def valid(form: F) -> F:
+    """The form, or a 400 naming what is wrong (nothing has been sent yet)."""
+    if not form.is_valid():
+        raise SimulationRefused(400, " ".join(e for errs in form.errors.values() for e in errs))
+    return form
+
+
+@dataclass
+class Entry:
+    event: SimulatorEvent
+    answer: Answer | None
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+@login_required
+def simulator_home(request: HttpRequest) -> HttpResponse:
+    """/simulator: the signed-in member's first practice's phones."""
+    membership = (request.user.memberships.select_related("practice")
+                  .order_by("practice__name").first())
+    if membership is None:
+        raise Http404("No practice.")
+    return redirect("simulator:phones", practice=membership.practice.slug)
+
+
+def off_page(request: HttpRequest, off: SimulatorOff) -> HttpResponse:
+    return render(request, "gateways/simulator_off.html", {"reason": str(off)}, status=403)
+
+
+@member_view()
+def phones(request: HttpRequest) -> HttpResponse:
+    try:
+        account = simulator_account(request.practice)
+    except SimulatorOff as off:
+        return off_page(request, off)
+    return list_page(request, account, OpenForm(practice_number=number_of(account)))
+
+
+def list_page(request: HttpRequest, account: GatewayAccount | None, form: OpenForm,
+              status: int = 200) -> HttpResponse:
+    patients = unique(patient_phones(request.membership))
+    staff = unique(staff_phones(request.practice))
+    for phone in patients:
+        audit_view(request, phone)
+    return render(request, "gateways/simulator.html", {
+        "account": account, "form": form, "patient_phones": patients, "staff_phones": staff,
+        "other_phones": other_phones(request.practice, {p.token for p in staff})},
+        status=status)
+
+
+@member_view()
+def open_number(request: HttpRequest) -> HttpResponse:
+    """Opening a number is a POST, so what was typed never lands in a URL."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        account = simulator_account(request.practice)
+    except SimulatorOff as off:
+        return off_page(request, off)
+    form = OpenForm(request.POST, practice_number=number_of(account))
+    if not form.is_valid():
+        return list_page(request, account, form, status=400)
+    number = form.cleaned_data["number"]
+    token = phone_token(request.practice, number)
+    if find_phone(request.membership, token) is None:
+        # The log is how the simulator remembers a number that is nobody's on file.
+        dispatch.log_event(request.practice, number, dispatch.FROM_PHONE, dispatch.OPEN)
+    return redirect("simulator:phone", practice=request.practice.slug, phone=token)
+
+
+@member_view()
+def phone(request: HttpRequest, phone: str) -> HttpResponse:
+    found = phone_or_404(request, phone)
+    try:
+        account = simulator_account(request.practice)
+    except SimulatorOff as off:
+        return off_page(request, off)
+    return phone_page(request, found, account)
+
+
+def phone_page(request: HttpRequest, phone: Phone, account: GatewayAccount | None,
+               status: int = 200, error: str = "") -> HttpResponse:
+    events = (SimulatorEvent.objects.for_practice(request.practice)
+              .filter(number_index=phone.token).select_related("delivery")
+              .order_by("-created_at")[:HISTORY])
+    entries = [Entry(e, dispatch.answer_of(e) if e.kind == dispatch.SAY else None)
+               for e in events]
+    audit_view(request, phone, "simulator_events")
+    return render(request, "gateways/simulator_phone.html", {
+        "phone": phone, "account": account, "entries": entries, "error": error,
+        "call": dispatch.current_call(request.practice, phone.token), "keypad": KEYPAD,
+        "text_form": TextForm(), "keys_form": KeysForm(), "voicemail_form": VoicemailForm()},
+        status=status)
+
+
+def phone_or_404(request: HttpRequest, token: str) -> Phone:
+    found = find_phone(request.membership, token)
+    if found is None:
+        raise Http404("No such phone.")
+    return found
+
+
+def number_of(account: GatewayAccount | None) -> str:
+    return account.phone_number if account is not None else ""
+
+
+def audit_view(request: HttpRequest, phone: Phone, *extra: str) -> None:
+    """A patient's number (and name, when shown) on screen is a touch of their PHI."""
+    if phone.contact is None:
+        return
+    named = ["given_name", "family_name"] if phone.named else []
+    record(Action.VIEW, request=request, practice=request.practice, obj=phone.contact,
+           patient=phone.patient, fields=["value", *named, *extra])
+
+
+# --- what a phone does -----------------------------------------------------------------------
+
+PhoneAction = Callable[[HttpRequest, Phone, GatewayAccount], HttpResponse]
+
+
+def phone_action(view: PhoneAction) -> Callable[..., HttpResponse]:
+    """A POST from a virtual phone of this practice (else 404), through its test-mode
+    account; a refusal shows the phone's page again with the reason and its status."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, phone: str) -> HttpResponse:
+        found = phone_or_404(request, phone)  # first: a foreign token is a 404 for any method
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            account = simulator_account(request.practice)
+        except SimulatorOff as off:
+            return off_page(request, off)
+        if account is None:
+            return phone_page(request, found, None, status=409, error=NO_NUMBER)
+        try:
+            return view(request, found, account)
+        except SimulationRefused as refusal:
+            return phone_page(request, found, account, status=refusal.status,
+                              error=str(refusal))
+
+    return member_view()(wrapper)
+
+
+def back(request: HttpRequest, phone: Phone) -> HttpResponse:
+    return redirect("simulator:phone", practice=request.practice.slug, phone=phone.token)
+
+
+def live_call(request: HttpRequest, phone: Phone) -> LiveCall:
+    call = dispatch.current_call(request.practice, phone.token)
+    if call is None:
+        raise SimulationRefused(409, "This phone is not on a call with the practice. Call the "
+                                     "practice first.")
+    return call
+
+
+@phone_action
+def send_text(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+    body = valid(TextForm(request.POST)).cleaned_data["body"]
+    replies = dispatch.text_practice(account, phone.number, body)
+    messages.success(request, "Text sent to the practice." + (" It replied." if replies else ""))
+    return back(request, phone)
+
+
+@phone_action
+def call(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+    dispatch.call_practice(account, phone.number)
+    messages.success(request, "You called the practice and it answered.")
+    return back(request, phone)
+
+
+@phone_action
+def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+    keys = valid(KeysForm(request.POST)).cleaned_data["keys"]
+    dispatch.press_keys(account, phone.number, live_call(request, phone), keys)
+    messages.success(request, f"You pressed {keys}.")
+    return back(request, phone)
+
+
+@phone_action
+def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+    words = valid(VoicemailForm(request.POST)).cleaned_data["words"]
+    left = dispatch.leave_voicemail(account, phone.number, live_call(request, phone), words)
+    messages.success(request, f"Voicemail left ({left.duration_s} s of audio).")
+    if not left.spoken:
+        messages.warning(request, "espeak-ng is not installed here (Debian package espeak-ng), "
+                                  "so the voicemail's audio is a second of silence.")
+    if left.looped:
+        messages.warning(request, "The practice's <Record> has no action URL: a real Twilio "
+                                  "call would now fetch the call's answer again and loop. The "
+                                  "simulator hung up.")
+    return back(request, phone)
+
+
+@phone_action
+def hang_up(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+    dispatch.hang_up(account, phone.number, live_call(request, phone))
+    messages.info(request, "You hung up.")
+    return back(request, phone)

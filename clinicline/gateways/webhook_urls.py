@@ -1,0 +1,11 @@
+from django.urls import path
+
+from clinicline.gateways import webhooks
+
+urlpatterns = [
+    path("voice", webhooks.voice, name="twilio_voice"),
+    path("voice/gather", webhooks.gather, name="twilio_gather"),
+    path("voice/recording", webhooks.recording, name="twilio_recording"),
+    path("sms", webhooks.sms, name="twilio_sms"),
+    path("status", webhooks.status, name="twilio_status"),
+]

@@ -1,0 +1,277 @@
+"""Inbound Twilio webhooks. The gateway owns the plumbing — signature, practice, once-only,
+answer — and domain apps register what each kind of event does (``register``).
+
+Every request: the practice is found by its number, the X-Twilio-Signature is checked
+against that practice's auth token (a forged or missing one is a 403 and an audit event),
+the provider's id makes it idempotent (a retry gets the first answer, with no second
+effect), unknown parameters are kept, and nothing is a 500. Handlers answer at once and
+leave heavy work (fetching audio, transcribing) to the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.db import IntegrityError, connection, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
+from django.views.decorators.csrf import csrf_exempt
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from clinicline.audit.models import Action, Outcome
+from clinicline.audit.service import record
+from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
+from clinicline.practices.models import Practice
+
+log = logging.getLogger("clinicline.gateways")
+SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
+FORM = "application/x-www-form-urlencoded"
+# Twilio's ids are two letters and 32 hex digits, but the published signature vectors and
+# the simulator use other lengths; what matters is that an id is a plain token that fits
+# the columns it is stored in (a 500 from PostgreSQL's length check is not an answer).
+SID = re.compile(r"[A-Za-z0-9]{2,64}")
+STATE = re.compile(r"[a-z-]{1,32}")
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+@dataclass
+class Inbound:
+    """One inbound event, as a handler sees it. A handler may set ``webhook.processed_at``
+    and ``webhook.error``; they are saved with its answer."""
+
+    account: GatewayAccount
+    kind: str
+    params: dict[str, str]
+    webhook: InboundWebhook
+    path: str
+
+    @property
+    def practice(self) -> Practice:
+        # Loaded on first use: most texts and callbacks need only the practice's id.
+        return self.account.practice
+
+
+# A handler returns the TwiML to answer with, or "" for nothing to say (then a text gets
+# the empty messaging document, and callbacks an empty body).
+Handler = Callable[[Inbound], str]
+NO_REPLY = {Kind.SMS: str(MessagingResponse())}
+HANDLERS: dict[str, Handler] = {}
+# Answers when a kind's handler fails. They only answer (no effects): a caller must still
+# hear the emergency line and be able to leave a voicemail when a domain handler has a bug.
+FALLBACKS: dict[str, Handler] = {}
+
+
+def register(kind: str, handler: Handler, *, fallback: bool = False) -> Handler:
+    """Make ``handler`` answer events of ``kind`` (the last registration wins), or, with
+    ``fallback``, answer them when the registered handler raises."""
+    (FALLBACKS if fallback else HANDLERS)[kind] = handler
+    return handler
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def form_params(request: HttpRequest) -> dict[str, str]:
+    try:
+        params = request.POST.dict()
+    except (MultiPartParserError, UnreadablePostError, SuspiciousOperation):
+        # A broken multipart body, too many fields, too large: Django refuses to parse it.
+        raise Refusal(400, "The body could not be read as form parameters.") from None
+    if not params:  # JSON, XML, nothing: Twilio posts form parameters
+        raise Refusal(400, f"Expected form parameters ({FORM}).")
+    return params
+
+
+def signed_url(request: HttpRequest) -> str:
+    """The URL Twilio signed: the public address it was configured with, not whatever
+    host and scheme reached us through the proxy."""
+    return settings.SITE_URL.rstrip("/") + request.get_full_path()
+
+
+def account_for(kind: str, params: dict[str, str]) -> GatewayAccount:
+    # Calls and texts come *to* the practice's number; status callbacks of what we sent
+    # come *from* it, so each kind looks at its likelier side first.
+    names = ("From", "To") if kind == Kind.STATUS else ("To", "From")
+    given = [params[n] for n in names if params.get(n)]
+    if not given:
+        return account_of_call(kind, params)
+    # Only an E.164 number can be a practice's ("client:…", "sip:…" are callers); nothing
+    # else is sent to the database (PostgreSQL refuses a NUL in a query, for one).
+    numbers = [n for n in given if E164.fullmatch(n)]
+    accounts = {a.phone_number: a for a in accounts_by_number(numbers)}
+    for number in numbers:
+        if number in accounts:
+            return accounts[number]
+    raise Refusal(404, "That number is not a clinicline practice number.")
+
+
+def accounts_by_number(numbers: list[str]) -> list[GatewayAccount]:
+    """Every webhook starts here, so this is plain SQL: through the ORM, building the query
+    cost more than a third of answering a text (as with audit appends)."""
+    if not numbers:
+        return []
+    table, column = (connection.ops.quote_name(name) for name in
+                     (GatewayAccount._meta.db_table, "phone_number"))
+    placeholders = ", ".join(["%s"] * len(numbers))
+    return list(GatewayAccount.objects.raw(
+        f"SELECT * FROM {table} WHERE {column} IN ({placeholders})", numbers))  # noqa: S608
+
+
+def account_of_call(kind: str, params: dict[str, str]) -> GatewayAccount:
+    """A recording's status callback names no number, only its call, which came in
+    through the voice webhook: that row knows the practice."""
+    call_sid = params.get("CallSid", "")
+    if kind != Kind.RECORDING or not SID.fullmatch(call_sid):
+        raise Refusal(400, "Missing To.")
+    practice_id = (InboundWebhook.objects.filter(kind=Kind.VOICE, key=call_sid)
+                   .values_list("practice_id", flat=True).first())
+    account = (GatewayAccount.objects.filter(practice_id=practice_id).first()
+               if practice_id else None)
+    if account is None:
+        raise Refusal(404, "That call did not come through a clinicline practice number.")
+    return account
+
+
+def check_signature(request: HttpRequest, account: GatewayAccount) -> None:
+    signature = request.META.get(SIGNATURE_HEADER, "")
+    token = account.auth_token
+    # request.POST, not a dict: a parameter sent twice is signed with both values. An
+    # empty token would let anyone sign: an account without one verifies nothing.
+    if signature and token and RequestValidator(token).validate(
+            signed_url(request), request.POST, signature):
+        return
+    reason = ("missing signature" if not signature else
+              "no auth token configured" if not token else "signature does not match")
+    record(Action.WEBHOOK_FORGED, request=request, practice=account.practice_id,
+           reason=reason, outcome=Outcome.DENIED)
+    raise Refusal(403, "The request's signature is missing or does not match.")
+
+
+def sid(params: dict[str, str], name: str) -> str:
+    value = params.get(name, "")
+    if not value:
+        raise Refusal(400, f"Missing {name}.")
+    if not SID.fullmatch(value):
+        raise Refusal(400, f"{name} is not a Twilio id.")
+    return value
+
+
+def state(params: dict[str, str], name: str, default: str = "") -> str:
+    value = params.get(name, default)
+    if not STATE.fullmatch(value):
+        raise Refusal(400, f"Missing or unknown {name}.")
+    return value
+
+
+def event_key(kind: str, params: dict[str, str], request: HttpRequest) -> str:
+    """The provider's id for this event: the same event retried has the same key."""
+    if kind == Kind.VOICE:
+        return sid(params, "CallSid")
+    if kind == Kind.GATHER:
+        # A call may gather several times: the step is in the URL, the answer in Digits.
+        # Hashed, as both are the caller's to make long.
+        step = f"{request.get_full_path()}|{params.get('Digits', '')}".encode()
+        return f"{sid(params, 'CallSid')}|{hashlib.sha256(step).hexdigest()[:40]}"
+    if kind == Kind.RECORDING:
+        # By status too: an "absent" or "failed" callback must not hide a later "completed".
+        status = state(params, "RecordingStatus", "completed")
+        return f"{sid(params, 'RecordingSid')}|{status}"
+    if kind == Kind.SMS:
+        return sid(params, "MessageSid")
+    if params.get("MessageSid"):
+        return f"{sid(params, 'MessageSid')}|{state(params, 'MessageStatus')}"
+    return f"{sid(params, 'CallSid')}|{state(params, 'CallStatus')}"
+
+
+def answer(kind: str, request: HttpRequest) -> HttpResponse:
+    params = form_params(request)
+    account = account_for(kind, params)
+    check_signature(request, account)
+    key = event_key(kind, params, request)
+    webhook = once(kind, key, account, params, request.get_full_path())
+    return HttpResponse(webhook.response or NO_REPLY.get(kind, ""), content_type="text/xml")
+
+
+def once(kind: str, key: str, account: GatewayAccount, params: dict[str, str],
+         path: str) -> InboundWebhook:
+    """The webhook's row with its answer: made now with the handler's effects, or the one
+    an earlier delivery of the same event made."""
+    try:
+        # The row and the handler's effects commit together. A concurrent duplicate's
+        # INSERT waits on the unique key, fails once this commits, and reads this answer.
+        with transaction.atomic():
+            webhook = InboundWebhook.objects.create(practice_id=account.practice_id,
+                                                    kind=kind, key=key, params=params)
+            webhook.response = HANDLERS[kind](Inbound(account, kind, params, webhook, path))
+            # Most texts leave the row as it was written: no second statement for them.
+            if webhook.response or webhook.processed_at or webhook.error:
+                InboundWebhook.objects.filter(pk=webhook.pk).update(
+                    response=webhook.response, processed_at=webhook.processed_at,
+                    error=webhook.error[:200])
+        return webhook
+    except IntegrityError as exc:
+        earlier = InboundWebhook.objects.filter(kind=kind, key=key).first()
+        if earlier is not None:
+            return same_practice(earlier, account)
+        failure = type(exc).__name__  # not our key: the handler's own conflict
+    except Exception as exc:  # noqa: BLE001 (any bug in a handler)
+        failure = type(exc).__name__
+    # Logged without the message (it may quote PHI); the params are kept with the error so
+    # the event is not lost and can be handled again once the bug is fixed.
+    log.error("%s webhook handler failed with %s; answered with the fallback", kind, failure)
+    return keep_failed(kind, key, account, params, path, f"handler failed: {failure}")
+
+
+def keep_failed(kind: str, key: str, account: GatewayAccount, params: dict[str, str],
+                path: str, error: str) -> InboundWebhook:
+    webhook = InboundWebhook(practice_id=account.practice_id, kind=kind, key=key,
+                             params=params, error=error[:200])
+    fallback = FALLBACKS.get(kind)
+    if fallback is not None:
+        webhook.response = fallback(Inbound(account, kind, params, webhook, path))
+    try:
+        with transaction.atomic():
+            webhook.save(force_insert=True)
+    except IntegrityError:  # a concurrent duplicate kept it first
+        return same_practice(InboundWebhook.objects.get(kind=kind, key=key), account)
+    return webhook
+
+
+def same_practice(earlier: InboundWebhook, account: GatewayAccount) -> InboundWebhook:
+    """Twilio's ids are unique across accounts, so an id already seen under another
+    practice is not a retry: that practice's answer is not this request's to read."""
+    if earlier.practice_id != account.practice_id:
+        raise Refusal(409, "That id belongs to another practice's event.")
+    return earlier
+
+
+def webhook_view(kind: str) -> Callable[[HttpRequest], HttpResponse]:
+    def view(request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"], "Webhooks are POSTed.",
+                                          content_type="text/plain")
+        try:
+            return answer(kind, request)
+        except Refusal as refusal:
+            return HttpResponse(str(refusal), status=refusal.status, content_type="text/plain")
+
+    view.__name__ = view.__qualname__ = f"twilio_{kind}"
+    # Twilio cannot hold a CSRF token; the signature is what proves where a request is from.
+    return csrf_exempt(view)
+
+
+voice = webhook_view(Kind.VOICE)
+gather = webhook_view(Kind.GATHER)
+recording = webhook_view(Kind.RECORDING)
+sms = webhook_view(Kind.SMS)
+status = webhook_view(Kind.STATUS)

@@ -1,0 +1,59 @@
+"""Call types for a practice: the set in force, and uploading new versions."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.http import HttpRequest
+
+from clinicline.intake.models import CallTypeSet
+from clinicline.intake.spec import CallTypeError, parse_document, to_document
+from clinicline.practices.models import Practice
+
+DEFAULT_CALL_TYPES = Path(__file__).with_name("default_call_types.yaml")
+MAX_CHARS = 64 * 1024  # a page of call types, not a data set
+
+
+@functools.cache
+def default_source() -> str:
+    return DEFAULT_CALL_TYPES.read_text(encoding="utf-8")
+
+
+def default_document() -> dict[str, Any]:
+    return parse(default_source())
+
+
+def call_types_for(practice: Practice) -> CallTypeSet:
+    """The call types in force: the newest version, or version 1 from the defaults."""
+    return CallTypeSet.in_force(practice, lambda: (default_document(), default_source()))
+
+
+def version_of(practice: Practice, version: int) -> CallTypeSet | None:
+    return CallTypeSet.numbered(practice, version)
+
+
+def parse(text: str) -> dict[str, Any]:
+    """Read a JSON or YAML file (JSON is YAML) and validate it; raises CallTypeError."""
+    if len(text) > MAX_CHARS:
+        raise CallTypeError([f"the file is over {MAX_CHARS // 1024} KB"])
+    try:
+        # Aliases are refused: a few lines of anchors can expand to gigabytes.
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise CallTypeError(["YAML aliases (*name) are not allowed"])
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise CallTypeError([f"{where}the file is not valid JSON or YAML"]) from None
+    return to_document(parse_document(data))
+
+
+def import_call_types(practice: Practice, text: str, *, by: Any = None,
+                      request: HttpRequest | None = None) -> CallTypeSet:
+    """Validate ``text`` and save it as the next version, audited; nothing is saved if it
+    is refused."""
+    return CallTypeSet.add_version(practice, parse(text), text, what="call types", by=by,
+                                   request=request)

@@ -1,0 +1,194 @@
+"""Queueing and sending deliveries.
+
+``enqueue`` writes the row (idempotently). The worker's ``send_due`` claims due rows
+atomically — ``select_for_update(skip_locked=True)`` where the database has it, and always
+a conditional UPDATE that must touch exactly one row — screens each once more, hands it to
+its transport, and records the outcome with the next attempt's time in the same row.
+
+A claim is identified by the row's ``attempts`` after the claim incremented it: every later
+write of that attempt's outcome is conditional on it, so a worker that was presumed dead
+(``requeue_stuck``) and wakes up cannot overwrite the outcome of the attempt that replaced
+its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from clinicline.audit.models import Action, Outcome
+from clinicline.audit.service import record
+from clinicline.outbox import screen
+from clinicline.outbox.models import Channel, Delivery, Status
+from clinicline.outbox.transports import Transport, TransportError, transport_for
+from clinicline.patients.models import Patient
+from clinicline.practices.models import Practice
+
+log = logging.getLogger("clinicline.outbox")
+
+BACKOFF_BASE_S = 30
+BACKOFF_CAP_S = 3600
+# A row left in SENDING this long belongs to a worker that died mid-send: it is queued
+# again. The vendor may have taken it, so a crash can mean one duplicate, never a loss.
+STUCK_AFTER = dt.timedelta(minutes=5)
+CLAIM_BATCH = 20
+# Channels that leave our systems: the last screen applies to them.
+NON_SECURE = {Channel.SMS, Channel.VOICE, Channel.EMAIL}
+KEY_MAX = Delivery._meta.get_field("idempotency_key").max_length
+
+
+def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: str,
+            idempotency_key: str, patient: Patient | None = None,
+            due_at: dt.datetime | None = None, max_attempts: int = 5) -> Delivery:
+    """The delivery for this key: made now, or the one an earlier call already made."""
+    if channel not in Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    # Checked here: SQLite would keep an over-long key that PostgreSQL refuses.
+    if not idempotency_key or len(idempotency_key) > KEY_MAX:
+        raise ValueError(f"an idempotency key is 1 to {KEY_MAX} characters")
+    existing = Delivery.objects.filter(practice=practice, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    delivery = Delivery(practice=practice, channel=channel, to=to, body=body, purpose=purpose,
+                        idempotency_key=idempotency_key, patient=patient,
+                        due_at=due_at or timezone.now(), max_attempts=max_attempts)
+    try:
+        with transaction.atomic():
+            delivery.save(force_insert=True)
+    except IntegrityError:  # the same key, enqueued at the same moment elsewhere
+        return Delivery.objects.get(practice=practice, idempotency_key=idempotency_key)
+    return delivery
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait after the ``attempts``-th failed try: 30 s, 1 min, 2 min, … up to an hour."""
+    return dt.timedelta(seconds=min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_CAP_S))
+
+
+def claim_due(now: dt.datetime | None = None, limit: int = CLAIM_BATCH) -> list[Delivery]:
+    """Due deliveries, each now SENDING and this caller's alone."""
+    now = now or timezone.now()
+    due = Delivery.objects.filter(status=Status.QUEUED, due_at__lte=now).order_by("due_at")
+    claimed = []
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        for pk in list(due.values_list("pk", flat=True)[:limit]):
+            # Without row locks (SQLite) this conditional UPDATE is the whole claim.
+            won = Delivery.objects.filter(pk=pk, status=Status.QUEUED).update(
+                status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+            if won == 1:
+                claimed.append(pk)
+    return list(Delivery.objects.filter(pk__in=claimed).order_by("due_at")
+                .select_related("practice", "patient"))
+
+
+def this_attempt(delivery: Delivery) -> QuerySet[Delivery]:
+    """The row, only while it is still in the attempt this worker claimed."""
+    return Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING,
+                                   attempts=delivery.attempts)
+
+
+def send(delivery: Delivery) -> None:
+    """One attempt at one claimed delivery; the row records how it went."""
+    refusal = refused(delivery)
+    if refusal:
+        with transaction.atomic():
+            fail(delivery, f"withheld: looks like PHI ({', '.join(refusal)})")
+            # The kinds of identifier found, never the text that matched.
+            record(Action.DELIVERY_REFUSED, practice=delivery.practice_id, obj=delivery,
+                   patient=delivery.patient_id, reason=", ".join(refusal),
+                   outcome=Outcome.DENIED)
+        return
+    try:
+        transport = transport_for(delivery)
+        vendor_id = transport.send(delivery)
+    except TransportError as exc:
+        failed(delivery, str(exc), permanent=exc.permanent)
+        return
+    except Exception as exc:  # a bug or a vendor library surprise: retried, never a stall
+        # The message may quote what was sent; the type is enough to find the bug.
+        log.exception("delivery %s: %s from its transport", delivery.pk, type(exc).__name__)
+        failed(delivery, f"unexpected {type(exc).__name__}", permanent=False)
+        return
+    sent(delivery, transport, vendor_id)
+
+
+def sent(delivery: Delivery, transport: Transport, vendor_id: str) -> None:
+    now = timezone.now()
+    outcome = {"status": Status.SENT, "transport": transport.name, "vendor_id": vendor_id[:64],
+               "sent_at": now, "due_at": None, "error": ""}
+    if transport.delivered_on_send:
+        outcome.update(status=Status.DELIVERED, delivered_at=now)
+    if not this_attempt(delivery).update(**outcome):
+        # Requeued as stuck while the vendor took its time: the newer attempt owns the row.
+        log.warning("delivery %s: sent, but its claim had lapsed", delivery.pk)
+
+
+def failed(delivery: Delivery, error: str, *, permanent: bool) -> None:
+    if permanent or delivery.attempts >= delivery.max_attempts:
+        fail(delivery, error)
+        return
+    this_attempt(delivery).update(status=Status.QUEUED, claimed_at=None, error=error[:200],
+                                  due_at=timezone.now() + backoff(delivery.attempts))
+
+
+def refused(delivery: Delivery) -> list[str]:
+    """The kinds of identifier the last screen finds in a non-secure delivery."""
+    if delivery.channel not in NON_SECURE:
+        return []
+    patient = delivery.patient
+    names = [patient.given_name, patient.family_name] if patient is not None else []
+    records = [patient.mrn] if patient is not None and patient.mrn else []
+    return screen.identifiers(delivery.body, allowed_numbers=[delivery.practice.callback_number],
+                              names=names, records=records)
+
+
+def fail(delivery: Delivery, error: str) -> None:
+    this_attempt(delivery).update(status=Status.FAILED, due_at=None, error=error[:200])
+
+
+def send_due(limit: int = CLAIM_BATCH) -> int:
+    deliveries = claim_due(limit=limit)
+    for delivery in deliveries:
+        send(delivery)
+    return len(deliveries)
+
+
+def requeue_stuck(now: dt.datetime | None = None) -> int:
+    """Queue again what a dead worker left SENDING; give up on what has used its attempts
+    (a delivery that kills every worker that tries it must not do so forever)."""
+    now = now or timezone.now()
+    stuck = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - STUCK_AFTER)
+    with transaction.atomic():
+        given_up = stuck.filter(attempts__gte=F("max_attempts")).update(
+            status=Status.FAILED, due_at=None, claimed_at=None,
+            error="gave up: the worker stopped during every attempt")
+        again = stuck.update(status=Status.QUEUED, due_at=now, claimed_at=None)
+    return given_up + again
+
+
+def vendor_status(vendor_id: str, status: str, error: str = "", *,
+                  practice: Practice | int | None = None) -> int:
+    """A vendor's status callback. A delivered row never moves back, and a delivered
+    message is never sent again. ``practice`` (whose signed callback this is) keeps one
+    practice's callbacks off another's rows."""
+    if not vendor_id:
+        return 0
+    rows = Delivery.objects.filter(vendor_id=vendor_id)
+    if practice is not None:
+        rows = rows.filter(practice_id=getattr(practice, "pk", practice))
+    if status == Status.DELIVERED:
+        # From FAILED too: a carrier that reported a failure and then the arrival has the
+        # arrival right. No row with a vendor id is ever queued again, so nothing resends.
+        return rows.filter(Q(status=Status.SENT) | Q(status=Status.SENDING)
+                           | Q(status=Status.FAILED)).update(
+            status=Status.DELIVERED, delivered_at=timezone.now(), error="")
+    if status == Status.FAILED:
+        return rows.filter(Q(status=Status.SENT) | Q(status=Status.SENDING)).update(
+            status=Status.FAILED, due_at=None, error=error[:200] or "vendor failed")
+    return 0

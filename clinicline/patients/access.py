@@ -1,0 +1,61 @@
+"""Who may open which patient record, and break-glass when they normally may not."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from enum import Enum
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinicline.accounts.models import BreakGlassGrant, Membership
+from clinicline.accounts.roles import Perm, allows
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+from clinicline.patients.models import Patient
+
+
+class Access(Enum):
+    OPEN = "open"
+    BREAK_GLASS = "break-glass"   # not normally, but may break the glass
+    NONE = "none"
+
+
+def access_to(membership: Membership, patient: Patient) -> Access:
+    role = membership.role
+    normal = allows(role, Perm.VIEW_PATIENT) and (
+        not patient.restricted or allows(role, Perm.VIEW_RESTRICTED))
+    if normal or active_grant(membership, patient):
+        return Access.OPEN
+    return Access.BREAK_GLASS if allows(role, Perm.BREAK_GLASS) else Access.NONE
+
+
+def active_grant(membership: Membership, patient: Patient) -> BreakGlassGrant | None:
+    return BreakGlassGrant.objects.filter(
+        practice=membership.practice_id, user=membership.user_id, patient=patient,
+        expires_at__gt=timezone.now()).first()
+
+
+def identifiers_in(text: str, patient: Patient) -> bool:
+    """Does an explanation carry the patient's name, or a date or number (DOB, phone, MRN)?"""
+    words = {w.casefold() for w in re.findall(r"\w+", text)}
+    names = {n.casefold() for n in f"{patient.given_name} {patient.family_name}".split()}
+    return bool(words & names) or re.search(r"\d{3,}|\d{1,2}[/-]\d{1,2}", text) is not None
+
+
+def break_glass(request: HttpRequest, membership: Membership, patient: Patient, reason: str,
+                explanation: str,
+                notify: Callable[[BreakGlassGrant], None] | None = None) -> BreakGlassGrant:
+    """Grant time-limited access, audited; ``notify`` (the compliance officers' notice,
+    passed in from above) runs in the same transaction."""
+    with transaction.atomic():
+        grant = BreakGlassGrant.objects.create(
+            practice=membership.practice, user=membership.user, patient=patient, reason=reason,
+            explanation=explanation, expires_at=BreakGlassGrant.default_expiry())
+        record(Action.BREAK_GLASS, request=request, practice=membership.practice, obj=patient,
+               patient=patient, reason=f"{reason}: {explanation}")
+        if notify is not None:
+            notify(grant)
+    return grant

@@ -1,0 +1,50 @@
+"""Normal forms for the values we look up by blind index."""
+
+import datetime as dt
+import re
+import unicodedata
+
+import phonenumbers
+
+DEFAULT_REGION = "US"
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def phone_e164(raw: str, region: str = DEFAULT_REGION) -> str:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone("That is not a phone number.") from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("That phone number is not valid.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_display(e164: str) -> str:
+    number = phonenumbers.parse(e164)
+    national = number.country_code == phonenumbers.country_code_for_region(DEFAULT_REGION)
+    style = (phonenumbers.PhoneNumberFormat.NATIONAL if national
+             else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, style)
+
+
+def name_key(given: str, family: str) -> str:
+    """Case, accents, punctuation and spacing do not matter: 'José  O'Brien' = 'jose obrien'."""
+    text = unicodedata.normalize("NFKD", f"{given} {family}")
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", "", text)).strip()
+
+
+def name_dob_key(given: str, family: str, dob: dt.date) -> str:
+    return f"{name_key(given, family)}|{dob.isoformat()}"
+
+
+def mrn_key(mrn: str) -> str:
+    return re.sub(r"[\s-]", "", mrn).upper()
+
+
+def email_key(email: str) -> str:
+    return email.strip().casefold()

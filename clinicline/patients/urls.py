@@ -1,0 +1,13 @@
+from django.urls import path
+
+from clinicline.patients import views
+
+app_name = "patients"
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("new/", views.create, name="create"),
+    path("<uuid:patient_id>/", views.detail, name="detail"),
+    path("<uuid:patient_id>/edit/", views.edit, name="edit"),
+    path("<uuid:patient_id>/phones/", views.add_phone, name="add_phone"),
+    path("<uuid:patient_id>/break-glass/", views.break_glass_view, name="break_glass"),
+]

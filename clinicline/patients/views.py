@@ -1,0 +1,163 @@
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from clinicline.accounts.access import member_view, reauth_required, scoped_or_404
+from clinicline.accounts.forms import BreakGlassForm
+from clinicline.accounts.models import BreakGlassGrant, Membership
+from clinicline.accounts.roles import Perm, Role, allows
+from clinicline.audit.models import Action, Outcome
+from clinicline.audit.service import record
+from clinicline.outbox.models import Channel
+from clinicline.outbox.service import enqueue
+from clinicline.patients import service
+from clinicline.patients.access import Access, access_to, break_glass, identifiers_in
+from clinicline.patients.forms import PatientForm, PhoneForm, SearchForm
+from clinicline.patients.models import Patient
+
+SHOWN = ("given_name", "family_name", "date_of_birth", "mrn", "address")
+LISTED = ("given_name", "family_name", "date_of_birth")
+
+
+@member_view(Perm.VIEW_PATIENT)
+def search(request: HttpRequest) -> HttpResponse:
+    """Search is a POST so that what was typed never lands in a URL or an access log."""
+    form = SearchForm(request.POST or None)
+    results = None
+    if form.is_valid():
+        data, practice = form.cleaned_data, request.practice
+        if data["phone"]:
+            results = service.find_by_phone(practice, data["phone"])
+        elif data["mrn"]:
+            results = service.find_by_mrn(practice, data["mrn"])
+        else:
+            results = service.find_by_name_dob(practice, data["given_name"], data["family_name"],
+                                               data["date_of_birth"])
+        for patient in results:
+            record(Action.SEARCH, request=request, practice=practice, obj=patient,
+                   patient=patient, fields=LISTED)
+    return render(request, "patients/search.html", {"form": form, "results": results},
+                  status=400 if form.errors else 200)
+
+
+def _patient(request: HttpRequest, patient_id) -> Patient:  # noqa: ANN001
+    return scoped_or_404(Patient.objects.all(), request.practice, pk=patient_id)
+
+
+def _open_or_refuse(request: HttpRequest, patient: Patient) -> HttpResponse | None:
+    """None if the member may open the record; otherwise the response to give instead."""
+    access = access_to(request.membership, patient)
+    if access is Access.OPEN:
+        return None
+    record(Action.DENIED, request=request, practice=request.practice, obj=patient,
+           patient=patient, outcome=Outcome.DENIED)
+    if access is Access.NONE:
+        raise Http404("No such page.")
+    return render(request, "patients/break_glass.html", {"patient_id": patient.pk}, status=403)
+
+
+@member_view()
+def detail(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+    patient = _patient(request, patient_id)
+    if (refusal := _open_or_refuse(request, patient)) is not None:
+        return refusal
+    contacts = list(patient.contact_points.all())
+    record(Action.VIEW, request=request, practice=request.practice, obj=patient, patient=patient,
+           fields=[*SHOWN, *(["contact_points"] if contacts else [])])
+    return render(request, "patients/detail.html", {
+        "patient": patient, "contacts": contacts, "phone_form": PhoneForm(),
+        "can_edit": allows(request.membership.role, Perm.EDIT_PATIENT)})
+
+
+@member_view(Perm.EDIT_PATIENT)
+def create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    phone_form = PhoneForm(request.POST or None, prefix="contact")
+    if form.is_valid() and phone_form.is_valid():
+        patient = service.create_patient(request.practice, request=request,
+                                         **form.patient_values())
+        service.add_contact(patient, "phone", phone_form.cleaned_data["phone"],
+                            label=phone_form.cleaned_data["label"], request=request)
+        messages.success(request, "Patient added.")
+        return redirect("patients:detail", practice=request.practice.slug, patient_id=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "phone_form": phone_form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@member_view(Perm.EDIT_PATIENT)
+def edit(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+    patient = _patient(request, patient_id)
+    if (refusal := _open_or_refuse(request, patient)) is not None:
+        return refusal
+    form = PatientForm(request.POST or None, initial=PatientForm.initial_for(patient))
+    if form.is_valid():
+        changed = service.update_patient(patient, request=request, **form.patient_values())
+        messages.success(request, "Saved." if changed else "Nothing changed.")
+        return redirect("patients:detail", practice=request.practice.slug, patient_id=patient.pk)
+    if request.method == "GET":
+        record(Action.VIEW, request=request, practice=request.practice, obj=patient,
+               patient=patient, fields=SHOWN)
+    return render(request, "patients/form.html", {"form": form, "patient": patient},
+                  status=400 if request.method == "POST" else 200)
+
+
+@member_view(Perm.EDIT_PATIENT)
+def add_phone(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+    patient = _patient(request, patient_id)  # first, so a foreign id is a 404 for any method
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if (refusal := _open_or_refuse(request, patient)) is not None:
+        return refusal
+    form = PhoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        return redirect("patients:detail", practice=request.practice.slug, patient_id=patient.pk)
+    service.add_contact(patient, "phone", form.cleaned_data["phone"],
+                        label=form.cleaned_data["label"], request=request)
+    messages.success(request, "Phone number added (not yet verified).")
+    return redirect("patients:detail", practice=request.practice.slug, patient_id=patient.pk)
+
+
+@member_view(Perm.BREAK_GLASS)
+@reauth_required
+def break_glass_view(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+    """Asks for re-authentication first, then a reason; POST opens the record."""
+    patient = _patient(request, patient_id)
+    if access_to(request.membership, patient) is Access.OPEN:
+        return redirect("patients:detail", practice=request.practice.slug, patient_id=patient.pk)
+    if request.method != "POST":
+        return render(request, "patients/break_glass_form.html",
+                      {"patient_id": patient.pk, "form": BreakGlassForm()})
+    form = BreakGlassForm(request.POST)
+    if form.is_valid() and identifiers_in(form.cleaned_data["explanation"], patient):
+        form.add_error("explanation", "Leave out names, dates and numbers: explain the need.")
+    if not form.is_valid():
+        return render(request, "patients/break_glass_form.html",
+                      {"patient_id": patient.pk, "form": form}, status=400)
+    membership = request.membership
+    break_glass(request, membership, patient, form.cleaned_data["reason"],
+                form.cleaned_data["explanation"],
+                notify=lambda grant: notify_compliance(grant, membership))
+    return redirect("patients:detail", practice=request.practice.slug, patient_id=patient.pk)
+
+
+def notify_compliance(grant: BreakGlassGrant, membership: Membership) -> None:
+    """Queue an email to each of the practice's compliance officers through the outbox (so
+    a mail server that is down delays it, never loses it). It names the member, never the
+    patient; no year either, which the outbox's last screen would take for a birth date."""
+    practice = membership.practice
+    url = settings.SITE_URL + reverse("audit:events", kwargs={"practice": practice.slug})
+    body = (f"[clinicline] Break-glass access at {practice.name}\n"
+            f"{membership.user.get_username()} ({membership.get_role_display()}) used "
+            f"break-glass access to a restricted record at {grant.granted_at:%H:%M} UTC on "
+            f"{grant.granted_at:%b %d}, reason: {grant.get_reason_display()}.\n"
+            f"Review it in the audit trail: {url}?action={Action.BREAK_GLASS}\n")
+    officers = (Membership.objects.filter(practice=practice, role=Role.COMPLIANCE_OFFICER)
+                .select_related("user"))
+    for officer in officers:
+        if officer.user.email:
+            enqueue(practice, channel=Channel.EMAIL, to=officer.user.email, body=body,
+                    purpose="notification",
+                    idempotency_key=f"break-glass:{grant.pk}:{officer.user_id}")

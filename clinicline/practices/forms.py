@@ -1,0 +1,57 @@
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from django import forms
+
+from clinicline.patients.normalize import InvalidPhone, phone_e164
+from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
+
+US_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+            "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"]
+
+
+class PracticeSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=[(z, z) for z in US_ZONES] + [
+        (z, z) for z in sorted(zoneinfo.available_timezones()) if z not in US_ZONES])
+
+    class Meta:
+        model = Practice
+        fields = ["name", "time_zone", "callback_number", "idle_timeout_minutes"]
+
+    def clean_callback_number(self) -> str:
+        try:
+            return phone_e164(self.cleaned_data["callback_number"])
+        except InvalidPhone as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class AgreementForm(forms.ModelForm):
+    """A signed Business Associate Agreement, as the compliance file records it."""
+
+    class Meta:
+        model = BusinessAssociateAgreement
+        fields = ["vendor", "signed_on", "effective_on", "expires_on", "document_ref"]
+        widgets = {name: forms.DateInput(attrs={"type": "date"})
+                   for name in ("signed_on", "effective_on", "expires_on")}
+        labels = {"document_ref": "Where the signed copy is kept"}
+
+    def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["vendor"].queryset = Vendor.objects.order_by("name")
+        self.fields["vendor"].empty_label = None
+
+    def clean_signed_on(self) -> dt.date:
+        signed_on = self.cleaned_data["signed_on"]
+        if signed_on > self.today:
+            raise forms.ValidationError("An agreement is recorded once it is signed: "
+                                        "the signing date cannot be in the future.")
+        return signed_on
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        effective_on, expires_on = cleaned.get("effective_on"), cleaned.get("expires_on")
+        if effective_on and expires_on and expires_on < effective_on:
+            self.add_error("expires_on", "The agreement cannot expire before it takes effect.")
+        return cleaned

@@ -1,0 +1,158 @@
+import datetime as dt
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+e164 = RegexValidator(r"^\+[1-9]\d{6,14}$", "Enter the number in E.164 form, e.g. +16175550100.")
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone, e.g. America/New_York.")
+
+
+class Practice(models.Model):
+    """The tenant: every PHI-bearing row belongs to exactly one practice."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    callback_number = models.CharField(max_length=16, validators=[e164],
+                                       help_text="the number patients are asked to call")
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="members are logged off after this long without activity",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class PracticeQuerySet(models.QuerySet):
+    def for_practice(self, practice: Practice) -> "PracticeQuerySet":
+        return self.filter(practice=practice)
+
+
+class PracticeOwned(models.Model):
+    """Base for every row that belongs to a practice; query through ``for_practice``."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+
+    objects = PracticeQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Team(PracticeOwned):
+    """A queue of work: clinical, refills, scheduling, billing, practice-manager."""
+
+    slug = models.SlugField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice", "slug"], name="team_slug")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Provider(PracticeOwned):
+    """A clinician patients may be asked to call back ("Dr. Amara Osei")."""
+
+    display_name = models.CharField(max_length=200)
+    user = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="provider_profiles")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Vendor(models.Model):
+    """A business associate that may handle a practice's PHI (a telephony carrier, say)."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    services = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusinessAssociateAgreement(PracticeOwned):
+    """A signed BAA on record. A vendor transport runs only while one is current."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="agreements")
+    signed_on = models.DateField()
+    effective_on = models.DateField()
+    expires_on = models.DateField(null=True, blank=True, help_text="empty: until terminated")
+    document_ref = models.CharField(max_length=200,
+                                    help_text="where the signed copy is kept")
+    recorded_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"BAA with {self.vendor} from {self.effective_on}"
+
+    def current_on(self, day: dt.date) -> bool:
+        return self.effective_on <= day and (self.expires_on is None or day <= self.expires_on)
+
+
+def current_baa(practice: Practice, vendor_slug: str,
+                day: dt.date | None = None) -> "BusinessAssociateAgreement | None":
+    """The agreement that covers this vendor for this practice today (or on ``day``)."""
+    day = day or dt.datetime.now(practice.tz).date()
+    for baa in BusinessAssociateAgreement.objects.filter(
+            practice=practice, vendor__slug=vendor_slug).order_by("-effective_on"):
+        if baa.current_on(day):
+            return baa
+    return None
+
+
+WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
+            (5, "Saturday"), (6, "Sunday")]
+
+
+class OfficeHours(PracticeOwned):
+    """One open interval on a weekday, in the practice's local time (a day may have several,
+    e.g. around a lunch break). A practice with none has the defaults in ``hours``."""
+
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS,
+                                               validators=[MaxValueValidator(6)])
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(closes__gt=models.F("opens")),
+                                   name="office_hours_closes_after_opens"),
+            models.CheckConstraint(condition=models.Q(weekday__lte=6),
+                                   name="office_hours_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class Holiday(PracticeOwned):
+    """A local date on which the office is closed all day."""
+
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["practice", "date"],
+                                               name="holiday_date")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.date})"

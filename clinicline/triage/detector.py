@@ -1,0 +1,222 @@
+"""The free-text red-flag detector: which red flags a caller's words mention, and which of
+those mentions are negated ("no chest pain").
+
+Every free-text field passes through here (the concern, a billing question, an SMS, a
+voicemail transcript). Findings can only fire more rules, so the detector can raise a
+message's priority and never lower it. Its one-sided rule: never miss a real emergency.
+A negation counts only when it clearly covers the mention; whenever the reading is
+uncertain, the mention stands.
+
+How a mention is judged negated (NegEx-style, with a bounded scope):
+
+* A cue ("no", "not", "denies", "without", "-n't", ...) must come before the mention in
+  the same sentence, at most ``MAX_GAP_WORDS`` words away, with no clause break between:
+  "but", "and", "since", a pronoun ("no fever he can't breathe"), a time word ("no fever
+  today chest pain") or a comma all end the cue's reach.
+* A comma list stays negated only when it reads as one: "no fever, chills or chest pain"
+  (ends with "or") or "denies fever, chills, chest pain" (a clinical list cue), and each
+  item is a bare finding. "no fever, chest pain since noon" is two statements: flagged.
+* Uncertainty is not negation: "not sure", "can't tell", "no idea", "whether or not".
+* "not ... until", "never ... before", "never ... like this" report a new symptom:
+  flagged. So is a cue that is part of a red-flag phrase itself ("can't breathe").
+* A form-style answer after the mention negates it: "chest pain: no", "chest pain? none",
+  "chest pain free since Monday" (but not "chest pain resolved but came back").
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+MAX_GAP_WORDS = 8   # NegEx uses 5 tokens; clinical shorthand ("denies any recent ...") needs more
+MAX_ITEM_WORDS = 6  # "or shortness of breath" is a list item; a sentence is not
+
+_CHARS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'",
+                        "`": "'", "\r": "\n"})
+_JOINER = re.compile(r"(?<=\w)[-\u2010\u2011\u2012\u2013](?=\w)")  # one-sided, post-op
+_SPACE = re.compile(r"[^\S\n]+")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|[;\n]")  # "38.5" and "Dr.Smith" stay whole
+
+_LIST_CUES = (r"denies|denied|deny|denying|negative for|neg for|free of|ruled out|"
+              r"no (?:history|hx|signs?|evidence|complaints?|reports?|symptoms?) of|"
+              r"history of|hx of|h/o|absence of")
+_SIMPLE_CUES = (r"no|not|never|none|nor|neither|without|w/o|no longer|cannot|"
+                r"(?:is|are|was|were|do|does|did|has|have|had|could|would|should|wo|ca|ai|"
+                r"need|must)n'?t")
+_CUE = re.compile(rf"(?<!\w)(?:(?P<list>{_LIST_CUES})|{_SIMPLE_CUES})(?!\w)", re.I)
+_PSEUDO = re.compile(
+    r"(?<!\w)(?:not sure|not certain|unsure|not clear|(?:do|does|did)(?:n'?t| not) know|"
+    r"no idea|(?:can'?t|cannot|can not|couldn'?t) (?:tell|say|be sure|rule out)|not only|"
+    r"not just|no doubt|whether or not|if not|or not|not ruled out|no better|"
+    r"not (?:any |getting )?better|not improving|no improvement|no relief|not helping|"
+    r"(?:does|did)n'?t help|not going away|(?:wo|does|did)n'?t go away|not stopping|"
+    r"(?:wo|does|did|ca)n'?t stop|no change|not normal)(?!\w)", re.I)
+_BREAK_WORDS = (r"but|however|though|although|yet|except|besides|other than|apart from|"
+                r"aside from|plus|also|still|now|then|until|till|while|whereas|because|"
+                r"cause|so|when|which|who|whose|since|with|he|she|they|i|we|you|it|he's|she's|"
+                r"they're|i'm|we're|it's|his|him|her|my|me|their|them|our|us|patient|pt|"
+                r"mom|mum|mother|dad|father|son|daughter|husband|wife|baby|child|kid|"
+                r"today|tonight|yesterday|suddenly|started|began|developed")
+_BREAK_PUNCT = r"|\s-\s|[:()\[\]\"]"
+# A simple cue ("no") stops at "and"; a list cue ("denies") reads "A and B" as a list.
+_BREAK = {False: re.compile(rf"(?<!\w)(?:{_BREAK_WORDS}|and)(?!\w){_BREAK_PUNCT}", re.I),
+          True: re.compile(rf"(?<!\w)(?:{_BREAK_WORDS})(?!\w){_BREAK_PUNCT}", re.I)}
+_SEPARATOR = {False: re.compile(r","), True: re.compile(r",|(?<!\w)and(?!\w)", re.I)}
+_OR = re.compile(r"(?<!\w)n?or(?!\w)", re.I)
+_REVERSAL = re.compile(r"(?<!\w)(?:until|till|til|before|like (?:this|that)|"
+                       r"this (?:bad|severe|much|badly))(?!\w)", re.I)
+# A form-style answer right after the mention, standing alone: "chest pain: no." (not
+# "chest pain: no doubt"), "chest pain free since Monday".
+_POST_CUE = re.compile(r"\s*(?:(?:[:=?]|\s-)\s*(?:no|none|nil|denied|denies|negative|absent)|"
+                       r"(?:free|resolved))(?=\s*(?:[.,;!?\n]|$|since\b|for\b))", re.I)
+_RETURNED = re.compile(r"(?<!\w)(?:but|came back|comes back|coming back|returned|again|worse|"
+                       r"recurr\w*)(?!\w)", re.I)
+_CLAUSE_WORDS = frozenset(
+    "since started starting starts began begun now today tonight yesterday morning "
+    "afternoon evening night noon ago hour hours minutes days is was are were has have had "
+    "been be feels felt getting got gets keeps kept at from for all again he she they i we "
+    "you it his her him them my their our me us seems seemed looks looked went came can "
+    "could will would reports reporting complains complaining c/o presents presenting "
+    "endorses endorsing states says said".split())
+_LEADING_CONJUNCTION = frozenset({"or", "nor", "and"})
+
+
+def normalize(text: str) -> str:
+    """One spelling for the detector: straight apostrophes, hyphenated words as two words,
+    single spaces. Case is kept: a few patterns (SOB, CP) are upper-case abbreviations."""
+    text = unicodedata.normalize("NFKC", text).translate(_CHARS)
+    return _SPACE.sub(" ", _JOINER.sub(" ", text))
+
+
+@dataclass(frozen=True)
+class FlagPattern:
+    id: str
+    regex: re.Pattern[str]
+
+
+def compile_flag(flag_id: str, patterns: Iterable[str]) -> FlagPattern:
+    """One regex per red flag, matching whole words only, in any case."""
+    body = "|".join(f"(?:{p})" for p in patterns)
+    return FlagPattern(flag_id, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE))
+
+
+@dataclass(frozen=True)
+class Hit:
+    flag: str
+    start: int
+    end: int
+    phrase: str
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Detector:
+    flags: tuple[FlagPattern, ...] = ()
+
+    def hits(self, text: str) -> list[Hit]:
+        """Every mention of every red flag in ``text``, each judged negated or not."""
+        text = normalize(text)
+        found = [(f.id, start, end) for f in self.flags for start, end in _matches(f, text)]
+        if not found:
+            return []
+        reading = _Reading(text, [(s, e) for _, s, e in found])
+        return [Hit(fid, s, e, text[s:e], reading.negated(s, e)) for fid, s, e in found]
+
+    def findings(self, texts: Iterable[str]) -> frozenset[str]:
+        """The red flags mentioned, and not negated, in any of ``texts``."""
+        return frozenset(h.flag for text in texts if text for h in self.hits(text)
+                         if not h.negated)
+
+
+def _matches(flag: FlagPattern, text: str) -> list[tuple[int, int]]:
+    """Every word where a pattern of ``flag`` starts, overlaps included: finditer would skip
+    "blood is spurting" inside "without a cough but blood is spurting" once the negated
+    "cough but blood" had matched."""
+    found = []
+    match = flag.regex.search(text)
+    while match is not None:
+        found.append(match.span())
+        match = flag.regex.search(text, match.start() + 1)
+    return found
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start: int
+    end: int
+    is_list: bool
+
+
+class _Reading:
+    """One text's sentences and negation cues, computed once for all its mentions."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]]) -> None:
+        self.text = text
+        bounds = list(_SENTENCE_END.finditer(text))
+        self.starts = [m.end() for m in bounds]    # where the next sentence may begin
+        self.ends = [m.start() for m in bounds]    # where a sentence stops
+        pseudo = [m.span() for m in _PSEUDO.finditer(text)]
+        # A cue inside a red-flag phrase ("can't breathe", "no pulse") or inside an
+        # expression of doubt ("not sure") negates nothing.
+        self.cues = [_Cue(m.start(), m.end(), m["list"] is not None)
+                     for m in _CUE.finditer(text)
+                     if not _inside(m.start(), m.end(), spans)
+                     and not _inside(m.start(), m.end(), pseudo)]
+        self.cue_ends = [c.end for c in self.cues]
+
+    def negated(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self.starts, start)
+        sentence_start = self.starts[i - 1] if i else 0
+        j = bisect.bisect_left(self.ends, end)
+        sentence_end = self.ends[j] if j < len(self.ends) else len(self.text)
+        if (answer := _POST_CUE.match(self.text, end)) is not None:
+            # "chest pain resolved but came back tonight" is still chest pain.
+            return _RETURNED.search(self.text, answer.end(), sentence_end) is None
+        k = bisect.bisect_right(self.cue_ends, start)
+        if not k or self.cues[k - 1].start < sentence_start:
+            return False
+        cue = self.cues[k - 1]
+        return not self._reversed(start, end, sentence_end) and self._in_scope(
+            cue, start, end, sentence_end)
+
+    def _reversed(self, start: int, end: int, sentence_end: int) -> bool:
+        """"wasn't short of breath until tonight", "never felt pain like this in my chest":
+        the negation dates the symptom's start; it does not deny it."""
+        after = self.text[end:sentence_end].split(",", 1)[0]
+        return _REVERSAL.search(f"{self.text[start:end]} {' '.join(after.split()[:4])}") \
+            is not None
+
+    def _in_scope(self, cue: _Cue, start: int, end: int, sentence_end: int) -> bool:
+        gap = self.text[cue.end:start]
+        if _BREAK[cue.is_list].search(gap) or len(gap.split()) > MAX_GAP_WORDS:
+            return False
+        separators = list(_SEPARATOR[cue.is_list].finditer(gap))
+        if not separators:
+            return True
+        # A list after the cue: each item must be a bare finding, and a plain "no" needs
+        # the list to close with "or" ("no fever, chills or chest pain").
+        following = _SEPARATOR[cue.is_list].search(self.text, end, sentence_end)
+        item = self.text[cue.end + separators[-1].end():following.start() if following
+                         else sentence_end]
+        middle = [gap[a.end():b.start()] for a, b in zip(separators, separators[1:],
+                                                         strict=False)]
+        if not all(_list_item(part) for part in [*middle, item]):
+            return False
+        if cue.is_list:
+            return True
+        tail = _BREAK[False].search(self.text, end, sentence_end)
+        return _OR.search(self.text, cue.end, tail.start() if tail else sentence_end) is not None
+
+
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def _list_item(part: str) -> bool:
+    words = part.lower().split()
+    while words and words[0] in _LEADING_CONJUNCTION:
+        words = words[1:]
+    return len(words) <= MAX_ITEM_WORDS and not _CLAUSE_WORDS.intersection(words)

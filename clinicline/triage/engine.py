@@ -1,0 +1,78 @@
+"""The triage decision: a pure function of the protocol, the call type, the agent's yes/no
+answers and the caller's free text. Never the agent's guess."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from clinicline.triage.spec import Action, Priority, ProtocolSpec, Question, Rule
+
+
+@dataclass(frozen=True)
+class Decision:
+    priority: Priority
+    rules: tuple[str, ...]       # every rule that fired, in protocol order (for the record)
+    actions: tuple[Action, ...]  # what to do: the actions of the rules at that priority
+    script: str                  # the exact words to say to the caller
+    protocol_version: int
+    red_flags: tuple[str, ...]   # what the free text mentioned (and did not negate)
+
+    @property
+    def advise_911(self) -> bool:
+        return Action.ADVISE_911 in self.actions
+
+    @property
+    def escalate_now(self) -> bool:
+        return Action.ESCALATE_NOW in self.actions
+
+    def as_json(self) -> dict[str, object]:
+        return {"priority": str(self.priority), "rules": list(self.rules),
+                "protocol_version": self.protocol_version}
+
+
+def decide(protocol: ProtocolSpec, call_type: str | None, answers: Mapping[str, bool],
+           texts: Iterable[str] = ()) -> Decision:
+    """Fire every rule whose condition holds; the highest priority among them wins.
+
+    Rules only test for things being present, so another finding or another "yes" can
+    fire more rules but never un-fire one: free text raises a priority, never lowers it.
+    """
+    unknown = [q for q in answers if protocol.question(q) is None]
+    if unknown:
+        raise ValueError(f"no question {unknown[0]!r} in protocol v{protocol.version}")
+    yes = frozenset(q for q, answer in answers.items() if answer is True)
+    flags = protocol.detector.findings(texts)
+    fired = [r for r in protocol.rules if r.when.holds(call_type, yes, flags)]
+    found = tuple(sorted(flags))
+    if not fired:
+        return Decision(Priority.ROUTINE, (), protocol.default_actions, protocol.default_say,
+                        protocol.version, found)
+    top = max(r.priority.rank for r in fired)
+    winners = [r for r in fired if r.priority.rank == top]
+    return Decision(winners[0].priority, tuple(r.id for r in fired), _actions(winners),
+                    _script(winners), protocol.version, found)
+
+
+def _actions(winners: list[Rule]) -> tuple[Action, ...]:
+    return tuple(dict.fromkeys(a for r in winners for a in r.actions))
+
+
+def _script(winners: list[Rule]) -> str:
+    # Two emergency rules often say the same thing; say it once.
+    return " ".join(dict.fromkeys(r.say for r in winners))
+
+
+def questions_for(protocol: ProtocolSpec, call_type: str | None,
+                  answers: Mapping[str, bool] | None = None) -> list[Question]:
+    """The questions to ask now: those for this call type, with follow-ups shown once the
+    question they follow is answered yes."""
+    answers = answers or {}
+
+    def shown(q: Question) -> bool:  # terminates: validation refuses ask_if cycles
+        if q.call_types and call_type not in q.call_types:
+            return False
+        parent = protocol.question(q.ask_if) if q.ask_if else None
+        return parent is None or (answers.get(parent.id) is True and shown(parent))
+
+    return [q for q in protocol.questions if shown(q)]

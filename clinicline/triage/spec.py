@@ -1,0 +1,408 @@
+"""A triage protocol as immutable data: questions, red flags, rules.
+
+``compile_protocol`` turns a document (what a protocol YAML file holds) into a
+``ProtocolSpec`` or refuses it with every problem and its line. The document format:
+
+    terms:        {name: regex}        shared pieces of patterns, used as {name}
+    questions:    - {id, text, call_types: [..] (omitted: every type), ask_if: question id}
+    red_flags:    - {id, label, phrases: [plain words], patterns: [regex]}
+    rules:        - {id, when: CONDITION, then: {priority, actions: [..], say}}
+    default:      {actions: [..], say}  what to do when no rule fires (priority routine)
+
+A CONDITION is ``{question: id}`` (answered yes), ``{red_flag: id}`` (found in the free
+text), ``{call_type: type or [types]}``, or ``{any: [CONDITION, ..]}`` / ``{all: [..]}``.
+Conditions are only ever positive, so that more findings can only fire more rules: the
+free-text detector can raise a priority, never lower it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from clinicline.triage.detector import Detector, compile_flag, normalize
+from clinicline.triage.yamlio import Located, Path, Problem, ProtocolError
+
+
+class Priority(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+    @property
+    def rank(self) -> int:
+        return list(Priority).index(self)
+
+
+class Action(StrEnum):
+    ADVISE_911 = "advise-911"
+    ESCALATE_NOW = "escalate-now"
+    NEXT_BUSINESS_DAY = "next-business-day"
+    QUEUE = "queue"
+
+
+# What each priority must (and must not) do: an emergency that forgot to escalate, or a
+# "routine" rule that pages someone at 3 a.m., is a protocol error, not a choice.
+REQUIRED = {Priority.EMERGENCY: {Action.ADVISE_911, Action.ESCALATE_NOW},
+            Priority.URGENT: {Action.ESCALATE_NOW}, Priority.ROUTINE: set()}
+FORBIDDEN = {Priority.EMERGENCY: set(), Priority.URGENT: {Action.ADVISE_911},
+             Priority.ROUTINE: {Action.ADVISE_911, Action.ESCALATE_NOW}}
+
+ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+CALL_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+TERM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+TERM_USE = re.compile(r"\{([a-z][a-z0-9_]*)\}")  # {name}; never a {2,3} quantifier
+SECTIONS = ("name", "terms", "questions", "red_flags", "rules", "default")
+MAX_DEPTH = 4
+DEFAULT_SAY = "I will pass your message to the office; someone will call you back."
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    call_types: tuple[str, ...] = ()  # empty: asked for every call type
+    ask_if: str | None = None         # a follow-up, asked when that question is answered yes
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    id: str
+    label: str
+    patterns: tuple[str, ...]  # regular expressions, terms expanded
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: str                      # question | red_flag | call_type | any | all
+    values: tuple[str, ...] = ()
+    children: tuple[Condition, ...] = ()
+
+    def holds(self, call_type: str | None, yes: frozenset[str], flags: frozenset[str]) -> bool:
+        if self.kind == "any":
+            return any(c.holds(call_type, yes, flags) for c in self.children)
+        if self.kind == "all":
+            return all(c.holds(call_type, yes, flags) for c in self.children)
+        found = {"question": yes, "red_flag": flags}.get(self.kind, {call_type})
+        return any(value in found for value in self.values)
+
+    def describe(self) -> str:
+        """For people: "any of (answered yes: chest_pain; text mentions: chest-pain)"."""
+        if self.kind in ("any", "all"):
+            parts = [c.describe() for c in self.children]
+            return parts[0] if len(parts) == 1 else f"{self.kind} of ({'; '.join(parts)})"
+        label = {"question": "answered yes", "red_flag": "text mentions"}.get(self.kind,
+                                                                           "call type")
+        return f"{label}: {' or '.join(self.values)}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    when: Condition
+    priority: Priority
+    actions: tuple[Action, ...]
+    say: str
+
+
+@dataclass(frozen=True)
+class ProtocolSpec:
+    version: int
+    name: str
+    questions: tuple[Question, ...]
+    red_flags: tuple[RedFlag, ...]
+    rules: tuple[Rule, ...]
+    default_actions: tuple[Action, ...] = (Action.QUEUE,)
+    default_say: str = DEFAULT_SAY
+    detector: Detector = field(default_factory=Detector, compare=False, repr=False)
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
+def compile_protocol(document: Mapping[str, Any] | Located, version: int = 0) -> ProtocolSpec:
+    """Validate and compile; raises ProtocolError naming each problem's line."""
+    located = document if isinstance(document, Located) else Located(document)
+    check = _Checker(located)
+    spec = check.protocol(version)
+    if check.problems or spec is None:
+        raise ProtocolError(check.problems or [Problem(None, "not a protocol")])
+    return spec
+
+
+class _Checker:
+    """Collects every problem in one pass, so an admin fixes a file in one round."""
+
+    def __init__(self, located: Located) -> None:
+        self.located = located
+        self.problems: list[Problem] = []
+
+    def fail(self, path: Path, message: str) -> None:
+        self.problems.append(Problem(self.located.line(path), message))
+
+    def protocol(self, version: int) -> ProtocolSpec | None:
+        doc = self.located.data
+        if not isinstance(doc, dict):
+            self.fail((), "a protocol is a mapping with questions, red_flags and rules")
+            return None
+        for key in doc:
+            if key not in SECTIONS:
+                self.fail((key,), f"unknown section {key!r} (expected one of "
+                                  f"{', '.join(SECTIONS)})")
+        terms = self.terms(doc.get("terms", {}))
+        questions = self.questions(doc.get("questions", []))
+        flags = self.red_flags(doc.get("red_flags", []), terms)
+        rules = self.rules(doc.get("rules", []), {q.id for q in questions},
+                           {f.id for f in flags})
+        if not any(r.priority == Priority.EMERGENCY for r in rules) and not self.problems:
+            # A file that lost its rules would quietly make every call routine.
+            self.fail(("rules",), "a protocol needs at least one emergency rule")
+        actions, say = self.default(doc.get("default", {}))
+        name = doc.get("name", "")
+        if not isinstance(name, str):
+            self.fail(("name",), "name must be text")
+        if self.problems:
+            return None
+        return ProtocolSpec(version, str(name), questions, flags, rules, actions, say,
+                            Detector(tuple(compile_flag(f.id, f.patterns) for f in flags)))
+
+    # --- pieces -------------------------------------------------------------------------
+
+    def text(self, path: Path, value: Any, what: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(path, f"{what} must be non-empty text")
+            return ""
+        return value.strip()
+
+    def listing(self, path: Path, value: Any, what: str) -> list[Any]:
+        if not isinstance(value, list):
+            self.fail(path, f"{what} must be a list")
+            return []
+        return value
+
+    def entries(self, section: str, value: Any,
+                keys: set[str]) -> Iterator[tuple[Path, dict[str, Any], str]]:
+        """Each well-formed entry of a section with an id, refusing duplicate ids."""
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(self.listing((section,), value, section)):
+            path: Path = (section, i)
+            if not isinstance(entry, dict):
+                self.fail(path, f"each entry of {section} must be a mapping with an id")
+                continue
+            for key in entry.keys() - keys:
+                self.fail((*path, key), f"unknown key {key!r} in {section}")
+            entry_id = entry.get("id")
+            if not isinstance(entry_id, str) or not ID.match(entry_id):
+                self.fail((*path, "id"), f"id {entry_id!r} must be lower-case letters, "
+                                         "digits, '-' or '_'")
+                continue
+            if entry_id in seen:
+                self.fail((*path, "id"), f"duplicate id {entry_id!r} in {section} (first "
+                                         f"on line {seen[entry_id]})")
+                continue
+            seen[entry_id] = self.located.line((*path, "id")) or 0
+            yield path, entry, entry_id
+
+    def terms(self, value: Any) -> dict[str, str]:
+        """name: regex, or name: [alternatives] (a list keeps long word lists readable)."""
+        if not isinstance(value, dict):
+            self.fail(("terms",), "terms must be a mapping of name: regex")
+            return {}
+        terms = {}
+        for name, raw in value.items():
+            path: Path = ("terms", name)
+            parts = raw if isinstance(raw, list) else [raw]
+            if not TERM_NAME.match(name):
+                self.fail(path, f"term name {name!r} must be lower-case letters and '_'")
+            elif not parts or not all(self.text(path, p, f"term {name!r}") for p in parts):
+                continue
+            elif any(TERM_USE.search(p) for p in parts):
+                self.fail(path, f"term {name!r} refers to another term; spell it out")
+            else:
+                terms[name] = "|".join(p.strip() for p in parts)
+        return terms
+
+    def call_types(self, path: Path, value: Any) -> tuple[str, ...]:
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if not isinstance(v, str) or not CALL_TYPE.match(v):
+                self.fail(path, f"call type {v!r} must be a slug such as 'clinical'")
+                return ()
+        return tuple(values)
+
+    def questions(self, value: Any) -> tuple[Question, ...]:
+        found = []
+        for path, entry, qid in self.entries("questions", value,
+                                             {"id", "text", "call_types", "ask_if"}):
+            text = self.text((*path, "text"), entry.get("text"), f"question {qid!r} text")
+            types = self.call_types((*path, "call_types"), entry.get("call_types", []))
+            ask_if = entry.get("ask_if")
+            if ask_if is not None and not isinstance(ask_if, str):
+                self.fail((*path, "ask_if"), "ask_if must be a question id")
+                ask_if = None
+            found.append((path, Question(qid, text, types, ask_if)))
+        self.follow_ups(found)
+        return tuple(q for _, q in found)
+
+    def follow_ups(self, found: list[tuple[Path, Question]]) -> None:
+        parent = {q.id: q.ask_if for _, q in found}
+        reported: set[str] = set()
+        for path, q in found:
+            if q.ask_if is not None and q.ask_if not in parent:
+                self.fail((*path, "ask_if"), f"question {q.id!r} is asked if unknown "
+                                             f"question {q.ask_if!r}")
+                continue
+            chain = [q.id]
+            while (nxt := parent.get(chain[-1])) is not None and nxt not in chain:
+                chain.append(nxt)
+            if nxt == q.id and q.id not in reported:
+                reported.update(chain)
+                self.fail((*path, "ask_if"), "follow-up questions form a cycle: "
+                                             + " → ".join([*chain, q.id]))
+
+    def red_flags(self, value: Any, terms: dict[str, str]) -> tuple[RedFlag, ...]:
+        flags = []
+        for path, entry, fid in self.entries("red_flags", value,
+                                             {"id", "label", "phrases", "patterns"}):
+            label = self.text((*path, "label"), entry.get("label"), f"red flag {fid!r} label")
+            patterns = [*self.phrases(path, entry.get("phrases", [])),
+                        *self.patterns(path, entry.get("patterns", []), terms)]
+            if not patterns:
+                self.fail(path, f"red flag {fid!r} needs phrases or patterns")
+            flags.append(RedFlag(fid, label, tuple(patterns)))
+        return tuple(flags)
+
+    def phrases(self, path: Path, value: Any) -> list[str]:
+        out = []
+        for i, phrase in enumerate(self.listing((*path, "phrases"), value, "phrases")):
+            if self.text((*path, "phrases", i), phrase, "a phrase"):
+                out.append(phrase_pattern(phrase))
+        return out
+
+    def patterns(self, path: Path, value: Any, terms: dict[str, str]) -> list[str]:
+        out = []
+        for i, raw in enumerate(self.listing((*path, "patterns"), value, "patterns")):
+            where: Path = (*path, "patterns", i)
+            if not self.text(where, raw, "a pattern"):
+                continue
+            unknown = [n for n in TERM_USE.findall(raw) if n not in terms]
+            if unknown:
+                self.fail(where, f"pattern uses unknown term {{{unknown[0]}}}")
+                continue
+            regex = TERM_USE.sub(lambda m: f"(?:{terms[m[1]]})", raw)
+            if (problem := pattern_problem(regex)) is not None:
+                self.fail(where, f"pattern {raw!r} {problem}")
+                continue
+            out.append(regex)
+        return out
+
+    def rules(self, value: Any, questions: set[str], flags: set[str]) -> tuple[Rule, ...]:
+        rules = []
+        for path, entry, rid in self.entries("rules", value, {"id", "when", "then"}):
+            when = self.condition((*path, "when"), entry.get("when"), questions, flags, 0)
+            then = entry.get("then")
+            if not isinstance(then, dict):
+                self.fail((*path, "then"), f"rule {rid!r} needs then: priority, actions, say")
+                continue
+            outcome = self.outcome((*path, "then"), then, rid)
+            if when is not None and outcome is not None:
+                rules.append(Rule(rid, when, *outcome))
+        return tuple(rules)
+
+    def condition(self, path: Path, value: Any, questions: set[str], flags: set[str],
+                  depth: int) -> Condition | None:
+        if not isinstance(value, dict) or len(value) != 1:
+            self.fail(path, "a condition is one of {question: id}, {red_flag: id}, "
+                            "{call_type: type}, {any: [..]}, {all: [..]}")
+            return None
+        (kind, arg), = value.items()
+        where: Path = (*path, kind)
+        if kind in ("any", "all"):
+            return self.group(where, kind, arg, questions, flags, depth)
+        if kind == "call_type":
+            types = self.call_types(where, arg)
+            return Condition(kind, types) if types else None
+        known = {"question": questions, "red_flag": flags}.get(kind)
+        if known is None:
+            self.fail(where, f"unknown condition {kind!r}")
+        elif not isinstance(arg, str) or arg not in known:
+            self.fail(where, f"unknown {kind.replace('_', ' ')} {arg!r}")
+        else:
+            return Condition(kind, (arg,))
+        return None
+
+    def group(self, path: Path, kind: str, arg: Any, questions: set[str], flags: set[str],
+              depth: int) -> Condition | None:
+        if depth >= MAX_DEPTH:
+            self.fail(path, f"conditions nest more than {MAX_DEPTH} deep")
+            return None
+        items = self.listing(path, arg, kind)
+        if not items:
+            self.fail(path, f"{kind} needs at least one condition")
+        children = [self.condition((*path, i), c, questions, flags, depth + 1)
+                    for i, c in enumerate(items)]
+        if not items or None in children:
+            return None
+        return Condition(kind, children=tuple(c for c in children if c is not None))
+
+    def outcome(self, path: Path, then: dict[str, Any],
+                rid: str) -> tuple[Priority, tuple[Action, ...], str] | None:
+        for key in then.keys() - {"priority", "actions", "say"}:
+            self.fail((*path, key), f"unknown key {key!r} in then")
+        raw = then.get("priority")
+        if raw not in set(Priority):
+            self.fail((*path, "priority"), f"priority {raw!r} must be one of "
+                                           f"{', '.join(Priority)}")
+            return None
+        priority = Priority(raw)
+        actions = self.actions((*path, "actions"), then.get("actions"))
+        say = self.text((*path, "say"), then.get("say"), f"rule {rid!r} say")
+        if actions is None or not say:
+            return None
+        if missing := REQUIRED[priority] - set(actions):
+            self.fail((*path, "actions"), f"an {priority} rule must also "
+                                          f"{', '.join(sorted(missing))}")
+        if extra := FORBIDDEN[priority] & set(actions):
+            self.fail((*path, "actions"), f"a {priority} rule may not "
+                                          f"{', '.join(sorted(extra))}")
+        return priority, actions, say
+
+    def actions(self, path: Path, value: Any) -> tuple[Action, ...] | None:
+        items = self.listing(path, value, "actions")
+        bad = [a for a in items if a not in set(Action)]
+        if bad or not items:
+            self.fail(path, f"action {bad[0] if bad else None!r} must be one of "
+                            f"{', '.join(Action)}")
+            return None
+        return tuple(dict.fromkeys(Action(a) for a in items))
+
+    def default(self, value: Any) -> tuple[tuple[Action, ...], str]:
+        if not isinstance(value, dict):
+            self.fail(("default",), "default must be a mapping with actions and say")
+            return (Action.QUEUE,), DEFAULT_SAY
+        for key in value.keys() - {"actions", "say"}:
+            self.fail(("default", key), f"unknown key {key!r} in default")
+        actions = self.actions(("default", "actions"), value.get("actions", ["queue"]))
+        if actions and (FORBIDDEN[Priority.ROUTINE] & set(actions)):
+            self.fail(("default", "actions"), "the default is routine: it may not escalate")
+        say = value.get("say", DEFAULT_SAY)
+        return actions or (Action.QUEUE,), self.text(("default", "say"), say, "default say")
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A plain phrase as a pattern: its words in order, any case, whole words only (cleaned
+    as the text is, so "one-sided" in a phrase matches "one-sided" in a message)."""
+    return re.escape(normalize(phrase).strip()).replace(r"\ ", " ")
+
+
+def pattern_problem(regex: str) -> str | None:
+    try:
+        compiled = re.compile(regex, re.IGNORECASE)
+    except re.error as exc:
+        return f"is not a valid regular expression ({exc.msg})"
+    if compiled.search("") is not None:
+        return "matches empty text, so it would flag everything"
+    return None

@@ -1,0 +1,20 @@
+from django.urls import include, path
+
+from clinicline import views
+from clinicline.gateways import simulator
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("clinicline.accounts.urls")),
+    path("gateways/", include("clinicline.gateways.urls")),
+    path("simulator/", simulator.simulator_home, name="simulator"),
+    path("p/<slug:practice>/", include("clinicline.practices.urls")),
+    path("p/<slug:practice>/patients/", include("clinicline.patients.urls")),
+    path("p/<slug:practice>/compliance/", include("clinicline.audit.urls")),
+    path("p/<slug:practice>/simulator/", include("clinicline.gateways.simulator_urls")),
+    path("p/<slug:practice>/gateway/", include("clinicline.gateways.settings_urls")),
+    path("p/<slug:practice>/triage/", include("clinicline.triage.urls")),
+    path("p/<slug:practice>/intake/", include("clinicline.intake.urls")),
+    path("p/<slug:practice>/inbox/", include("clinicline.inbox.urls")),
+]

@@ -1,0 +1,235 @@
+"""Encrypted model fields.
+
+The plaintext lives only on the model instance. On save the field seals it under the row's
+practice data key, with associated data ``<table>.<column>.<primary key>`` so a ciphertext
+copied to another row, column or table no longer opens. Values load sealed and are opened
+on first access. Encrypted columns cannot be filtered on: use a blind index.
+
+A model with encrypted fields needs a primary key known before insert (a UUID default) and
+a ``practice_id`` (or names another attribute with ``Meta``-free ``practice_attr``).
+
+Reading is the hot path (a list of patients opens five tokens a row), so the descriptor and
+``open`` avoid repeated work: the ``<table>.<column>.`` part of the associated data is built
+once per field, the primary key's text once per instance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django import forms
+from django.db import models
+from django.db.models.query_utils import DeferredAttribute
+
+from clinicline.vault.keyring import keyring
+
+
+class Sealed(str):
+    """A ciphertext token, as stored in the database."""
+
+    __slots__ = ()
+
+
+# Where an instance keeps (its primary key, that key as AAD bytes) for its other fields.
+_PK_BYTES = "_vault_pk_bytes"
+# Lookups that pass their value through get_prep_value, which only lets a Sealed token
+# through. The others (contains, iexact, regex, ...) would silently compare ciphertext.
+ALLOWED_LOOKUPS = frozenset({"exact", "in", "isnull"})
+
+
+def _pk_bytes(instance: models.Model) -> bytes:
+    """The row's primary key as AAD text, kept on the instance for its other encrypted
+    fields (str() of a UUID costs as much as the rest of opening a token)."""
+    data = instance.__dict__
+    pk = data.get(instance._meta.pk.attname)
+    if pk is None:
+        pk = instance.pk  # a child model's parent pointer, or a deferred key
+        if pk is None:
+            raise ValueError(f"{type(instance).__name__} needs its primary key before sealing")
+    cached = data.get(_PK_BYTES)
+    if cached is None or cached[0] is not pk:  # identity: a new key object means new bytes
+        cached = data[_PK_BYTES] = (pk, str(pk).encode())
+    return cached[1]
+
+
+class EncryptedAttribute(DeferredAttribute):
+    """Opens the sealed value on first access and keeps the plaintext on the instance.
+
+    A data descriptor (it has ``__set__``): Django's own DeferredAttribute is not, so the
+    instance ``__dict__`` would shadow it and hand out the ciphertext.
+    """
+
+    def __init__(self, field: EncryptedField) -> None:
+        super().__init__(field)
+        self.attname = field.attname  # read on every access: spare the field lookup
+
+    def __set__(self, instance: models.Model, value: Any) -> None:
+        instance.__dict__[self.attname] = value
+
+    def __get__(self, instance: models.Model | None, cls: type | None = None) -> Any:
+        if instance is None:
+            return self
+        data = instance.__dict__
+        try:
+            value = data[self.attname]
+        except KeyError:  # deferred (only() / defer()): Django loads it
+            value = super().__get__(instance, cls)
+        if value.__class__ is Sealed:
+            value = data[self.attname] = self.field.open(instance, value)
+        return value
+
+
+class EncryptedField(models.TextField):
+    descriptor_class = EncryptedAttribute
+
+    def __init__(self, *args: Any, practice_attr: str = "practice_id", **kwargs: Any) -> None:
+        self.practice_attr = practice_attr
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        if self.practice_attr != "practice_id":
+            kwargs["practice_attr"] = self.practice_attr
+        return name, path, args, kwargs
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
+        super().contribute_to_class(cls, name, **kwargs)
+        # ``<table>.<column>.``, fixed for the field's life; reading is the hot path. (An
+        # abstract parent's field is copied to each concrete model and contributed again.)
+        self.aad_prefix = f"{cls._meta.db_table}.{self.column}.".encode()
+
+    # --- the value's own bytes (subclasses) -------------------------------------------
+    def encode(self, value: Any) -> bytes:
+        return str(value).encode()
+
+    def decode(self, data: bytes) -> Any:
+        return data.decode()
+
+    # --- sealing ----------------------------------------------------------------------
+    def aad_for_pk(self, pk: Any) -> bytes:
+        """The associated data for this column of the row with primary key ``pk``."""
+        return self.aad_prefix + str(pk).encode()
+
+    def aad(self, instance: models.Model) -> bytes:
+        """``<table>.<column>.<pk>``: a token opens only in the place it was sealed for."""
+        return self.aad_prefix + _pk_bytes(instance)
+
+    def practice_of(self, instance: models.Model) -> int:
+        practice_id = instance.__dict__.get(self.practice_attr)
+        return getattr(instance, self.practice_attr) if practice_id is None else practice_id
+
+    def seal(self, instance: models.Model, value: Any) -> Sealed:
+        return Sealed(keyring.seal(self.practice_of(instance), self.aad(instance),
+                                   self.encode(value)))
+
+    def open(self, instance: models.Model, token: str) -> Any:
+        # practice_of() and aad() inlined: this runs for every field of every row read.
+        practice_id = instance.__dict__.get(self.practice_attr)
+        if practice_id is None:
+            practice_id = getattr(instance, self.practice_attr)
+        return self.decode(keyring.open(practice_id, self.aad_prefix + _pk_bytes(instance),
+                                        token))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = model_instance.__dict__.get(self.attname)
+        if value is None or isinstance(value, Sealed):
+            return value
+        return self.seal(model_instance, value)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Sealed | None:
+        return None if value is None else Sealed(value)
+
+    def get_prep_value(self, value: Any) -> str | None:
+        if value is None or isinstance(value, Sealed):
+            return value
+        raise TypeError(
+            f"{self.model.__name__}.{self.name} is encrypted: it cannot be used in a query or "
+            "a bulk update; look rows up by their blind index and save() them"
+        )
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name not in ALLOWED_LOOKUPS:
+            raise TypeError(
+                f"{self.model.__name__}.{self.name} is encrypted: `{lookup_name}` would compare "
+                "ciphertext; look rows up by their blind index instead"
+            )
+        return super().get_lookup(lookup_name)
+
+    def get_transform(self, lookup_name: str) -> Any:
+        raise TypeError(
+            f"{self.model.__name__}.{self.name} is encrypted: `{lookup_name}` cannot apply to "
+            "ciphertext; look rows up by their blind index instead"
+        )
+
+
+class EncryptedTextField(EncryptedField):
+    def formfield(self, **kwargs: Any) -> forms.Field:
+        return forms.CharField(**{"required": not self.blank, "label": self.verbose_name,
+                                  "help_text": self.help_text, **kwargs})
+
+
+class EncryptedDateField(EncryptedField):
+    def encode(self, value: dt.date) -> bytes:
+        return value.isoformat().encode()
+
+    def decode(self, data: bytes) -> dt.date:
+        return dt.date.fromisoformat(data.decode())
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and not isinstance(value, Sealed):
+            return dt.date.fromisoformat(value)
+        return value
+
+    def formfield(self, **kwargs: Any) -> forms.Field:
+        return forms.DateField(**{"required": not self.blank, "label": self.verbose_name,
+                                  "help_text": self.help_text, **kwargs})
+
+
+class EncryptedJSONField(EncryptedField):
+    def encode(self, value: Any) -> bytes:
+        return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+    def decode(self, data: bytes) -> Any:
+        return json.loads(data)
+
+    def formfield(self, **kwargs: Any) -> forms.Field:
+        return forms.JSONField(**{"required": not self.blank, "label": self.verbose_name,
+                                  **kwargs})
+
+
+class SealedMember(property):
+    """One value kept inside an encrypted JSON record of the same row.
+
+    Reading a row's PHI is the hot path: several values sealed together cost one decryption
+    a row, where a field per value costs one each (bench/vault.py measures it). A property,
+    so ``Model(name=...)`` and forms work as with a field; it cannot be queried, by design.
+    """
+
+    def __init__(self, record: str, *, date: bool = False, default: Any = "") -> None:
+        self.record, self.is_date, self.default = record, date, default
+        super().__init__(self._get, self._set)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def _get(self, instance: models.Model) -> Any:
+        value = (getattr(instance, self.record) or {}).get(self.name, self.default)
+        if self.is_date and value is not None:
+            return dt.date.fromisoformat(value)
+        return value
+
+    def _set(self, instance: models.Model, value: Any) -> None:
+        record = getattr(instance, self.record)
+        if record is None:
+            record = {}
+            setattr(instance, self.record, record)
+        record[self.name] = value.isoformat() if self.is_date and value is not None else value
+
+
+def encrypted_fields(model: type[models.Model]) -> list[EncryptedField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedField)]

@@ -1,0 +1,60 @@
+import pytest
+from django.urls import reverse
+
+from clinicline.accounts.roles import Role
+from tests.conftest import make_member, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_practice_admin_sets_the_idle_limit(practice):
+    admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
+    url = reverse("practices:settings", kwargs={"practice": practice.slug})
+    response = admin.post(url, {"name": practice.name, "time_zone": "America/Chicago",
+                                "callback_number": "(617) 555-0100", "idle_timeout_minutes": 10})
+    assert response.status_code == 302
+    practice.refresh_from_db()
+    assert (practice.idle_timeout_minutes, practice.time_zone, practice.callback_number) == \
+        (10, "America/Chicago", "+16175550100")
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("idle_timeout_minutes", 0, "greater than or equal to 1"),
+    ("idle_timeout_minutes", 240, "less than or equal to 60"),
+    ("time_zone", "Mars/Olympus", "Select a valid choice"),
+    ("callback_number", "call us", "not a phone number"),
+])
+def test_bad_settings_are_refused_clearly(practice, field, value, message):
+    admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
+    form = {"name": "Riverside", "time_zone": "America/New_York",
+            "callback_number": "+16175550100", "idle_timeout_minutes": 15, field: value}
+    response = admin.post(reverse("practices:settings", kwargs={"practice": practice.slug}), form)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    practice.refresh_from_db()
+    assert practice.idle_timeout_minutes == 15
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.PRACTICE_ADMIN])
+def test_only_the_practice_admin_changes_settings(practice, role):
+    client = signed_in(make_member(practice, role, f"u-{role}"))
+    url = reverse("practices:settings", kwargs={"practice": practice.slug})
+    assert client.get(url).status_code == 404
+
+
+def test_a_settings_change_is_audited_with_the_fields_changed(practice):
+    from clinicline.audit.models import Action, AuditEvent  # noqa: PLC0415
+
+    admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
+    admin.post(reverse("practices:settings", kwargs={"practice": practice.slug}), {
+        "name": practice.name, "time_zone": practice.time_zone,
+        "callback_number": practice.callback_number, "idle_timeout_minutes": 5})
+    event = AuditEvent.objects.get(action=Action.SETTINGS_CHANGE)
+    assert event.fields == "idle_timeout_minutes"
+
+
+def test_an_empty_post_is_a_400(practice):
+    admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
+    response = admin.post(reverse("practices:settings", kwargs={"practice": practice.slug}), {})
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()

@@ -1,0 +1,107 @@
+"""Tenancy is absolute: a member of one practice gets 404 for every route of another's.
+
+The matrix is built from the URL configuration itself, so a new practice route that
+forgets its scoping, or takes an id this file does not know how to make, fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from clinicline.accounts.roles import Role
+from clinicline.gateways.simulator_phones import phone_token
+from clinicline.practices.models import Practice
+from clinicline.triage.models import Protocol
+from clinicline.triage.service import default_document
+from tests.conftest import make_member, make_patient, signed_in
+
+PRACTICE_PREFIX = "p/<slug:practice>/"
+
+# How to make, inside a practice, the object a URL argument names.
+MAKERS: dict[str, Callable[[Practice], object]] = {
+    "patient_id": lambda p: make_patient(p, "Walter", "Okafor", dt.date(1958, 4, 2),
+                                         "+16175550142").pk,
+    # A virtual phone in the simulator: the opaque token of a patient's number.
+    "phone": lambda p: phone_token(p, make_patient(p, "Priya", "Raman", dt.date(1990, 6, 8),
+                                                   "+12125550187").contact_points.get().value),
+    # A triage protocol version. Versions count from 1 in every practice, so each practice
+    # gets a number no other has, or "own slug, foreign version" would find its own row.
+    "version": lambda p: Protocol.objects.create(practice=p, version=100 + p.pk,
+                                                 document=default_document()).version,
+}
+
+
+def walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern))
+        else:
+            yield prefix + str(entry.pattern), entry
+
+
+def practice_routes() -> list[tuple[str, URLPattern]]:
+    return [(route, p) for route, p in walk(get_resolver().url_patterns)
+            if route.startswith(PRACTICE_PREFIX)]
+
+
+def fill(route: str, practice: Practice, objects: dict[str, object]) -> str:
+    path = route.replace("<slug:practice>", practice.slug)
+    for name, value in objects.items():
+        for converter in ("uuid", "int", "slug", "str"):
+            path = path.replace(f"<{converter}:{name}>", str(value))
+    assert "<" not in path, f"{route}: the tenancy matrix cannot fill {path}; add a MAKER"
+    return "/" + path
+
+
+def test_there_are_practice_routes_to_check():
+    assert len(practice_routes()) >= 6
+
+
+@pytest.mark.parametrize("route,pattern", practice_routes(), ids=lambda v: str(v)[:60])
+def test_every_practice_route_is_a_member_view(route, pattern):
+    view = pattern.callback
+    assert getattr(view, "member_view", False) or getattr(
+        getattr(view, "view_class", None), "member_view", False), (
+        f"{route} is not wrapped in accounts.access.member_view")
+
+
+@pytest.mark.django_db
+def test_no_route_crosses_practices():
+    home, away = Practice.objects.create(slug="riverside", name="Riverside",
+                                         time_zone="America/New_York",
+                                         callback_number="+16175550100"), \
+        Practice.objects.create(slug="lakeside", name="Lakeside", time_zone="America/Chicago",
+                                callback_number="+13125550100")
+    routes = practice_routes()
+    needed = {name for route, _ in routes for name in MAKERS if f":{name}>" in route}
+    home_objects = {name: MAKERS[name](home) for name in needed}
+    away_objects = {name: MAKERS[name](away) for name in needed}
+    home_clients = {role: signed_in(make_member(home, role, f"home-{role}")) for role in Role}
+    away_clients = {role: signed_in(make_member(away, role, f"away-{role}")) for role in Role}
+
+    leaks = []
+    for route, _ in routes:
+        reachable = False
+        for role in Role:
+            own = fill(route, home, home_objects)
+            for method in ("get", "post"):
+                # Positive control: some home role reaches each route, so 404s below mean
+                # "not yours", not "broken URL".
+                reachable |= getattr(home_clients[role], method)(own).status_code != 404
+                away_client = away_clients[role]
+                crossed = [own]
+                if any(f":{name}>" in route for name in MAKERS):
+                    crossed.append(fill(route, away, home_objects))  # own slug, foreign id
+                for url in crossed:
+                    status = getattr(away_client, method)(url).status_code
+                    if status != 404:
+                        leaks.append(f"{method.upper()} {url} as lakeside {role}: {status}")
+        assert reachable, f"{route}: no role of the practice itself can reach it"
+        # And the away practice's own objects stay reachable through its own slug.
+        assert any(away_clients[r].get(fill(route, away, away_objects)).status_code
+                   != 404 for r in Role), route
+    assert leaks == []

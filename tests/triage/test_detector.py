@@ -1,0 +1,102 @@
+"""The free-text red-flag detector, measured in both directions: every positive phrasing
+must flag (recall 100%), negated phrasings must not (the false-positive rate is pinned to
+the few deliberate overcalls listed in phrasings.OVERCALLS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clinicline.triage.engine import decide
+from clinicline.triage.spec import Priority, ProtocolSpec
+from tests.triage.phrasings import BENIGN, MIXED, NEGATED, OVERCALLS, POSITIVE
+
+POSITIVES = [(flag, text) for flag, texts in POSITIVE.items() for text in texts]
+NEGATIVES = [(flag, text) for flag, texts in NEGATED.items() for text in texts]
+
+
+def flagged(spec: ProtocolSpec, flag: str, text: str) -> bool:
+    return flag in spec.detector.findings([text])
+
+
+def test_every_default_red_flag_is_measured_both_ways(default_spec):
+    ids = {f.id for f in default_spec.red_flags}
+    assert set(POSITIVE) == ids
+    assert set(NEGATED) == ids
+    assert all(len(POSITIVE[f]) >= 4 for f in ids)
+
+
+@pytest.mark.parametrize("flag,text", POSITIVES)
+def test_positive_phrasing_flags(default_spec, flag, text):
+    assert flagged(default_spec, flag, text)
+
+
+@pytest.mark.parametrize("flag,text", POSITIVES)
+def test_positive_phrasing_flags_in_capitals(default_spec, flag, text):
+    assert flagged(default_spec, flag, text.upper())
+
+
+@pytest.mark.parametrize("flag,text", NEGATIVES)
+def test_negated_phrasing_does_not_flag(default_spec, flag, text):
+    assert flagged(default_spec, flag, text) == ((flag, text) in OVERCALLS)
+
+
+@pytest.mark.parametrize("flag,text", NEGATIVES)
+def test_negation_reads_the_same_in_capitals(default_spec, flag, text):
+    assert flagged(default_spec, flag, text.upper()) == flagged(default_spec, flag, text)
+
+
+@pytest.mark.parametrize("text,found,absent", MIXED, ids=[m[0][:40] for m in MIXED])
+def test_negation_covers_its_clause_only(default_spec, text, found, absent):
+    findings = default_spec.detector.findings([text])
+    assert found <= findings
+    assert not findings & absent
+
+
+@pytest.mark.parametrize("text", BENIGN)
+def test_office_business_fires_no_red_flag_rule(default_spec, text):
+    decision = decide(default_spec, None, {}, [text])
+    assert decision.priority == Priority.ROUTINE
+    assert decision.rules == ()
+
+
+def test_recall_is_total_and_overcalls_are_only_the_listed_ones(default_spec):
+    missed = [p for p in POSITIVES if not flagged(default_spec, *p)]
+    overcalled = {n for n in NEGATIVES if flagged(default_spec, *n)}
+    assert missed == []                       # recall 100%
+    assert overcalled == OVERCALLS            # false-positive rate len(OVERCALLS)/negatives
+    assert len(OVERCALLS) / len(NEGATIVES) < 0.05
+
+
+@pytest.mark.parametrize("text", [
+    "he’s not breathing",                  # curly apostrophe
+    "short-of-breath",                     # hyphens
+    "SHORT   OF\tBREATH",                   # case and spacing
+    "short of breath!!!",
+    "(short of breath)",
+])
+def test_spelling_and_punctuation_do_not_hide_a_flag(default_spec, text):
+    assert flagged(default_spec, "breathing", text)
+
+
+def test_a_negation_in_one_field_does_not_reach_another(default_spec):
+    assert "chest-pain" in default_spec.detector.findings(["no", "chest pain"])
+
+
+def test_hits_report_where_and_why(default_spec):
+    hits = default_spec.detector.hits("No chest pain but he can't breathe")
+    assert [(h.flag, h.phrase, h.negated) for h in hits] == [
+        ("chest-pain", "chest pain", True), ("breathing", "can't breathe", False)]
+
+
+# An unrelated negated clause before or after a red flag must not reach it.
+AROUND = ["No fever. {}", "no fever but {}", "Denies nausea; {}", "not bleeding, and {}",
+          "No vomiting!\n{}", "no rash, {}", "without a cough but {}", "No. {}",
+          "nothing else, {}", "not sure, {}", "{}. No fever.", "{}, no rash", "{} but no fever",
+          "{}, denies nausea", "{}; not vomiting"]
+
+
+@pytest.mark.parametrize("frame", AROUND)
+def test_a_negated_neighbour_does_not_hide_a_red_flag(default_spec, frame):
+    missed = [(flag, frame.format(text)) for flag, text in POSITIVES
+              if not flagged(default_spec, flag, frame.format(text))]
+    assert missed == []
