@@ -82,10 +82,10 @@ INSTALLED_APPS = [
     "clinicline.accounts",
     "clinicline.patients",
     "clinicline.outbox",
+    "clinicline.gateways",
     "clinicline.triage",
     "clinicline.intake",
     "clinicline.inbox",
-    "clinicline.gateways",
     "clinicline.demo",
 ]
 

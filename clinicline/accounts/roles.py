@@ -25,6 +25,7 @@ class Perm(StrEnum):
     VIEW_AUDIT = "view_audit"
     EXPORT_AUDIT = "export_audit"
     MANAGE_PRACTICE = "manage_practice"   # hours, time zone, session limits
+    TAKE_CALLS = "take_calls"             # the agent console: new calls and return calls
 
 
 CLINICAL = {Role.NURSE, Role.PROVIDER}
@@ -40,6 +41,8 @@ PERMISSIONS: dict[Perm, set[Role]] = {
     Perm.VIEW_AUDIT: {Role.COMPLIANCE_OFFICER, Role.PRACTICE_ADMIN},
     Perm.EXPORT_AUDIT: {Role.COMPLIANCE_OFFICER},
     Perm.MANAGE_PRACTICE: {Role.PRACTICE_ADMIN},
+    Perm.TAKE_CALLS: {Role.AGENT, Role.FRONT_DESK, Role.NURSE, Role.PROVIDER, Role.SCHEDULER,
+                      Role.PRACTICE_MANAGER},
 }
 
 # Every role sees PHI, so every role needs MFA; kept explicit so a future role must decide.

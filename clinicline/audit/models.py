@@ -36,6 +36,12 @@ class Action(models.TextChoices):
     WEBHOOK_FORGED = "webhook.forged", "refused a webhook with a bad signature"
     BAA_CHANGE = "practice.baa", "recorded a business associate agreement"
     GATEWAY_CHANGE = "practice.gateway", "changed the telephony gateway"
+    IDENTITY_CHECK = "phi.identity_check", "checked a caller's identity"
+    MESSAGE_CLAIM = "message.claim", "claimed a message"
+    MESSAGE_ASSIGN = "message.assign", "reassigned a message"
+    MESSAGE_NOTE = "message.note", "added a note to a message"
+    MESSAGE_CLOSE = "message.close", "closed a message"
+    MESSAGE_TRIAGE = "message.triage", "re-triaged a message"
 
 
 class Outcome(models.TextChoices):

@@ -15,11 +15,9 @@ from clinicline.accounts.roles import Role
 from clinicline.env import dev_secret
 from clinicline.gateways.models import GatewayAccount
 from clinicline.patients import service as patients
-from clinicline.practices.models import Practice, Provider, Team
+from clinicline.practices.models import DEFAULT_TEAMS, Practice, Provider, Team
 
 SLUG = "demo"
-TEAMS = [("clinical", "Clinical"), ("refills", "Refills"), ("scheduling", "Scheduling"),
-         ("billing", "Billing"), ("practice-manager", "Practice manager")]
 # username, first, last, role, provider display name
 STAFF = [
     ("osei", "Amara", "Osei", Role.PROVIDER, "Dr. Amara Osei"),
@@ -62,7 +60,7 @@ def create_demo() -> Practice:
     GatewayAccount.objects.get_or_create(practice=practice, defaults={
         "phone_number": practice.callback_number, "account_sid": "AC" + "0" * 32,
         "auth_token": settings.DEMO_TWILIO_AUTH_TOKEN, "test_mode": True})
-    for slug, name in TEAMS:
+    for slug, name in DEFAULT_TEAMS.items():
         Team.objects.get_or_create(practice=practice, slug=slug, defaults={"name": name})
     password = demo_password()
     for username, first, last, role, provider_name in STAFF:

@@ -1,6 +1,17 @@
+"""Messages: what a call, a voicemail or a text leaves for the practice, routed to a team
+queue. Content is sealed by the vault; what stays in clear is what queues, routing,
+escalation and retention need (priority, call type, team, times, status) and nothing about
+the patient."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
 from django.db import models
 
 from clinicline.practices.models import PracticeOwned, Team
+from clinicline.vault.fields import EncryptedJSONField, EncryptedTextField, SealedMember
 
 ANY = "*"
 
@@ -31,3 +42,125 @@ class RoutingRule(PracticeOwned):
     def matches(self, call_type: str, priority: str, open: bool) -> bool:
         return (self.call_type in (ANY, call_type) and self.priority in (ANY, priority)
                 and (self.when == self.When.ANY or (self.when == self.When.OPEN) == open))
+
+
+class Source(models.TextChoices):
+    AGENT = "agent", "agent console"
+    IVR = "ivr", "phone menu"
+    VOICEMAIL = "voicemail", "voicemail"
+    SMS = "sms", "text message"
+
+
+class MessageStatus(models.TextChoices):
+    NEW = "new"
+    CLAIMED = "claimed"
+    CLOSED = "closed"
+
+
+class Outcome(models.TextChoices):
+    CALLED_BACK = "called-back", "called the patient back"
+    LEFT_MESSAGE = "left-message", "left a callback message"
+    SCHEDULED = "scheduled", "appointment booked"
+    REFILL_SENT = "refill-sent", "refill sent to pharmacy"
+    RESOLVED = "resolved", "resolved"
+    REFERRED_911 = "referred-911", "referred to emergency services"
+    NO_ACTION = "no-action", "no action needed"
+    UNREACHABLE = "unreachable", "could not reach the caller"
+
+
+class Message(PracticeOwned):
+    """One message in a team queue. ``content`` is the call type's fields as taken (only
+    those), sealed as one record; ``triage`` is the decision's detail (rules that fired,
+    red flags, the script said), sealed too, since rule names tell what is wrong."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    call_type = models.CharField(max_length=40)
+    call_type_version = models.PositiveIntegerField()
+    protocol_version = models.PositiveIntegerField()
+    priority = models.CharField(max_length=10, db_index=True)
+    office_open = models.BooleanField(help_text="whether the office was open when taken")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="messages")
+    status = models.CharField(max_length=8, choices=MessageStatus.choices,
+                              default=MessageStatus.NEW)
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="messages")
+
+    content = EncryptedJSONField(default=dict)
+    fields = SealedMember("content", default=dict)
+    answers = SealedMember("content", default=dict)        # triage question id → yes/no
+    transcript = SealedMember("content", default="")       # of a voicemail
+    conversation = SealedMember("content", default=list)   # texts: [{at, from, body}]
+    triage = EncryptedJSONField(default=dict)
+    caller_index = models.CharField(max_length=64, blank=True, db_index=True,
+                                    help_text="blind index of the caller's number")
+    call_sid = models.CharField(max_length=64, blank=True, db_index=True)
+    recording = models.ForeignKey("gateways.Recording", null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    transcribed_at = models.DateTimeField(null=True, blank=True)
+
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    retain_until = models.DateField(db_index=True,
+                                    help_text="purged after this day (practice policy)")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["practice", "team", "status", "-created_at"],
+                         name="message_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority} {self.call_type} message {self.pk}"  # never content
+
+    @property
+    def rules(self) -> list[str]:
+        return list(self.triage.get("rules", []))
+
+    @property
+    def script(self) -> str:
+        return str(self.triage.get("script", ""))
+
+    @property
+    def advise_911(self) -> bool:
+        return bool(self.triage.get("advise_911"))
+
+
+class MessageNote(PracticeOwned):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    body = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"note on {self.message_id}"
+
+
+class ReadReceipt(PracticeOwned):
+    """Who opened which message, when: one row per opening."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="receipts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+        indexes = [models.Index(fields=["message", "user"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} opened {self.message_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from clinicline.inbox.models import ANY, RoutingRule
-from clinicline.practices.models import Practice, Team
+from clinicline.practices.models import DEFAULT_TEAMS, Practice, Team
 
 
 class Rule(NamedTuple):
@@ -42,15 +42,15 @@ def rules(practice: Practice) -> list[RoutingRule]:
 
 
 def route(practice: Practice, call_type: str, priority: str, open: bool) -> Team:
-    """The team for a message: the practice's first matching rule, else the defaults."""
+    """The team for a message: the practice's first matching rule, else the defaults (whose
+    team is made if the practice has none of that name: a message is never left unrouted)."""
     for rule in rules(practice):
         if rule.matches(call_type, priority, open):
             return rule.team
     for default in DEFAULT_RULES:
         if default.matches(call_type, priority, open):
-            try:
-                return Team.objects.for_practice(practice).get(slug=default.team_slug)
-            except Team.DoesNotExist:
-                raise Team.DoesNotExist(
-                    f"{practice.slug} has no team {default.team_slug!r} to route to") from None
+            team, _ = Team.objects.get_or_create(
+                practice=practice, slug=default.team_slug,
+                defaults={"name": DEFAULT_TEAMS.get(default.team_slug, default.team_slug)})
+            return team
     raise AssertionError("the last default rule matches everything")  # pragma: no cover

@@ -17,11 +17,20 @@ class PracticeSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Practice
-        fields = ["name", "time_zone", "callback_number", "idle_timeout_minutes"]
+        fields = ["name", "time_zone", "callback_number", "front_desk_number",
+                  "idle_timeout_minutes", "urgent_callback_minutes", "message_retention_days"]
 
     def clean_callback_number(self) -> str:
         try:
             return phone_e164(self.cleaned_data["callback_number"])
+        except InvalidPhone as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_front_desk_number(self) -> str:
+        if not self.cleaned_data["front_desk_number"]:
+            return ""
+        try:
+            return phone_e164(self.cleaned_data["front_desk_number"])
         except InvalidPhone as exc:
             raise forms.ValidationError(str(exc)) from None
 

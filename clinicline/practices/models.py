@@ -25,6 +25,15 @@ class Practice(models.Model):
         default=15, validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text="members are logged off after this long without activity",
     )
+    front_desk_number = models.CharField(
+        max_length=16, blank=True, validators=[e164],
+        help_text="where the IVR forwards calls in office hours; empty: it takes messages")
+    urgent_callback_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="what callers with an urgent problem are promised")
+    message_retention_days = models.PositiveIntegerField(
+        default=7 * 365 + 2, validators=[MinValueValidator(30), MaxValueValidator(30 * 365)],
+        help_text="how long messages are kept before they are purged")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -49,6 +58,11 @@ class PracticeOwned(models.Model):
 
     class Meta:
         abstract = True
+
+
+# The queues every practice has; routing makes any that is missing rather than lose a message.
+DEFAULT_TEAMS = {"clinical": "Clinical", "refills": "Refills", "scheduling": "Scheduling",
+                 "billing": "Billing", "practice-manager": "Practice manager"}
 
 
 class Team(PracticeOwned):

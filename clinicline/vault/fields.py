@@ -218,7 +218,11 @@ class SealedMember(property):
         self.name = name
 
     def _get(self, instance: models.Model) -> Any:
-        value = (getattr(instance, self.record) or {}).get(self.name, self.default)
+        record = getattr(instance, self.record) or {}
+        if self.name not in record:
+            # A callable default (dict, list) makes a fresh value, as a field's would.
+            return self.default() if callable(self.default) else self.default
+        value = record[self.name]
         if self.is_date and value is not None:
             return dt.date.fromisoformat(value)
         return value

@@ -100,9 +100,12 @@ def test_rules_and_teams_are_per_practice(practice, other_practice, teams):
     assert route(other_practice, "clinical", "routine", True) == theirs
 
 
-def test_a_missing_team_is_a_clear_error(practice):
-    with pytest.raises(Team.DoesNotExist, match="refills"):
-        route(practice, "refill", "routine", True)
+def test_a_missing_default_team_is_made_rather_than_lose_the_message(practice):
+    assert not Team.objects.filter(practice=practice).exists()
+    team = route(practice, "refill", "routine", True)
+    assert (team.practice, team.slug, team.name) == (practice, "refills", "Refills")
+    assert route(practice, "refill", "urgent", True).slug == "clinical"
+    assert route(practice, "refill", "routine", False) == team
 
 
 def page(practice: Practice) -> str:

@@ -6,16 +6,22 @@ from tests.conftest import make_member, signed_in
 
 pytestmark = pytest.mark.django_db
 
+VALID = {"name": "Riverside", "time_zone": "America/New_York", "callback_number": "+16175550100",
+         "front_desk_number": "", "idle_timeout_minutes": 15, "urgent_callback_minutes": 30,
+         "message_retention_days": 2557}
+
 
 def test_the_practice_admin_sets_the_idle_limit(practice):
     admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
     url = reverse("practices:settings", kwargs={"practice": practice.slug})
-    response = admin.post(url, {"name": practice.name, "time_zone": "America/Chicago",
-                                "callback_number": "(617) 555-0100", "idle_timeout_minutes": 10})
+    response = admin.post(url, {**VALID, "time_zone": "America/Chicago",
+                                "callback_number": "(617) 555-0100", "idle_timeout_minutes": 10,
+                                "front_desk_number": "617 555 0199"})
     assert response.status_code == 302
     practice.refresh_from_db()
-    assert (practice.idle_timeout_minutes, practice.time_zone, practice.callback_number) == \
-        (10, "America/Chicago", "+16175550100")
+    assert (practice.idle_timeout_minutes, practice.time_zone, practice.callback_number,
+            practice.front_desk_number) == (10, "America/Chicago", "+16175550100",
+                                            "+16175550199")
 
 
 @pytest.mark.parametrize("field,value,message", [
@@ -23,11 +29,13 @@ def test_the_practice_admin_sets_the_idle_limit(practice):
     ("idle_timeout_minutes", 240, "less than or equal to 60"),
     ("time_zone", "Mars/Olympus", "Select a valid choice"),
     ("callback_number", "call us", "not a phone number"),
+    ("front_desk_number", "the desk", "not a phone number"),
+    ("message_retention_days", 7, "greater than or equal to 30"),
+    ("urgent_callback_minutes", 0, "greater than or equal to 5"),
 ])
 def test_bad_settings_are_refused_clearly(practice, field, value, message):
     admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
-    form = {"name": "Riverside", "time_zone": "America/New_York",
-            "callback_number": "+16175550100", "idle_timeout_minutes": 15, field: value}
+    form = {**VALID, field: value}
     response = admin.post(reverse("practices:settings", kwargs={"practice": practice.slug}), form)
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -47,8 +55,7 @@ def test_a_settings_change_is_audited_with_the_fields_changed(practice):
 
     admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
     admin.post(reverse("practices:settings", kwargs={"practice": practice.slug}), {
-        "name": practice.name, "time_zone": practice.time_zone,
-        "callback_number": practice.callback_number, "idle_timeout_minutes": 5})
+        **VALID, "name": practice.name, "idle_timeout_minutes": 5})
     event = AuditEvent.objects.get(action=Action.SETTINGS_CHANGE)
     assert event.fields == "idle_timeout_minutes"
 
