@@ -4,17 +4,20 @@ worker; status callbacks update the outbox; recordings are queued for fetching."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from twilio.twiml.voice_response import VoiceResponse
 
+from clinicline import worker
 from clinicline.gateways import recordings
-from clinicline.gateways.models import Kind, Recording
+from clinicline.gateways.models import InboundWebhook, Kind, Recording
 from clinicline.gateways.webhooks import SID, Inbound, register
 from clinicline.outbox import service as outbox
-from clinicline.outbox.models import Status
+from clinicline.outbox.models import Delivery, Status
 
 EMERGENCY = "If this is a medical emergency, hang up and dial 9 1 1."
 VOICEMAIL_MAX_S = 120
@@ -27,6 +30,8 @@ DELIVERED = {"delivered", "read", "completed"}
 FAILED = {"failed", "undelivered", "busy", "no-answer", "canceled"}
 DURATION = re.compile(r"\d{1,6}")
 ERROR_CODE = re.compile(r"\d{1,8}")
+NO_DELIVERY_YET = "waiting for the delivery's vendor id"
+EARLY_STATUS_WINDOW = dt.timedelta(minutes=10)
 
 
 def greeting(inbound: Inbound) -> str:
@@ -77,19 +82,56 @@ def queue_recording(inbound: Inbound) -> str:
 
 
 def delivery_status(inbound: Inbound) -> str:
-    params, webhook = inbound.params, inbound.webhook
+    apply_status(inbound.params, inbound.webhook)
+    return ""
+
+
+def apply_status(params: dict[str, str], webhook: InboundWebhook) -> None:
+    """Move the delivery a status callback names. A callback can beat the worker, which
+    stores the vendor's id only once the vendor has answered: then the webhook is left
+    unprocessed, and ``retry_early_statuses`` applies it once the id is there."""
     state = params.get("MessageStatus") or params.get("CallStatus", "")
     vendor_id = params.get("MessageSid") or params.get("CallSid", "")
-    webhook.processed_at = timezone.now()
+    practice = webhook.practice_id
+    if state not in DELIVERED | FAILED:
+        webhook.processed_at = timezone.now()
+        return
+    if not Delivery.objects.filter(vendor_id=vendor_id, practice_id=practice).exists():
+        webhook.error = NO_DELIVERY_YET
+        return
+    webhook.processed_at, webhook.error = timezone.now(), ""
     # Tenancy: a practice's signed callback moves only that practice's deliveries.
     if state in DELIVERED:
-        outbox.vendor_status(vendor_id, Status.DELIVERED, practice=inbound.practice)
-    elif state in FAILED:
+        outbox.vendor_status(vendor_id, Status.DELIVERED, practice=practice)
+    else:
         code = params.get("ErrorCode", "")
         code = f" (error {code})" if ERROR_CODE.fullmatch(code) else ""
         outbox.vendor_status(vendor_id, Status.FAILED, error=f"Twilio: {state}{code}",
-                             practice=inbound.practice)
-    return ""
+                             practice=practice)
+
+
+@worker.register("status-callbacks", every_s=5)
+def retry_early_statuses(now: dt.datetime | None = None) -> int:
+    """Apply status callbacks that arrived before their delivery's vendor id was stored;
+    give up on those that still name no delivery after ``EARLY_STATUS_WINDOW``."""
+    now = now or timezone.now()
+    waiting = InboundWebhook.objects.filter(kind=Kind.STATUS, processed_at__isnull=True,
+                                            error=NO_DELIVERY_YET)
+    applied = 0
+    for webhook in waiting.order_by("received_at")[:100]:
+        with transaction.atomic():
+            # Claimed by a conditional update: two workers never apply one callback twice.
+            claimed = InboundWebhook.objects.filter(pk=webhook.pk, processed_at__isnull=True,
+                                                    error=NO_DELIVERY_YET)
+            if not claimed.update(error="applying"):
+                continue
+            apply_status(webhook.params, webhook)
+            if webhook.processed_at is None and webhook.received_at < now - EARLY_STATUS_WINDOW:
+                webhook.processed_at, webhook.error = now, "no delivery has that vendor id"
+            InboundWebhook.objects.filter(pk=webhook.pk).update(
+                processed_at=webhook.processed_at, error=webhook.error)
+            applied += webhook.error == ""
+    return applied
 
 
 def install() -> None:
