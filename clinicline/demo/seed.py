@@ -14,6 +14,9 @@ from clinicline.accounts.models import Membership, User
 from clinicline.accounts.roles import Role
 from clinicline.env import dev_secret
 from clinicline.gateways.models import GatewayAccount
+from clinicline.inbox.models import Message, Source
+from clinicline.inbox.service import open_message
+from clinicline.intake.service import call_types_for
 from clinicline.patients import service as patients
 from clinicline.practices.models import DEFAULT_TEAMS, Practice, Provider, Team
 
@@ -54,7 +57,7 @@ def demo_password() -> str:
 def create_demo() -> Practice:
     practice, _ = Practice.objects.get_or_create(slug=SLUG, defaults={
         "name": "Riverside Family Medicine", "time_zone": "America/New_York",
-        "callback_number": "+16175550100"})
+        "callback_number": "+16175550100", "front_desk_number": "+16175550101"})
     # Twilio in test mode: inbound webhooks are checked with this token, outbound texts and
     # calls go to the phone simulator. Signed requests can be tried against a local server.
     GatewayAccount.objects.get_or_create(practice=practice, defaults={
@@ -81,4 +84,32 @@ def create_demo() -> Practice:
                                           date_of_birth=dob, mrn=mrn, restricted=restricted)
         patients.add_contact(patient, "phone", phone, label="mobile",
                              verified_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+    if not Message.objects.for_practice(practice).exists():
+        leave_messages(practice)
     return practice
+
+
+# What the inbox holds on a fresh demo: the routine drills, as if taken the evening before.
+MESSAGES = [
+    ("refill", Source.VOICEMAIL, {
+        "patient_name": "Marcus Bell", "date_of_birth": dt.date(1971, 11, 19),
+        "callback_number": "+12025550173", "medication": "lisinopril 20 mg",
+        "pharmacy": "Walgreens on Main Street", "days_left": 5}),
+    ("billing", Source.AGENT, {
+        "patient_name": "Dolores Whitfield", "callback_number": "+17735550123",
+        "account_number": "ACCT-448213",
+        "question": "Charged twice for the October visit; insurance already paid."}),
+    ("complaint", Source.AGENT, {
+        "patient_name": "Gregory Tamm", "callback_number": "+14155552671",
+        "complaint": "Waited two hours last Tuesday, front desk was rude, wants the doctor "
+                     "to call him personally today."}),
+    ("new-patient", Source.AGENT, {
+        "patient_name": "Priya Raman", "callback_number": "+12125550187",
+        "preferred_times": "weekday mornings"}),
+]
+
+
+def leave_messages(practice: Practice) -> None:
+    call_types = call_types_for(practice)
+    for slug, source, fields in MESSAGES:
+        open_message(practice, call_types.get(slug), fields, source=source)

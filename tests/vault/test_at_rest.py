@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinicline.demo.seed import PATIENTS, STAFF
+from clinicline.demo.seed import MESSAGES, PATIENTS, STAFF
 from tests.vault.support import Install, new_demo_install
 
 SHORT = 5  # needles this short may occur by chance in random ciphertext
@@ -29,9 +29,15 @@ def needles(given: str, family: str, dob, phone: str, mrn: str) -> list[str]:
             f"{national[:3]}-{national[3:6]}-{national[6:]}"]
 
 
+# What the demo's messages say, beyond the patients' identifiers: a medicine, a pharmacy,
+# an account number, the caller's own words.
+SAID = [value for _, _, fields in MESSAGES for value in fields.values()
+        if isinstance(value, str) and not value.startswith("+")]
+
+
 def leaks(data: bytes) -> list[str]:
     return [needle for given, family, dob, phone, mrn, _ in PATIENTS
-            for needle in needles(given, family, dob, phone, mrn)
+            for needle in [*needles(given, family, dob, phone, mrn), *SAID]
             if needle.encode() in data]
 
 
