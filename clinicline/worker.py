@@ -1,9 +1,13 @@
-"""The worker: one long-running loop over the due work of every kind.
+"""The worker: long-running loops over the due work of every kind.
 
 Domain apps register a ``Job``: a function that does the work that is due now and returns
 how many items it handled. Work is state in the database (rows with a due time), so a
-worker that dies loses nothing; another picks the rows up. The loop stops cleanly on
+worker that dies loses nothing; another picks the rows up. The loops stop cleanly on
 SIGTERM/SIGINT between two steps.
+
+Jobs run in lanes, one thread each: a job that may take seconds (fetching audio from the
+carrier, transcribing it) is in the ``slow`` lane, so it never holds up a text, a page or
+an escalation step waiting in the ``fast`` one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 log = logging.getLogger("clinicline.worker")
 
@@ -26,14 +30,17 @@ class Job:
     run: Callable[[], int]
     every_s: float
     next_at: float = 0.0
+    lane: str = "fast"
 
 
 JOBS: dict[str, Job] = {}
+FAST, SLOW = "fast", "slow"
 
 
-def register(name: str, every_s: float) -> Callable[[Callable[[], int]], Callable[[], int]]:
+def register(name: str, every_s: float,
+             lane: str = FAST) -> Callable[[Callable[[], int]], Callable[[], int]]:
     def decorate(fn: Callable[[], int]) -> Callable[[], int]:
-        JOBS[name] = Job(name, fn, every_s)
+        JOBS[name] = Job(name, fn, every_s, lane=lane)
         return fn
 
     return decorate
@@ -48,12 +55,13 @@ class Worker:
     def stop(self, *_: object) -> None:
         self.stopping.set()
 
-    def run_due(self) -> int:
-        """Run every job that is due; returns items handled. ``failed`` names failed jobs."""
+    def run_due(self, jobs: list[Job] | None = None) -> int:
+        """Run every job that is due (of ``jobs``, else all); returns items handled.
+        ``failed`` names failed jobs."""
         self.failed: list[str] = []
         handled = 0
         now = time.monotonic()
-        for job in self.jobs:
+        for job in self.jobs if jobs is None else jobs:
             if job.next_at > now:
                 continue
             close_old_connections()
@@ -69,7 +77,23 @@ class Worker:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         log.info("worker started with jobs: %s", ", ".join(j.name for j in self.jobs))
-        while not self.stopping.is_set():
-            self.run_due()
-            self.stopping.wait(self.poll_s)
+        lanes: dict[str, list[Job]] = {}
+        for job in self.jobs:
+            lanes.setdefault(job.lane, []).append(job)
+        others = [threading.Thread(target=self.loop, args=(jobs,), name=f"worker-{lane}",
+                                   daemon=True)
+                  for lane, jobs in lanes.items() if lane != FAST]
+        for thread in others:
+            thread.start()
+        self.loop(lanes.get(FAST, []))
+        for thread in others:
+            thread.join()
         log.info("worker stopped")
+
+    def loop(self, jobs: list[Job]) -> None:
+        try:
+            while not self.stopping.is_set():
+                self.run_due(jobs)
+                self.stopping.wait(self.poll_s)
+        finally:
+            connections.close_all()  # this thread's connections

@@ -37,7 +37,7 @@ from twilio.rest import Client
 from clinicline.gateways.models import GatewayAccount, Recording
 from clinicline.gateways.transports.twilio import TIMEOUT_S, client_for
 from clinicline.vault.keyring import keyring
-from clinicline.worker import register
+from clinicline.worker import SLOW, register
 
 log = logging.getLogger("clinicline.gateways")
 
@@ -272,7 +272,7 @@ def failed(recording: Recording, exc: RecordingError) -> None:
         rows.update(due_at=None, error=f"not deleted at the carrier: {exc}"[:200])
 
 
-@register("recordings", every_s=5)
+@register("recordings", every_s=5, lane=SLOW)
 def fetch_due(budget_s: float = RUN_BUDGET_S) -> int:
     """Recordings that are due, one claim at a time until the budget is spent: the worker
     also sends pages, and a slow carrier must not hold them up for a whole batch."""
