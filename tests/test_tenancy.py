@@ -14,7 +14,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from clinicline.accounts.roles import Role
 from clinicline.gateways.simulator_phones import phone_token
-from clinicline.practices.models import Practice
+from clinicline.inbox.service import open_message
+from clinicline.intake.service import call_types_for
+from clinicline.practices.models import Practice, Team
 from clinicline.triage.models import Protocol
 from clinicline.triage.service import default_document
 from tests.conftest import make_member, make_patient, signed_in
@@ -32,6 +34,13 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
     # gets a number no other has, or "own slug, foreign version" would find its own row.
     "version": lambda p: Protocol.objects.create(practice=p, version=100 + p.pk,
                                                  document=default_document()).version,
+    # A routine scheduling message: one that several roles of the practice may open.
+    "message_id": lambda p: open_message(p, call_types_for(p).get("scheduling"), {
+        "patient_name": "Priya Raman", "callback_number": "+12125550187"}).pk,
+    # A team queue. Every practice has a "clinical" team, so each gets a slug of its own, or
+    # "own slug, foreign team" would find the practice's own queue.
+    "team": lambda p: Team.objects.create(practice=p, slug=f"wound-care-{p.pk}",
+                                          name="Wound care").slug,
 }
 
 

@@ -79,6 +79,9 @@ class Message(PracticeOwned):
     call_type_version = models.PositiveIntegerField()
     protocol_version = models.PositiveIntegerField()
     priority = models.CharField(max_length=10, db_index=True)
+    clinical = models.BooleanField(
+        default=False, help_text="for clinical roles only: a clinical call type, a priority "
+        "above routine, or red flags in what the caller said")
     office_open = models.BooleanField(help_text="whether the office was open when taken")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="messages")
     status = models.CharField(max_length=8, choices=MessageStatus.choices,
@@ -164,3 +167,14 @@ class ReadReceipt(PracticeOwned):
 
     def __str__(self) -> str:
         return f"{self.user_id} opened {self.message_id}"
+
+
+class QueueNotice(PracticeOwned):
+    """How far a team's queue has been announced: the notifier tells members about messages
+    created after ``notified_until`` and moves it, in the same transaction as the notices."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="+")
+    notified_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"queue {self.team_id} announced until {self.notified_until:%Y-%m-%d %H:%M}"

@@ -23,13 +23,14 @@ from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.inbox.routing import route
+from clinicline.inbox.visibility import CLINICAL_CALL_TYPES, NON_CLINICAL_QUEUES
 from clinicline.intake.service import version_of as call_type_version
 from clinicline.intake.spec import CallType
 from clinicline.patients.models import BY_PHONE, Patient
 from clinicline.patients.normalize import InvalidPhone, phone_e164
 from clinicline.patients.service import find_by_name_dob
 from clinicline.practices import hours
-from clinicline.practices.models import Practice
+from clinicline.practices.models import Practice, Team
 from clinicline.triage import service as triage
 from clinicline.triage.engine import Decision
 from clinicline.triage.spec import Priority
@@ -82,6 +83,22 @@ def triage_record(decision: Decision, *, floor: str = "", floor_rule: str = "") 
     return detail
 
 
+def is_clinical(call_type: str, detail: Mapping[str, Any]) -> bool:
+    return (call_type in CLINICAL_CALL_TYPES or detail["priority"] != Priority.ROUTINE
+            or bool(detail.get("red_flags")))
+
+
+def team_for(practice: Practice, call_type: str, priority: str, office_open: bool,
+             clinical: bool) -> Team:
+    """The routed team; clinical content never waits in a queue only non-clinical staff
+    work (billing, scheduling, the manager), whatever the practice's own rules say: it
+    goes where a clinical call would."""
+    team = route(practice, call_type, priority, office_open)
+    if clinical and team.slug in NON_CLINICAL_QUEUES:
+        return route(practice, "clinical", priority, office_open)
+    return team
+
+
 def open_message(practice: Practice, call_type: CallType, fields: Mapping[str, Any], *,
                  source: str = Source.AGENT, answers: Mapping[str, bool] | None = None,
                  extra_texts: Iterable[str] = (), at: dt.datetime | None = None,
@@ -105,11 +122,12 @@ def open_message(practice: Practice, call_type: CallType, fields: Mapping[str, A
         decision = triage.decide(protocol.spec, call_type.slug, answers, texts)
         detail = triage_record(decision, floor=floor, floor_rule=floor_rule)
         office_open = hours.is_open(practice, at)
+        clinical = is_clinical(call_type.slug, detail)
         message = Message(
             practice=practice, source=source, call_type=call_type.slug,
             call_type_version=call_type.version, protocol_version=protocol.version,
-            priority=detail["priority"], office_open=office_open,
-            team=route(practice, call_type.slug, detail["priority"], office_open),
+            priority=detail["priority"], clinical=clinical, office_open=office_open,
+            team=team_for(practice, call_type.slug, detail["priority"], office_open, clinical),
             patient=matching_patient(practice, fields), triage=detail,
             caller_index=caller_index(practice, caller_number or fields.get("callback_number", "")),
             call_sid=call_sid, taken_by=taken_by if getattr(taken_by, "pk", None) else None,
@@ -128,7 +146,8 @@ def open_message(practice: Practice, call_type: CallType, fields: Mapping[str, A
 
 def raise_priority(message: Message, texts: Iterable[str], *, reason: str) -> bool:
     """Re-triage ``message`` with every free text it now holds plus ``texts``; if that gives
-    a higher priority, raise it and route it again. Never lowers. True if it rose.
+    a higher priority, raise it and route it again. Never lowers. Red flags that raise no
+    priority still make the message clinical (and route it as such). True if it rose.
 
     The caller holds the row (``select_for_update``) inside a transaction and saves the
     content it changed; this saves priority, triage and team."""
@@ -138,19 +157,26 @@ def raise_priority(message: Message, texts: Iterable[str], *, reason: str) -> bo
     protocol = triage.version_of(message.practice, message.protocol_version)
     spec = protocol.spec if protocol else triage.protocol_for(message.practice).spec
     decision = triage.decide(spec, message.call_type, message.answers, [*given, *texts])
-    if decision.priority.rank <= Priority(message.priority).rank:
+    rose = decision.priority.rank > Priority(message.priority).rank
+    newly_clinical = bool(decision.red_flags) and not message.clinical
+    if not rose and not newly_clinical:
         return False
-    message.triage = {**triage_record(decision),
+    message.triage = {**message.triage,
+                      **(triage_record(decision) if rose else {}),
+                      "red_flags": sorted({*message.triage.get("red_flags", []),
+                                           *decision.red_flags}),
                       "rules": sorted({*message.rules, *decision.rules}),
                       "raised_by": reason}
-    message.priority = str(decision.priority)
-    message.team = route(message.practice, message.call_type, message.priority,
-                         message.office_open)
+    if rose:
+        message.priority = str(decision.priority)
+    message.clinical = True  # red flags, or a priority above routine
+    message.team = team_for(message.practice, message.call_type, message.priority,
+                            message.office_open, clinical=True)
     if message.status == MessageStatus.CLOSED:  # new red flags reopen it
         message.status, message.closed_at = MessageStatus.NEW, None
-    message.save(update_fields=["triage", "priority", "team", "status", "closed_at",
-                                "updated_at"])
+    message.save(update_fields=["triage", "priority", "clinical", "team", "status",
+                                "closed_at", "updated_at"])
     record(Action.MESSAGE_TRIAGE, practice=message.practice_id, obj=message,
            patient=message.patient_id or "", fields=["priority"], reason=reason)
-    log.info("message %s raised to %s (%s)", message.pk, message.priority, reason)
-    return True
+    log.info("message %s re-triaged: %s (%s)", message.pk, message.priority, reason)
+    return rose

@@ -55,7 +55,7 @@ def account(practice: Practice) -> GatewayAccount:
 
 @pytest.fixture
 def live(practice: Practice, account: GatewayAccount) -> GatewayAccount:
-    record_baa(practice, effective=dt.date.today() - dt.timedelta(days=365))
+    record_baa(practice, effective=dt.datetime.now(practice.tz).date() - dt.timedelta(days=365))
     return account
 
 
@@ -180,7 +180,7 @@ def test_without_a_baa_nothing_reaches_twilio(practice, account, twilio):
 
 
 def test_an_expired_or_future_baa_is_no_baa(practice, account, twilio):
-    today = dt.date.today()
+    today = dt.datetime.now(practice.tz).date()  # the practice's day, as current_baa reads it
     record_baa(practice, effective=today - dt.timedelta(days=800),
                expires=today - dt.timedelta(days=1))
     record_baa(practice, effective=today + dt.timedelta(days=30))

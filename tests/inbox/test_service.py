@@ -115,3 +115,14 @@ def test_the_content_is_sealed_in_the_database(practice):
         rows = " ".join(str(v) for row in cursor.fetchall() for v in row)
     for secret in ("Walter", "Okafor", "1958", "surgery", "calf", "breath", "5550142"):
         assert secret not in rows, secret
+
+
+def test_red_flags_that_raise_no_priority_still_make_a_text_clinical(practice):
+    message = service.open_message(practice, call_type(practice, "other"),
+                                   {"message": "can I get my records?"}, at=OFFICE_HOURS)
+    assert (message.clinical, message.team.slug) == (False, "practice-manager")
+    assert not service.raise_priority(message, ["also, I am pregnant"], reason="sms")
+    message.refresh_from_db()
+    assert message.priority == "routine"
+    assert (message.clinical, message.team.slug) == (True, "clinical")
+    assert message.triage["red_flags"]

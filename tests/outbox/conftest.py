@@ -21,7 +21,7 @@ ACCOUNT_SID = "AC" + "1" * 32
 
 def go_live(practice: Practice, *, baa_expires: dt.date | None = None) -> GatewayAccount:
     """The practice sends through its own Twilio account, under a BAA recorded today."""
-    today = dt.date.today()
+    today = dt.datetime.now(practice.tz).date()  # the practice's day, as current_baa reads it
     BusinessAssociateAgreement.objects.create(
         practice=practice, vendor=Vendor.objects.get(slug="twilio"),
         signed_on=today - dt.timedelta(days=400), effective_on=today - dt.timedelta(days=365),

@@ -115,7 +115,8 @@ def test_a_permanent_error_fails_at_once(practice, live):
 
 @pytest.mark.parametrize("expires_days_ago", [1, 400])
 def test_an_expired_baa_stops_sending(practice, expires_days_ago):
-    go_live(practice, baa_expires=dt.date.today() - dt.timedelta(days=expires_days_ago))
+    today = dt.datetime.now(practice.tz).date()  # the practice's day, as current_baa reads it
+    go_live(practice, baa_expires=today - dt.timedelta(days=expires_days_ago))
     delivery = text(practice)
     with twilio_answers(twilio_reply(201, sid=SID)) as twilio:
         service.send_due()

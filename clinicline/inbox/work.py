@@ -1,0 +1,163 @@
+"""Working a message: open, claim, reassign, note, close. Each change is a conditional
+UPDATE (so two nurses cannot both claim, nor close a message twice) with its audit event in
+the same transaction. Audit rows name ids and field names, never what a message says.
+
+``Refused`` is bad input (an unknown outcome, an empty note, a team the message may not go
+to): nothing is saved. ``Conflict`` is a race lost or a state that no longer allows the step
+(someone claimed it first, it is closed): nothing is saved either.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinicline.accounts.models import Membership
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+from clinicline.inbox.models import Message, MessageNote, MessageStatus, Outcome, ReadReceipt
+from clinicline.inbox.visibility import can_open, can_receive
+from clinicline.practices.models import Team
+
+log = logging.getLogger(__name__)
+
+NOTE_MAX_CHARS = 4000
+OPEN = (MessageStatus.NEW, MessageStatus.CLAIMED)
+
+
+class Refused(ValueError):
+    """Bad input; the message says what to fix and holds no PHI."""
+
+
+class Conflict(Exception):
+    """The message is no longer in a state that allows this (someone else got there first)."""
+
+
+def shown_fields(message: Message) -> list[str]:
+    """The names of what the message page shows: for the audit trail."""
+    names = sorted(message.fields)
+    names += [m for m in ("answers", "transcript", "conversation") if message.content.get(m)]
+    return [*names, "triage", *(["notes"] if message.notes.exists() else [])]
+
+
+def _row(message: Message):  # noqa: ANN202  (a QuerySet of the one row)
+    return Message.objects.filter(pk=message.pk, practice_id=message.practice_id)
+
+
+def open_for_reading(membership: Membership, message: Message, *,
+                     request: HttpRequest | None = None) -> ReadReceipt:
+    """One opening: a read receipt and an audit VIEW naming the fields shown."""
+    with transaction.atomic():
+        receipt = ReadReceipt.objects.create(practice_id=message.practice_id, message=message,
+                                             user=membership.user)
+        record(Action.VIEW, request=request, actor=membership.user,
+               practice=message.practice_id, obj=message, patient=message.patient_id or "",
+               fields=shown_fields(message))
+    return receipt
+
+
+def claim(membership: Membership, message: Message, *,
+          request: HttpRequest | None = None) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        won = _row(message).filter(status=MessageStatus.NEW).update(
+            status=MessageStatus.CLAIMED, claimed_by=membership.user, claimed_at=now,
+            updated_at=now)
+        if won != 1:
+            raise Conflict("Someone has already claimed this message, or it is closed.")
+        record(Action.MESSAGE_CLAIM, request=request, actor=membership.user,
+               practice=message.practice_id, obj=message, patient=message.patient_id or "",
+               fields=["status", "claimed_by"])
+    message.refresh_from_db(fields=["status", "claimed_by", "claimed_at", "updated_at"])
+
+
+def _target_team(message: Message, team_id: str | int | None) -> Team | None:
+    if team_id in (None, ""):
+        return None
+    team = Team.objects.filter(practice_id=message.practice_id, pk=str(team_id)).first() \
+        if str(team_id).isdigit() else None
+    if team is None or not can_receive(team, message):
+        raise Refused("That team's queue cannot take this message: nobody there may open it.")
+    return team
+
+
+def _target_member(message: Message, team: Team, user_id: str | int | None) -> Membership | None:
+    if user_id in (None, ""):
+        return None
+    member = Membership.objects.filter(practice_id=message.practice_id,
+                                       user_id=str(user_id)).select_related("user").first() \
+        if str(user_id).isdigit() else None
+    moved = Message(pk=message.pk, practice_id=message.practice_id, team=team,
+                    call_type=message.call_type, priority=message.priority,
+                    triage=message.triage)
+    if member is None or not member.user.is_active or not can_open(member, moved):
+        raise Refused("That person cannot open this message, so it cannot be assigned to them.")
+    return member
+
+
+def reassign(membership: Membership, message: Message, *, team_id: str | int | None = None,
+             user_id: str | int | None = None, request: HttpRequest | None = None) -> None:
+    """Move an open message to another team's queue, and/or assign it to a member who may
+    open it there (assigned means claimed on their behalf)."""
+    team = _target_team(message, team_id)
+    member = _target_member(message, team or message.team, user_id)
+    if team is None and member is None:
+        raise Refused("Choose a team, a person, or both.")
+    changes: dict[str, object] = {"updated_at": timezone.now()}
+    if team is not None:
+        changes["team"] = team
+    if member is not None:
+        changes.update(status=MessageStatus.CLAIMED, claimed_by=member.user,
+                       claimed_at=changes["updated_at"])
+    reason = " ".join([*([f"team {message.team_id}->{team.pk}"] if team else []),
+                       *([f"member {member.user_id}"] if member else [])])
+    with transaction.atomic():
+        if _row(message).filter(status__in=OPEN).update(**changes) != 1:
+            raise Conflict("This message is closed; it cannot be reassigned.")
+        record(Action.MESSAGE_ASSIGN, request=request, actor=membership.user,
+               practice=message.practice_id, obj=message, patient=message.patient_id or "",
+               fields=[k for k in ("team", "claimed_by") if k in changes], reason=reason)
+    message.refresh_from_db()
+
+
+def add_note(membership: Membership, message: Message, body: str, *,
+             request: HttpRequest | None = None) -> MessageNote:
+    body = (body or "").strip()
+    if not body:
+        raise Refused("A note cannot be empty.")
+    if len(body) > NOTE_MAX_CHARS:
+        raise Refused(f"A note is at most {NOTE_MAX_CHARS} characters.")
+    with transaction.atomic():
+        note = MessageNote(practice_id=message.practice_id, message=message,
+                           author=membership.user, body=body)
+        note.save(force_insert=True)
+        _row(message).update(updated_at=timezone.now())
+        record(Action.MESSAGE_NOTE, request=request, actor=membership.user,
+               practice=message.practice_id, obj=message, patient=message.patient_id or "",
+               fields=["notes"])
+    return note
+
+
+def close(membership: Membership, message: Message, outcome: str, *,
+          request: HttpRequest | None = None) -> None:
+    """Close with an outcome. Only a new message, or one this member claimed, can be closed:
+    a message someone else is working is theirs to close (or to reassign first)."""
+    if outcome not in Outcome.values:
+        raise Refused("Choose an outcome from the list.")
+    now, user = timezone.now(), membership.user
+    mine = Q(status=MessageStatus.NEW) | Q(status=MessageStatus.CLAIMED, claimed_by=user)
+    with transaction.atomic():
+        done = _row(message).filter(mine).update(
+            status=MessageStatus.CLOSED, outcome=outcome, closed_by=user, closed_at=now,
+            updated_at=now)
+        if done != 1:
+            raise Conflict("This message is closed already, or someone else is working it.")
+        record(Action.MESSAGE_CLOSE, request=request, actor=user, practice=message.practice_id,
+               obj=message, patient=message.patient_id or "", fields=["status", "outcome"],
+               reason=outcome)
+    log.info("message %s closed: %s", message.pk, outcome)
+    message.refresh_from_db()
