@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/triage.py
+	$(BIN)/python bench/inbox.py
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from clinicline import views
 from clinicline.gateways import simulator
+from clinicline.intake import console
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("clinicline.accounts.urls")),
     path("gateways/", include("clinicline.gateways.urls")),
     path("simulator/", simulator.simulator_home, name="simulator"),
+    path("console/", console.picker, name="console"),
     path("p/<slug:practice>/", include("clinicline.practices.urls")),
     path("p/<slug:practice>/patients/", include("clinicline.patients.urls")),
     path("p/<slug:practice>/compliance/", include("clinicline.audit.urls")),
@@ -17,4 +19,5 @@ urlpatterns = [
     path("p/<slug:practice>/triage/", include("clinicline.triage.urls")),
     path("p/<slug:practice>/intake/", include("clinicline.intake.urls")),
     path("p/<slug:practice>/inbox/", include("clinicline.inbox.urls")),
+    path("p/<slug:practice>/console/", include("clinicline.intake.console_urls")),
 ]

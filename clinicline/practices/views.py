@@ -13,6 +13,7 @@ from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.gateways.models import Notice
+from clinicline.inbox.visibility import queues_for
 from clinicline.practices.forms import AgreementForm, PracticeSettingsForm
 from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
 
@@ -30,6 +31,8 @@ def practice_home(request: HttpRequest) -> HttpResponse:
         "can_view_patients": allows(role, Perm.VIEW_PATIENT),
         "can_view_audit": allows(role, Perm.VIEW_AUDIT),
         "can_manage": allows(role, Perm.MANAGE_PRACTICE),
+        "can_take_calls": allows(role, Perm.TAKE_CALLS),
+        "works_queues": bool(queues_for(request.membership)),
     })
 
 

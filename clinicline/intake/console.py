@@ -1,0 +1,267 @@
+"""The agent console: taking a call for a practice, and answering a patient who calls back.
+
+A call is: the practice's greeting (open or after hours) and the emergency disclaimer, the
+call type, that type's fields and nothing more, the triage questions, then "check
+priority", which shows the protocol's priority and the exact words to say. "Save" opens
+the message (triaged again, routed, sealed, audited, in one transaction) and redirects to
+the read-back. Bad input is refused whole with a clear message: nothing is saved half-way.
+
+The read-back is found through the session of the member who took the call, never an id
+in the URL, and only for a few minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import dateformat, timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from clinicline.accounts.access import member_view
+from clinicline.accounts.roles import Perm, allows
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+from clinicline.gateways.models import GatewayAccount
+from clinicline.inbox.models import Message, MessageStatus, Source
+from clinicline.inbox.service import free_texts, open_message
+from clinicline.intake import identity
+from clinicline.intake.console_forms import ReturnCallForm, TriageForm, no_autofill
+from clinicline.intake.forms import form_for
+from clinicline.intake.service import call_types_for
+from clinicline.intake.spec import CallType
+from clinicline.patients.normalize import InvalidPhone, phone_e164
+from clinicline.practices import hours
+from clinicline.practices.models import Holiday, Practice
+from clinicline.triage import service as triage
+from clinicline.triage.engine import Decision
+from clinicline.triage.spec import Priority
+
+DISCLAIMER = "If this is a medical emergency, please hang up and dial 911."
+READ_BACK_FOR = dt.timedelta(minutes=30)
+TAKEN = "console_taken"  # session key: the last message this member took, for the read-back
+WHEN = "l, F j \\a\\t g:i A"
+
+
+@dataclass(frozen=True)
+class Office:
+    """The office as the caller meets it now, in the practice's zone."""
+
+    open: bool
+    next_open: dt.datetime | None
+    holiday: str
+    zone: str
+
+    @classmethod
+    def now(cls, practice: Practice) -> Office:
+        at = timezone.now()
+        today = at.astimezone(practice.tz).date()
+        holiday = Holiday.objects.for_practice(practice).filter(date=today).first()
+        return cls(hours.is_open(practice, at), hours.next_open(practice, at),
+                   holiday.name if holiday else "", practice.time_zone)
+
+    def greeting(self, practice: Practice) -> str:
+        if self.open:
+            return (f"Thank you for calling {practice.name}. Everyone at the front desk is "
+                    "helping other callers; I can take a message for them.")
+        return f"Thank you for calling {practice.name}, this is the answering service."
+
+    @property
+    def opens(self) -> str:
+        return dateformat.format(self.next_open, WHEN) if self.next_open else ""
+
+
+def promise(practice: Practice, message: Message, office: Office) -> str:
+    """The read-back: who calls the patient back, and when."""
+    if message.priority in (Priority.URGENT, Priority.EMERGENCY):
+        return (f"The on-call provider will call you back within "
+                f"{practice.urgent_callback_minutes} minutes.")
+    if office.open:
+        return "The office will call you back during today's office hours."
+    if office.next_open:
+        return f"The office will call you back after it opens, {office.opens}."
+    return "The office will call you back when it reopens."
+
+
+# --- picking the practice -------------------------------------------------------------
+
+@login_required
+@require_GET
+def picker(request: HttpRequest) -> HttpResponse:
+    """The member's practices where they take calls; ``?dialled=`` picks the practice whose
+    line (gateway number or callback number) was dialled."""
+    practices = [m.practice for m in request.user.memberships.select_related("practice")
+                 .order_by("practice__name") if allows(m.role, Perm.TAKE_CALLS)]
+    dialled, problem = request.GET.get("dialled", "").strip(), ""
+    if dialled:
+        try:
+            number = phone_e164(dialled)
+        except InvalidPhone as exc:
+            number, problem = "", str(exc)
+        lines = set(GatewayAccount.objects.filter(phone_number=number)
+                    .values_list("practice_id", flat=True))
+        found = [p for p in practices if p.pk in lines or p.callback_number == number]
+        if len(found) == 1:
+            return redirect("console:call", practice=found[0].slug)
+        if found:
+            practices, problem = found, "Several of your practices answer that number."
+        problem = problem or f"None of your practices answers {dialled[:20]}."
+    if len(practices) == 1 and not dialled:
+        return redirect("console:call", practice=practices[0].slug)
+    return render(request, "intake/console_picker.html",
+                  {"practices": practices, "problem": problem})
+
+
+# --- taking a call ----------------------------------------------------------------------
+
+def _call_type(request: HttpRequest, slug: str) -> CallType | None:
+    return call_types_for(request.practice).get(slug) if slug else None
+
+
+@dataclass
+class Call:
+    """A call being taken: its type, and the forms bound to what the agent typed."""
+
+    call_type: CallType | None
+    fields: forms.Form | None = None
+    questions: TriageForm | None = None
+
+    @classmethod
+    def of(cls, request: HttpRequest, slug: str, data: Any = None) -> Call:
+        call_type = _call_type(request, slug)
+        if call_type is None:
+            return cls(None)
+        spec = triage.protocol_for(request.practice).spec
+        return cls(call_type, no_autofill(form_for(call_type)(data)),
+                   TriageForm(spec, call_type.slug, data))
+
+    def focus(self, decision: Decision | None) -> None:
+        """Where the cursor starts: the first field, the first mistake, or (once the
+        priority is shown) the Save button, which the template focuses."""
+        if self.fields is None or self.questions is None or decision is not None:
+            return
+        bound = [*self.fields, *self.questions]
+        wrong = [f for f in bound if f.errors]
+        first = (wrong or bound or [None])[0]
+        if first is not None:
+            first.field.widget.attrs["autofocus"] = True
+
+    def is_valid(self) -> bool:
+        if self.fields is None or self.questions is None:
+            return False
+        return self.fields.is_valid() & self.questions.is_valid()  # both: all errors shown
+
+
+def _page(request: HttpRequest, call: Call, *, decision: Decision | None = None,
+          status: int = 200) -> HttpResponse:
+    office = Office.now(request.practice)
+    call.focus(decision)
+    posted = request.method == "POST"
+    token = request.POST.get("call_token", "")[:32] if posted else ""
+    return render(request, "intake/console.html", {
+        "office": office, "greeting": office.greeting(request.practice),
+        "disclaimer": DISCLAIMER, "call_types": call_types_for(request.practice).call_types,
+        "call_type": call.call_type, "form": call.fields, "triage": call.questions,
+        "decision": decision, "token": token or uuid.uuid4().hex,
+        "unknown_type": posted and call.call_type is None,
+    }, status=status)
+
+
+@member_view(Perm.TAKE_CALLS)
+@require_GET
+def call(request: HttpRequest) -> HttpResponse:
+    return _page(request, Call.of(request, request.GET.get("type", "")))
+
+
+@member_view(Perm.TAKE_CALLS)
+@require_POST
+def check(request: HttpRequest) -> HttpResponse:
+    """Show the protocol's priority and script for what has been typed; saves nothing."""
+    taking = Call.of(request, request.POST.get("call_type", ""), request.POST)
+    if not taking.is_valid():
+        return _page(request, taking, status=400)
+    decision = triage.triage(request.practice, taking.call_type.slug, taking.questions.answers,
+                             free_texts(taking.call_type, taking.fields.cleaned_data))
+    return _page(request, taking, decision=decision)
+
+
+@member_view(Perm.TAKE_CALLS)
+@require_POST
+def save(request: HttpRequest) -> HttpResponse:
+    """Open the message (triaged again by the protocol, routed, sealed, audited)."""
+    token = request.POST.get("call_token", "")[:32]
+    taken = request.session.get(TAKEN) or {}
+    if token and taken.get("token") == token and taken.get("practice") == request.practice.pk:
+        return redirect("console:taken", practice=request.practice.slug)  # pressed twice
+    taking = Call.of(request, request.POST.get("call_type", ""), request.POST)
+    if not taking.is_valid():
+        return _page(request, taking, status=400)
+    message = open_message(request.practice, taking.call_type, taking.fields.cleaned_data,
+                           source=Source.AGENT, answers=taking.questions.answers,
+                           taken_by=request.user, request=request)
+    request.session[TAKEN] = {"message": str(message.pk), "practice": request.practice.pk,
+                              "token": token, "at": timezone.now().timestamp()}
+    return redirect("console:taken", practice=request.practice.slug)
+
+
+def _taken_message(request: HttpRequest) -> Message | None:
+    taken = request.session.get(TAKEN) or {}
+    age = timezone.now().timestamp() - float(taken.get("at", 0))
+    if taken.get("practice") != request.practice.pk or age > READ_BACK_FOR.total_seconds():
+        return None
+    return (Message.objects.for_practice(request.practice).select_related("team")
+            .filter(pk=taken["message"], taken_by=request.user).first())
+
+
+@member_view(Perm.TAKE_CALLS)
+@require_GET
+def taken(request: HttpRequest) -> HttpResponse:
+    """The read-back of the call just taken, for the member who took it."""
+    message = _taken_message(request)
+    if message is None:
+        messages.info(request, "There is no call to read back: read-backs are shown for "
+                               f"{READ_BACK_FOR.seconds // 60} minutes after saving.")
+        return redirect("console:call", practice=request.practice.slug)
+    callback = str(message.fields.get("callback_number", ""))
+    record(Action.VIEW, request=request, practice=request.practice, obj=message,
+           patient=message.patient_id or "",
+           fields=["priority", "script", *(["callback_number"] if callback else [])])
+    office = Office.now(request.practice)
+    return render(request, "intake/console_taken.html", {
+        "message": message, "office": office, "callback_last4": callback[-4:],
+        "promise": promise(request.practice, message, office),
+    })
+
+
+# --- return calls -------------------------------------------------------------------------
+
+@member_view(Perm.TAKE_CALLS)
+def return_call(request: HttpRequest) -> HttpResponse:
+    """Identity first. What the office left for the caller is rendered in the answer to
+    the check itself, so nothing about them is kept in a URL or the session."""
+    form = ReturnCallForm(request.POST or None)
+    if not form.is_valid():
+        return render(request, "intake/return_call.html", {"form": form},
+                      status=400 if form.errors else 200)
+    checked = identity.verify_caller(request.practice, form.claim(), request=request)
+    if not checked.verified:
+        # A fresh form: the refusal page repeats nothing the caller said.
+        return render(request, "intake/return_call.html", {
+            "form": ReturnCallForm(), "refusal": identity.REFUSAL,
+            "throttled": checked.throttled})
+    waiting = list(Message.objects.for_practice(request.practice)
+                   .filter(Q(patient=checked.patient) & ~Q(status=MessageStatus.CLOSED))
+                   .order_by("-created_at")[:20])
+    record(Action.VIEW, request=request, practice=request.practice, obj=checked.patient,
+           patient=checked.patient, fields=["open_messages"])
+    labels = {t.slug: t.label for t in call_types_for(request.practice).call_types}
+    return render(request, "intake/return_call_verified.html", {
+        "waiting": [(labels.get(m.call_type, m.call_type), m) for m in waiting]})
