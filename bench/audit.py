@@ -12,47 +12,23 @@ Targets: chained appends at least 0.6 of plain ones; verification at least 200,0
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
-import secrets
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import django
-import psycopg
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
-from psycopg import sql
+from support import temporary_database
 
 APPEND_TARGET, VERIFY_TARGET = 0.6, 200_000
-
-
-@contextlib.contextmanager
-def temporary_database(tmp: Path) -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
-        return
-    parts = urlsplit(url)
-    name = f"bench_audit_{secrets.token_hex(4)}"
-    # CREATE/DROP DATABASE run from the maintenance database, as Django's test runner does.
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as db:
-        db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as db:
-            db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                       .format(sql.Identifier(name)))
 
 
 def per_second(count: int, work: Callable[[int], object]) -> float:
@@ -159,7 +135,7 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=2_000, help="appends of each kind")
     parser.add_argument("--events", type=int, default=200_000, help="events to verify")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, temporary_database(Path(tmp)) as url:
+    with tempfile.TemporaryDirectory() as tmp, temporary_database(Path(tmp), "audit") as url:
         os.environ.update(DATABASE_URL=url, CLINICLINE_DATA_DIR=tmp,
                           DJANGO_SETTINGS_MODULE="clinicline.settings")
         django.setup()

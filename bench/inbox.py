@@ -22,7 +22,6 @@ Target: p95_ms <= 100 with 100,000 messages.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -32,14 +31,11 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import django
-import psycopg
-from psycopg import sql
+from support import temporary_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,25 +80,6 @@ CALLER_TEXTS = [
     "I've been feeling really down and have been thinking about ending my life",
     "The pharmacy says the prescription was never sent",
 ]
-
-
-@contextlib.contextmanager
-def temporary_database(tmp: Path) -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
-        return
-    parts = urlsplit(url)
-    name = f"bench_inbox_{secrets.token_hex(4)}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as db:
-        db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as db:
-            db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                       .format(sql.Identifier(name)))
 
 
 def signed_in_nurse(practice: Any, username: str) -> Any:
@@ -242,7 +219,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, temporary_database(Path(tmp)) as url:
+    with tempfile.TemporaryDirectory() as tmp, temporary_database(Path(tmp), "inbox") as url:
         os.environ.update(DATABASE_URL=url, CLINICLINE_DATA_DIR=tmp,
                           DJANGO_SETTINGS_MODULE="clinicline.settings")
         django.setup()

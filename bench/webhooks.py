@@ -38,13 +38,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import psycopg
-from psycopg import sql
+from support import temporary_database
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,25 +61,6 @@ FAILED_MS = REQUEST_TIMEOUT_S * 1000.0
 
 
 # --- the database and the server -----------------------------------------------------------
-
-@contextlib.contextmanager
-def temporary_database(tmp: Path) -> Iterator[str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
-        return
-    parts = urlsplit(url)
-    name = f"bench_webhooks_{secrets.token_hex(4)}"  # never an existing database
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as db:
-        db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as db:
-            db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                       .format(sql.Identifier(name)))
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -370,7 +351,7 @@ def main() -> None:
     args = parser.parse_args()
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="clinicline-bench-") as tmp_name, \
-            temporary_database(Path(tmp_name)) as database_url:
+            temporary_database(Path(tmp_name), "webhooks") as database_url:
         tmp = Path(tmp_name)
         port = free_port()
         env = environment(tmp, database_url, port, token)
