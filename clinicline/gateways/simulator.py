@@ -88,6 +88,8 @@ class VoicemailForm(forms.Form):
     words = forms.CharField(label="Leave a voicemail", max_length=1000,
                             widget=forms.Textarea(attrs={"rows": 3}),
                             error_messages={"required": "Type what the caller says."})
+    hang_up = forms.BooleanField(label="Hang up at the end instead of pressing #",
+                                 required=False)
 
 
 F = TypeVar("F", bound=forms.Form)
@@ -274,16 +276,41 @@ def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> H
 
 @phone_action
 def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
-    words = valid(VoicemailForm(request.POST)).cleaned_data["words"]
-    left = dispatch.leave_voicemail(account, phone.number, live_call(request, phone), words)
+    data = valid(VoicemailForm(request.POST)).cleaned_data
+    left = dispatch.leave_voicemail(account, phone.number, live_call(request, phone),
+                                    data["words"], hang_up_after=data["hang_up"])
     messages.success(request, f"Voicemail left ({left.duration_s} s of audio).")
     if not left.spoken:
-        messages.warning(request, "espeak-ng is not installed here (Debian package espeak-ng), "
-                                  "so the voicemail's audio is a second of silence.")
+        messages.warning(request, "Neither flite nor espeak-ng is installed here (Debian "
+                                  "packages flite, espeak-ng), so the voicemail's audio is a "
+                                  "second of silence.")
     if left.looped:
         messages.warning(request, "The practice's <Record> has no action URL: a real Twilio "
                                   "call would now fetch the call's answer again and loop. The "
                                   "simulator hung up.")
+    return back(request, phone)
+
+
+@phone_action
+def stay_silent(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+    """The caller waits without pressing anything, until the menu times out."""
+    dispatch.silence(account, phone.number, live_call(request, phone))
+    messages.info(request, "You waited without pressing a key.")
+    return back(request, phone)
+
+
+@phone_action
+def line_answers(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+    dispatch.dial_ended(account, phone.number, live_call(request, phone), answered=True)
+    messages.info(request, "The line the practice forwarded you to answered; the call ended.")
+    return back(request, phone)
+
+
+@phone_action
+def line_unanswered(request: HttpRequest, phone: Phone,
+                    account: GatewayAccount) -> HttpResponse:
+    dispatch.dial_ended(account, phone.number, live_call(request, phone), answered=False)
+    messages.info(request, "Nobody answered the line the practice forwarded you to.")
     return back(request, phone)
 
 

@@ -42,8 +42,8 @@ API_VERSION = "2010-04-01"
 MAX_REDIRECTS = 3
 # What the simulator logs for each thing a virtual phone does or hears (SimulatorEvent.kind).
 SMS, CALL, KEYS, SAY = "sms", "call", "keys", "say"
-RECORD, HANGUP, OPEN = "record", "hangup", "open"
-CALL_KINDS = (CALL, KEYS, SAY, RECORD, HANGUP)
+RECORD, HANGUP, OPEN, LINE = "record", "hangup", "open", "line"
+CALL_KINDS = (CALL, KEYS, SAY, RECORD, HANGUP, LINE)
 FROM_PHONE = SimulatorEvent.Direction.FROM_PHONE
 TO_PHONE = SimulatorEvent.Direction.TO_PHONE
 LIVE_ACCOUNT = ("This practice's gateway is live. The simulator only signs requests for a "
@@ -137,13 +137,15 @@ class Answer:
     steps: list[Step] = field(default_factory=list)
     gather: str | None = None           # where pressed keys go
     num_digits: int | None = None
+    finish_on_key: str = "#"            # ends the keys; Twilio leaves it out of Digits
+    dial: str | None = None             # where the end of a <Dial> is reported
     record: dict[str, str] | None = None  # the <Record> verb's attributes
     redirect: str | None = None
     texts: list[str] = field(default_factory=list)  # <Message> replies to a text
 
     @property
     def waits(self) -> bool:
-        return self.gather is not None or self.record is not None
+        return self.gather is not None or self.record is not None or self.dial is not None
 
 
 def parse_answer(twiml: str, document: str) -> Answer:
@@ -168,7 +170,9 @@ def read_verb(answer: Answer, verb: ElementTree.Element) -> None:
     elif verb.tag == "Gather":
         # A Gather without an action sends the keys to the document that asked for them.
         answer.gather = verb.get("action") or answer.document
-        answer.num_digits = int(verb.get("numDigits", "0")) or None
+        digits = verb.get("numDigits", "0")
+        answer.num_digits = int(digits) if digits.isdigit() and int(digits) else None
+        answer.finish_on_key = verb.get("finishOnKey", "#")
         answer.steps += [Step("menu", " ".join((s.text or "").split()))
                          for s in verb.iter("Say")]
     elif verb.tag == "Record":
@@ -177,6 +181,9 @@ def read_verb(answer: Answer, verb: ElementTree.Element) -> None:
     elif verb.tag == "Dial":
         number = text or " ".join(n.text or "" for n in verb.iter("Number"))
         answer.steps.append(Step("dial", number.strip()))
+        # With an action, Twilio reports how the dialled call ended there; the simulator's
+        # caller says whether the other line answered.
+        answer.dial = verb.get("action")
     elif verb.tag == "Redirect":
         answer.redirect = text
         answer.steps.append(Step("redirect"))
@@ -267,9 +274,49 @@ def press_keys(account: GatewayAccount, number: str, call: LiveCall, digits: str
     if call.answer.gather is None:
         raise SimulationRefused(409, "The practice is not waiting for keys on this call.")
     log_event(account.practice, number, FROM_PHONE, KEYS, digits, call.sid)
+    digits = gathered(call.answer, digits)
+    if not digits:  # only the finish key: Twilio goes on as if nothing was pressed
+        return silence(account, number, call, logged=True)
     params = call_params(account, number, call.sid, "in-progress") | {"Digits": digits}
     return converse(account, number, call.sid,
                     webhook_path(urljoin(call.answer.document, call.answer.gather)), params)
+
+
+def gathered(answer: Answer, keys: str) -> str:
+    """The Digits Twilio would send: up to the finish key (left out), at most numDigits."""
+    if answer.finish_on_key and answer.finish_on_key in keys:
+        keys = keys[: keys.index(answer.finish_on_key)]
+    return keys[: answer.num_digits] if answer.num_digits else keys
+
+
+def silence(account: GatewayAccount, number: str, call: LiveCall,
+            logged: bool = False) -> Answer | None:
+    """The caller presses nothing until the <Gather> times out: Twilio carries on with the
+    verbs after it (a <Redirect>, usually); with none left, the call ends."""
+    if call.answer.gather is None:
+        raise SimulationRefused(409, "The practice is not waiting for keys on this call.")
+    if not logged:
+        log_event(account.practice, number, FROM_PHONE, KEYS, "", call.sid)
+    if not call.answer.redirect:
+        log_event(account.practice, number, FROM_PHONE, HANGUP, "", call.sid)
+        return None
+    params = call_params(account, number, call.sid, "in-progress")
+    return converse(account, number, call.sid,
+                    webhook_path(urljoin(call.answer.document, call.answer.redirect)), params)
+
+
+def dial_ended(account: GatewayAccount, number: str, call: LiveCall,
+               answered: bool) -> Answer:
+    """The line the practice forwarded to answered (and the talk ended) or did not."""
+    if call.answer.dial is None:
+        raise SimulationRefused(409, "The practice is not forwarding this call.")
+    status = "completed" if answered else "no-answer"
+    log_event(account.practice, number, FROM_PHONE, LINE,
+              "the other line answered" if answered else "nobody answered", call.sid)
+    params = call_params(account, number, call.sid, "in-progress") | {
+        "DialCallStatus": status, "DialCallDuration": "30" if answered else "0"}
+    return converse(account, number, call.sid,
+                    webhook_path(urljoin(call.answer.document, call.answer.dial)), params)
 
 
 def converse(account: GatewayAccount, number: str, call_sid: str, path: str,
@@ -302,9 +349,10 @@ class Voicemail:
 
 
 def leave_voicemail(account: GatewayAccount, number: str, call: LiveCall,
-                    words: str) -> Voicemail:
+                    words: str, hang_up_after: bool = False) -> Voicemail:
     """Speak ``words`` into a WAV file, then tell the practice about the recording as
-    Twilio would: the recording status callback, then the <Record>'s action."""
+    Twilio would: the recording status callback, then the <Record>'s action — unless the
+    caller hangs up at the end of the recording, when only the callback arrives."""
     record = call.answer.record
     if record is None:
         raise SimulationRefused(409, "The practice is not taking a voicemail on this call.")
@@ -321,6 +369,9 @@ def leave_voicemail(account: GatewayAccount, number: str, call: LiveCall,
         # As Twilio sends it: the account and the call, no From or To.
         post_webhook(account, webhook_path(urljoin(call.answer.document, callback)),
                      {"AccountSid": account.account_sid, "CallSid": call.sid} | recording)
+    if hang_up_after:
+        hang_up(account, number, call)
+        return Voicemail(audio, duration, spoken, None)
     if not record.get("action"):
         # Twilio would now fetch the call's current document again — an answer that loops
         # back to the same <Record>. The caller hangs up instead, and the page says why.
@@ -334,20 +385,28 @@ def leave_voicemail(account: GatewayAccount, number: str, call: LiveCall,
 
 # --- audio -----------------------------------------------------------------------------------
 
+# Speech engines, best first. flite's "kal" voice speaks at 8 kHz, as a phone line does, and
+# the offline recogniser understands it well; espeak-ng's formant voice it mostly does not.
+VOICES = (("flite", ["-voice", "kal", "-o", "{path}"]),
+          ("espeak-ng", ["-v", "en-us", "-s", "130", "-w", "{path}", "--stdin"]))
+
+
 def speak(words: str, folder: Path) -> tuple[Path, bool]:
-    """The words as speech in a new WAV file; silence when espeak-ng cannot speak them."""
+    """The words as speech in a new WAV file; silence when no engine can speak them."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"{uuid.uuid4().hex}.wav"
-    program = shutil.which("espeak-ng")
-    if program:
+    for name, args in VOICES:
+        program = shutil.which(name)
+        if not program:
+            continue
         try:
             # The words go in on stdin: a message starting with "-" is not an option.
-            subprocess.run([program, "-w", str(path), "--stdin"],  # noqa: S603 (no shell)
+            subprocess.run([program, *(a.format(path=path) for a in args)],  # noqa: S603
                            input=words.encode(), capture_output=True, check=True, timeout=60)
             path.chmod(0o600)  # a caller's words, in the clear until the worker seals them
             return path, True
         except (OSError, subprocess.SubprocessError) as exc:
-            log.warning("espeak-ng failed (%s); the voicemail is silence", type(exc).__name__)
+            log.warning("%s failed (%s)", name, type(exc).__name__)
     write_silence(path)
     path.chmod(0o600)
     return path, False

@@ -12,5 +12,8 @@ urlpatterns = [
     path("<str:phone>/call/", simulator.call, name="call"),
     path("<str:phone>/keys/", simulator.press_keys, name="keys"),
     path("<str:phone>/voicemail/", simulator.voicemail, name="voicemail"),
+    path("<str:phone>/silence/", simulator.stay_silent, name="silence"),
+    path("<str:phone>/line-answers/", simulator.line_answers, name="line_answers"),
+    path("<str:phone>/line-unanswered/", simulator.line_unanswered, name="line_unanswered"),
     path("<str:phone>/hang-up/", simulator.hang_up, name="hang_up"),
 ]

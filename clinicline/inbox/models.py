@@ -101,6 +101,9 @@ class Message(PracticeOwned):
     recording = models.ForeignKey("gateways.Recording", null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     transcribed_at = models.DateTimeField(null=True, blank=True)
+    transcribe_attempts = models.PositiveSmallIntegerField(default=0)
+    transcribe_due_at = models.DateTimeField(null=True, blank=True,
+                                             help_text="the next try after a failed one")
 
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")

@@ -3,6 +3,7 @@ same signed webhooks Twilio would post — so every test here runs the real webh
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import wave
@@ -10,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+import time_machine
 from django.http import Http404
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -30,6 +32,7 @@ from clinicline.gateways.models import (
 from clinicline.gateways.simulator_dispatch import SimulationRefused, post_webhook
 from clinicline.gateways.simulator_phones import phone_token
 from clinicline.gateways.webhooks import Inbound
+from clinicline.inbox.models import Message
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel, Delivery, Status
 from clinicline.practices.models import Practice
@@ -135,6 +138,8 @@ def test_calling_the_practice_hears_the_greeting_the_emergency_line_and_a_voicem
     assert response.status_code == 200
     assert "Thank you for calling Riverside Family Medicine" in html
     assert "If this is a medical emergency, hang up and dial 9 1 1." in html
+    assert "For Prescription refill, press 3." in html  # the practice's menu
+    html = front_desk.post(url(practice, "keys"), {"key": "3"}, follow=True).content.decode()
     assert "records a voicemail" in html
     assert 'name="words"' in html  # the voicemail form
     call = InboundWebhook.objects.get(kind=Kind.VOICE)
@@ -145,6 +150,7 @@ def test_leaving_a_voicemail_makes_spoken_audio_and_a_pending_recording(
         front_desk, practice, account, patient, data_dir):
     assert shutil.which("espeak-ng"), "espeak-ng (Debian package) is needed: `make debian`"
     front_desk.post(url(practice, "call"))
+    front_desk.post(url(practice, "keys"), {"key": "3"})  # a prescription refill
     call_sid = SimulatorEvent.objects.get(kind="call").call_sid
 
     response = front_desk.post(url(practice, "voicemail"), {"words": WORDS}, follow=True)
@@ -164,18 +170,21 @@ def test_leaving_a_voicemail_makes_spoken_audio_and_a_pending_recording(
     assert recording.duration_s >= 2
     assert "You left a voicemail" in html and WORDS in html
     assert 'name="words"' not in html  # the call is over: no second voicemail
-    assert "espeak-ng is not installed" not in html
+    assert "is installed here" not in html
+    message = Message.objects.get()  # the voicemail is a message in the refill queue
+    assert message.call_type == "refill" and message.recording == recording
 
 
-def test_without_espeak_the_voicemail_is_silence_and_the_page_says_so(
+def test_without_a_speech_engine_the_voicemail_is_silence_and_the_page_says_so(
         front_desk, practice, account, patient, data_dir, monkeypatch):
     monkeypatch.setenv("PATH", str(data_dir / "no-programs-here"))
     front_desk.post(url(practice, "call"))
+    front_desk.post(url(practice, "keys"), {"key": "3"})
 
     response = front_desk.post(url(practice, "voicemail"), {"words": WORDS}, follow=True)
 
     assert response.status_code == 200
-    assert "espeak-ng is not installed" in response.content.decode()
+    assert "Neither flite nor espeak-ng is installed" in response.content.decode()
     [audio] = (data_dir / "simulator").glob("*.wav")
     with wave.open(str(audio)) as wav:
         assert wav.getnframes() == wav.getframerate()  # one second
@@ -199,10 +208,26 @@ def test_pressing_keys_posts_the_gather_and_shows_what_the_practice_says(
     assert 'name="key"' not in html  # the call ended
 
 
-def test_several_keys_can_be_typed_at_once(front_desk, practice, account, patient, ivr):
+def test_several_keys_can_be_typed_at_once(front_desk, practice, account, patient,
+                                          monkeypatch):
+    def number_prompt(inbound: Inbound) -> str:
+        response = VoiceResponse()
+        response.gather(action=reverse("gateways:twilio_gather") + "?step=number",
+                        finish_on_key="#").say("Enter a number, then pound.")
+        return str(response)
+
+    monkeypatch.setitem(webhooks.HANDLERS, Kind.VOICE, number_prompt)
+    monkeypatch.setitem(webhooks.HANDLERS, Kind.GATHER, echo_keys)
     front_desk.post(url(practice, "call"))
-    front_desk.post(url(practice, "keys"), {"digits": "42#"})
-    assert InboundWebhook.objects.get(kind=Kind.GATHER).params["Digits"] == "42#"
+    front_desk.post(url(practice, "keys"), {"digits": "42#9"})
+    # As Twilio sends them: up to the finish key, which is left out.
+    assert InboundWebhook.objects.get(kind=Kind.GATHER).params["Digits"] == "42"
+
+
+def test_keys_beyond_num_digits_are_not_sent(front_desk, practice, account, patient, ivr):
+    front_desk.post(url(practice, "call"))
+    front_desk.post(url(practice, "keys"), {"digits": "42"})
+    assert InboundWebhook.objects.get(kind=Kind.GATHER).params["Digits"] == "4"
 
 
 def test_keys_or_a_voicemail_without_a_call_are_refused(front_desk, practice, account, patient,
@@ -444,3 +469,61 @@ def test_slash_simulator_opens_the_members_first_practice(practice, agent, other
     request.user.memberships.all().delete()
     with pytest.raises(Http404):
         simulator.simulator_home(request)
+
+
+# --- the practice's IVR, from a phone ------------------------------------------------------
+
+def test_an_urgent_call_from_the_simulator_reaches_the_on_call_provider(
+        front_desk, practice, account, patient, data_dir):
+    front_desk.post(url(practice, "call"))
+    html = front_desk.post(url(practice, "keys"), {"key": "1"}, follow=True).content.decode()
+    assert "best phone number to call you back" in html and "ended by #" in html
+
+    html = front_desk.post(url(practice, "keys"), {"digits": "6175550199#"},
+                           follow=True).content.decode()
+
+    message = Message.objects.get()
+    assert message.priority == "urgent" and message.fields == {
+        "callback_number": "+16175550199"}
+    assert "will call you back within" in html and 'name="words"' in html
+    front_desk.post(url(practice, "voicemail"), {"words": "My chest hurts."})
+    assert Message.objects.get().recording == Recording.objects.get()
+
+
+def test_only_pound_is_the_calling_number(front_desk, practice, account, patient):
+    front_desk.post(url(practice, "call"))
+    front_desk.post(url(practice, "keys"), {"key": "1"})
+    front_desk.post(url(practice, "keys"), {"key": "#"})
+    assert Message.objects.get().fields == {"callback_number": PATIENT_PHONE}
+
+
+def test_waiting_without_a_key_hears_the_menu_again(front_desk, practice, account, patient):
+    front_desk.post(url(practice, "call"))
+    html = front_desk.post(url(practice, "silence"), follow=True).content.decode()
+    assert "We did not hear a choice" in html and "You waited without pressing a key" in html
+    html = front_desk.post(url(practice, "silence"), follow=True).content.decode()
+    assert "records a voicemail" in html
+
+
+def test_hanging_up_at_the_end_of_a_voicemail_still_leaves_a_message(
+        front_desk, practice, account, patient, data_dir):
+    front_desk.post(url(practice, "call"))
+    front_desk.post(url(practice, "keys"), {"key": "4"})
+    html = front_desk.post(url(practice, "voicemail"), {"words": WORDS, "hang_up": "on"},
+                           follow=True).content.decode()
+    assert "You hung up" in html
+    # Only the recording's callback reached the practice, not the <Record>'s action.
+    assert not InboundWebhook.objects.filter(kind=Kind.GATHER,
+                                             response__contains="has been sent").exists()
+    assert Message.objects.get().call_type == "scheduling"
+
+
+def test_in_office_hours_the_call_is_forwarded_and_an_unanswered_line_gets_the_menu(
+        front_desk, practice, account, patient):
+    practice.front_desk_number = "+16175550111"
+    practice.save()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)):
+        html = front_desk.post(url(practice, "call"), follow=True).content.decode()
+        assert "It connects the call to +16175550111" in html and "Nobody answers" in html
+        html = front_desk.post(url(practice, "line_unanswered"), follow=True).content.decode()
+    assert "front desk is not available" in html and 'name="key"' in html

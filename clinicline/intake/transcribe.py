@@ -1,0 +1,302 @@
+"""Voicemail transcription, on this machine: no audio leaves it.
+
+The worker takes each message whose recording is stored and that has no transcript yet,
+opens the audio (audited), decodes the WAV and runs pocketsphinx twice: its general
+English model for the transcript, then keyword spotting over spoken red-flag phrases. The
+general model misses many words on phone audio; spotting the few phrases that make a call
+an emergency is what a short, fixed search does well. Both go to the red-flag detector,
+which reads negation ("no chest pain" is spotted as a whole and stays negated) and can
+raise the message's priority, never lower it. The transcript is sealed on the message and
+never logged.
+
+Bad audio is retried with backoff (kept on the message, so a restarted worker waits too);
+after ``MAX_TRIES`` the message is marked transcribed
+with an empty transcript (the audio stays playable) and the failure is logged, by type only.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import dataclasses
+import datetime as dt
+import functools
+import io
+import logging
+import os
+import sys
+import tempfile
+import time
+import wave
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from pocketsphinx import Decoder
+
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+from clinicline.gateways.models import Recording
+from clinicline.gateways.recordings import RecordingError, open_audio
+from clinicline.inbox.models import Message
+from clinicline.inbox.service import raise_priority
+from clinicline.worker import SLOW, register
+
+log = logging.getLogger("clinicline.intake.transcribe")
+
+MODEL_RATE = 16000          # the bundled en-us model is wideband
+WINDOW_S = 0.025625         # pocketsphinx's analysis window (wlen)
+BATCH = 5
+RUN_BUDGET_S = 20.0         # then the other jobs get their turn
+MAX_TRIES = 5
+BACKOFF_BASE_S = 30
+BACKOFF_CAP_S = 3600
+MAX_SECONDS = 10 * 60       # voicemails stop at two minutes; nothing longer is decoded
+
+# Spoken forms of the default protocol's red flags (the detector, not this list, decides
+# what they mean: tests check each one fires it, and each negated one does not). Every
+# word must be in pocketsphinx's dictionary. Longer phrases are less likely by chance, so
+# their threshold is lower.
+RED_FLAG_PHRASES = (
+    "chest pain", "chest hurts", "chest pressure", "heart attack", "cannot breathe",
+    "can't breathe", "short of breath", "trouble breathing", "not breathing",
+    "unconscious", "passed out", "collapsed", "seizure", "slurred", "stroke",
+    "kill myself", "suicide", "overdose", "bleeding will not stop", "throat is swelling",
+    "allergic reaction",
+)
+NEGATED_PHRASES = ("no chest pain", "not short of breath", "no trouble breathing")
+
+
+class AudioError(Exception):
+    """The recording cannot be read as speech (not a WAV we decode, empty, too long)."""
+
+
+# --- audio ----------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Pcm:
+    samples: array.array[int]   # signed 16-bit, mono
+    rate: int
+
+
+def read_wav(data: bytes) -> Pcm:
+    """Linear PCM WAV of any rate, width and channel count, as 16-bit mono."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as audio:
+            channels, width, rate = (audio.getnchannels(), audio.getsampwidth(),
+                                     audio.getframerate())
+            # Not getnframes(): a streamed WAV's header gives no length (espeak-ng --stdout).
+            limit = rate * MAX_SECONDS
+            frames = audio.readframes(limit + 1)
+            if len(frames) > limit * width * channels:
+                raise AudioError("the recording is too long to transcribe")
+    except (wave.Error, EOFError) as exc:
+        raise AudioError(f"not a PCM WAV file ({type(exc).__name__})") from None
+    samples = to_16_bit(frames, width)
+    if channels > 1:
+        samples = array.array("h", (sum(samples[i:i + channels]) // channels
+                                    for i in range(0, len(samples), channels)))
+    if not samples or rate < 4000:
+        raise AudioError("the recording holds no audio")
+    return Pcm(samples, rate)
+
+
+def to_16_bit(frames: bytes, width: int) -> array.array[int]:
+    if width == 2:
+        samples = array.array("h", frames)
+        if sys.byteorder == "big":  # WAV is little-endian
+            samples.byteswap()
+        return samples
+    if width == 1:  # unsigned 8-bit
+        return array.array("h", ((b - 128) << 8 for b in frames))
+    if width in (3, 4):  # keep the two most significant bytes of each little-endian sample
+        return array.array("h", (int.from_bytes(frames[i + width - 2:i + width], "little",
+                                                signed=True)
+                                 for i in range(0, len(frames), width)))
+    raise AudioError("unsupported sample width")
+
+
+def upsample(samples: array.array[int], rate: int, target: int = MODEL_RATE) -> array.array[int]:
+    """Linear interpolation up to ``target`` Hz (phone audio is 8 kHz). Up, not down:
+    interpolation adds no aliasing going up, and higher rates are decoded as they are."""
+    if rate >= target:
+        return samples
+    count = len(samples) * target // rate
+    step, last = rate / target, len(samples) - 1
+    out = array.array("h", bytes(2 * count))
+    for i in range(count):
+        x = i * step
+        j = int(x)
+        a = samples[j]
+        out[i] = a + int((samples[min(j + 1, last)] - a) * (x - j))
+    return out
+
+
+def nfft_for(rate: int) -> int:
+    """The FFT size must hold one analysis window at this rate."""
+    size = 512
+    while size < WINDOW_S * rate:
+        size *= 2
+    return size
+
+
+# --- recognition ----------------------------------------------------------------------------
+
+def keyword_file() -> str:
+    def line(phrase: str) -> str:
+        return f"{phrase} /1e-{10 * len(phrase.split())}/\n"
+
+    fd, path = tempfile.mkstemp(prefix="clinicline-kws-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.writelines(line(p) for p in (*RED_FLAG_PHRASES, *NEGATED_PHRASES))
+    return path
+
+
+@functools.cache
+def decoders(rate: int) -> tuple[Decoder, Decoder]:
+    """The general and the keyword-spotting decoder for a sample rate (the front end reads
+    any rate of 16 kHz or more with a large enough FFT), made once per worker process."""
+    options: dict[str, Any] = {"samprate": rate, "nfft": nfft_for(rate), "loglevel": "FATAL"}
+    return Decoder(**options), Decoder(kws=keyword_file(), **options)
+
+
+def run(decoder: Decoder, pcm: Pcm) -> Decoder:
+    decoder.start_utt()
+    decoder.process_raw(pcm.samples.tobytes(), full_utt=True)
+    decoder.end_utt()
+    return decoder
+
+
+def spotted(decoder: Decoder) -> list[str]:
+    """Spotted phrases in time order; one inside a longer spotted phrase ("chest pain" in
+    "no chest pain") is dropped, so a negation reaches the detector whole."""
+    segments = sorted(((s.start_frame, s.end_frame, s.word.strip())
+                       for s in decoder.seg() or []), key=lambda s: (s[0], -s[1]))
+    kept: list[tuple[int, int, str]] = []
+    for start, end, phrase in segments:
+        if any(s <= start and end <= e and phrase in p for s, e, p in kept):
+            continue
+        kept = [k for k in kept if not (start <= k[0] and k[1] <= end and k[2] in phrase)]
+        kept.append((start, end, phrase))
+    return [phrase for _, _, phrase in kept]
+
+
+@dataclasses.dataclass(frozen=True)
+class Heard:
+    transcript: str
+    phrases: list[str]
+
+    @property
+    def texts(self) -> list[str]:
+        """What the red-flag detector reads: the transcript, and each spotted phrase as its
+        own sentence."""
+        return [self.transcript, ". ".join(self.phrases)]
+
+    @property
+    def sealed(self) -> str:
+        heard = f" [phrases heard: {'; '.join(self.phrases)}]" if self.phrases else ""
+        return f"{self.transcript}{heard}".strip()
+
+
+def transcribe(data: bytes) -> Heard:
+    pcm = read_wav(data)
+    pcm = Pcm(upsample(pcm.samples, pcm.rate), max(pcm.rate, MODEL_RATE))
+    general, keywords = decoders(pcm.rate)
+    hypothesis = run(general, pcm).hyp()
+    return Heard(hypothesis.hypstr if hypothesis else "", spotted(run(keywords, pcm)))
+
+
+# --- the worker's job -----------------------------------------------------------------------
+
+def waiting(limit: int, now: dt.datetime | None = None) -> list[Message]:
+    """Messages whose stored recording has no transcript yet and are not backing off."""
+    now = now or timezone.now()
+    return list(Message.objects.filter(transcribed_at__isnull=True,
+                                       recording__state=Recording.State.STORED)
+                .filter(Q(transcribe_due_at__isnull=True) | Q(transcribe_due_at__lte=now))
+                .select_related("recording").order_by("created_at")[:limit])
+
+
+@register("transcribe", every_s=5, lane=SLOW)
+def transcribe_due(budget_s: float = RUN_BUDGET_S, limit: int = BATCH) -> int:
+    deadline = time.monotonic() + budget_s
+    handled = 0
+    for message in waiting(limit):
+        if time.monotonic() >= deadline:
+            break
+        with claimed(message) as won:
+            if won:
+                handled += step(message)
+    return handled
+
+
+@contextlib.contextmanager
+def claimed(message: Message) -> Iterator[bool]:
+    """Only one worker decodes a message. PostgreSQL: a session advisory lock, held while
+    decoding, outside any transaction (a row lock would hold up staff and escalation for
+    the seconds a decode takes). SQLite runs one worker per office."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = zlib.crc32(message.pk.bytes) - 2**31
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        won = bool(cursor.fetchone()[0])
+    try:
+        yield won
+    finally:
+        if won:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def step(message: Message) -> int:
+    recording = message.recording
+    assert recording is not None
+    try:
+        record(Action.VIEW, practice=message.practice_id, obj=message,
+               patient=message.patient_id or "", fields=["recording"], reason="transcription")
+        heard = transcribe(open_audio(recording))
+    except (AudioError, RecordingError, RuntimeError, ValueError) as exc:
+        failed(message, exc)
+        return 0
+    save(message.pk, heard)
+    return 1
+
+
+def save(pk: Any, heard: Heard) -> None:
+    """The transcript and the re-triage, in one transaction with the row locked; a message
+    transcribed meanwhile (by another worker) is left as it is."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(
+            pk=pk, transcribed_at__isnull=True).first()
+        if message is None:
+            return
+        message.transcript = heard.sealed
+        message.transcribed_at = timezone.now()
+        message.save(update_fields=["content", "transcribed_at", "updated_at"])
+        record(Action.UPDATE, practice=message.practice_id, obj=message,
+               patient=message.patient_id or "", fields=["transcript"], reason="transcription")
+        raise_priority(message, heard.texts, reason="transcript")
+
+
+def failed(message: Message, exc: Exception) -> None:
+    """Back off (durably: a restarted worker waits too), or give up after ``MAX_TRIES``."""
+    tries = message.transcribe_attempts + 1
+    kind = type(exc).__name__
+    pending = Message.objects.filter(pk=message.pk, transcribed_at__isnull=True)
+    if tries < MAX_TRIES:
+        wait = min(BACKOFF_BASE_S * 2 ** (tries - 1), BACKOFF_CAP_S)
+        pending.update(transcribe_attempts=F("transcribe_attempts") + 1,
+                       transcribe_due_at=timezone.now() + dt.timedelta(seconds=wait))
+        log.warning("message %s not transcribed (try %d, %s); again in %d s", message.pk,
+                    tries, kind, wait)
+        return
+    # Given up: an empty transcript, so the worker stops; the audio stays with the message.
+    log.error("message %s could not be transcribed (%s); left without a transcript",
+              message.pk, kind)
+    pending.update(transcribe_attempts=F("transcribe_attempts") + 1,
+                   transcribe_due_at=None, transcribed_at=timezone.now())
