@@ -308,7 +308,10 @@ def _reencrypt_row(table: EncryptedTable, practice_id: int, version: int, pk: An
     new: dict[str, Sealed] = {}
     for field, token in zip(table.fields, tokens, strict=True):
         was[field.attname] = None if token is None else Sealed(token)
-        if token is None or _version_of(token) == version:
+        sealed_under = None if token is None else _version_of(token)
+        # Never back to an older key: a token under a newer version was sealed by a later
+        # rotation that started while this one was finishing (two operators at once).
+        if token is None or (sealed_under is not None and sealed_under >= version):
             continue
         aad = field.aad_for_pk(pk)
         try:

@@ -368,3 +368,21 @@ def test_a_data_key_rotation_needs_every_old_key_to_open(db, old_and_new):
     with override_settings(MASTER_KEYS=[new]), pytest.raises(RotationError, match=kid(old)):
         rotation.rotate_practice(riverside.pk, settle_s=0)
     assert data_keys(riverside) == [(1, "active")]  # nothing was created
+
+
+def test_a_finishing_rotation_never_moves_values_back_to_an_older_key(three_practices):
+    # Operator A re-sealed everything under v2; before A's final sweep, operator B started
+    # a rotation to v3 and re-sealed some rows. A's sweep must leave those under v3.
+    riverside = three_practices[0]
+    first = rotation.rotate_practice(riverside.pk, settle_s=0)
+    assert first.to_version == 2
+    second = rotation.rotate_practice(riverside.pk, settle_s=0)
+    assert second.to_version == 3 and token_versions(riverside) == {3}
+    before = snapshot(riverside)
+
+    late_sweep = rotation.PracticeRotation(riverside.pk, 1, 2, resumed=False)
+    rotation._sweep(late_sweep, batch_size=3, progress=rotation.no_progress)
+
+    assert late_sweep.rows == 0
+    assert token_versions(riverside) == {3}
+    assert fresh(snapshot, riverside) == before
