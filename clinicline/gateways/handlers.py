@@ -139,7 +139,7 @@ def install() -> None:
     register(Kind.VOICE, greeting, fallback=True)
     register(Kind.GATHER, goodbye)
     register(Kind.GATHER, goodbye, fallback=True)
-    register(Kind.SMS, keep_for_worker)
+    register(Kind.SMS, keep_for_worker, answer_only=True)
     register(Kind.SMS, keep_for_worker, fallback=True)
     register(Kind.RECORDING, queue_recording)
     register(Kind.STATUS, delivery_status)

@@ -153,4 +153,4 @@ def open_conversation(practice: Practice, number: str, at: dt.datetime) -> Messa
 
 
 def install() -> None:
-    register(Kind.SMS, answer)
+    register(Kind.SMS, answer, answer_only=True)

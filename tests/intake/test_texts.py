@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinicline.gateways.models import InboundWebhook
 from clinicline.inbox.models import Message, MessageStatus, Source
@@ -38,6 +40,23 @@ def test_a_text_is_answered_at_once_with_the_emergency_line_and_nothing_else(gat
     assert reply.text == texts.AUTO_REPLY_TEXT  # a constant: nothing of the text comes back
     assert not Message.objects.exists()  # the worker makes the message, not the webhook
     assert InboundWebhook.objects.get().processed_at is None
+
+
+def test_a_text_is_stored_with_its_answer_in_one_statement(gateway):
+    """The webhook's cost is what the bench measures: one INSERT, answer included."""
+    with CaptureQueriesContext(connection) as queries:
+        send("Can someone call me about my appointment?")
+    table = InboundWebhook._meta.db_table
+    writes = [q["sql"].split()[0] for q in queries.captured_queries if table in q["sql"]
+              and q["sql"].split()[0] in ("INSERT", "UPDATE")]
+    assert writes == ["INSERT"]
+    assert InboundWebhook.objects.get().response == texts.AUTO_REPLY
+    # A retried copy reads that answer, and adds nothing.
+    again = text("Can someone call me about my appointment?",
+                 MessageSid=InboundWebhook.objects.get().key)
+    response = post(SMS, again)
+    assert response.content.decode() == texts.AUTO_REPLY
+    assert InboundWebhook.objects.count() == 1
 
 
 @pytest.mark.parametrize("keyword", sorted(texts.KEYWORDS) + ["stop", " Stop. ", "help!"])
