@@ -109,10 +109,7 @@ def queue(request: HttpRequest, team: str) -> HttpResponse:
 
 def _listed(membership: Membership, team: Team, tab: str) -> QuerySet[Message]:
     listed = in_queue(membership, team).filter(status__in=STATUS_TABS[tab])
-    # Clear columns only; a non-clinical member's rows also need the triage record, to hold
-    # back those whose text raised red flags.
-    columns = LISTED if is_clinical_role(membership.role) else (*LISTED, "triage")
-    listed = listed.select_related("claimed_by").only(*columns)
+    listed = listed.select_related("claimed_by").only(*LISTED)  # clear columns only
     if tab == "open":
         return listed.order_by(URGENCY, "-created_at", "pk")
     return listed.order_by("-created_at", "pk")

@@ -20,7 +20,7 @@ from clinicline.accounts.models import Membership
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.inbox.models import Message, MessageNote, MessageStatus, Outcome, ReadReceipt
-from clinicline.inbox.visibility import can_open, can_receive
+from clinicline.inbox.visibility import can_receive, role_may_open
 from clinicline.practices.models import Team
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,12 @@ def shown_fields(message: Message) -> list[str]:
     return [*names, "triage", *(["notes"] if message.notes.exists() else [])]
 
 
+def _audit(action: Action, membership: Membership, message: Message,
+           request: HttpRequest | None, fields: list[str], reason: str = "") -> None:
+    record(action, request=request, actor=membership.user, practice=message.practice_id,
+           obj=message, patient=message.patient_id or "", fields=fields, reason=reason)
+
+
 def _row(message: Message):  # noqa: ANN202  (a QuerySet of the one row)
     return Message.objects.filter(pk=message.pk, practice_id=message.practice_id)
 
@@ -54,9 +60,7 @@ def open_for_reading(membership: Membership, message: Message, *,
     with transaction.atomic():
         receipt = ReadReceipt.objects.create(practice_id=message.practice_id, message=message,
                                              user=membership.user)
-        record(Action.VIEW, request=request, actor=membership.user,
-               practice=message.practice_id, obj=message, patient=message.patient_id or "",
-               fields=shown_fields(message))
+        _audit(Action.VIEW, membership, message, request, shown_fields(message))
     return receipt
 
 
@@ -69,9 +73,7 @@ def claim(membership: Membership, message: Message, *,
             updated_at=now)
         if won != 1:
             raise Conflict("Someone has already claimed this message, or it is closed.")
-        record(Action.MESSAGE_CLAIM, request=request, actor=membership.user,
-               practice=message.practice_id, obj=message, patient=message.patient_id or "",
-               fields=["status", "claimed_by"])
+        _audit(Action.MESSAGE_CLAIM, membership, message, request, ["status", "claimed_by"])
     message.refresh_from_db(fields=["status", "claimed_by", "claimed_at", "updated_at"])
 
 
@@ -91,10 +93,8 @@ def _target_member(message: Message, team: Team, user_id: str | int | None) -> M
     member = Membership.objects.filter(practice_id=message.practice_id,
                                        user_id=str(user_id)).select_related("user").first() \
         if str(user_id).isdigit() else None
-    moved = Message(pk=message.pk, practice_id=message.practice_id, team=team,
-                    call_type=message.call_type, priority=message.priority,
-                    triage=message.triage)
-    if member is None or not member.user.is_active or not can_open(member, moved):
+    if (member is None or not member.user.is_active
+            or not role_may_open(member.role, team.slug, message.clinical)):
         raise Refused("That person cannot open this message, so it cannot be assigned to them.")
     return member
 
@@ -118,9 +118,8 @@ def reassign(membership: Membership, message: Message, *, team_id: str | int | N
     with transaction.atomic():
         if _row(message).filter(status__in=OPEN).update(**changes) != 1:
             raise Conflict("This message is closed; it cannot be reassigned.")
-        record(Action.MESSAGE_ASSIGN, request=request, actor=membership.user,
-               practice=message.practice_id, obj=message, patient=message.patient_id or "",
-               fields=[k for k in ("team", "claimed_by") if k in changes], reason=reason)
+        _audit(Action.MESSAGE_ASSIGN, membership, message, request,
+               [k for k in ("team", "claimed_by") if k in changes], reason)
     message.refresh_from_db()
 
 
@@ -136,9 +135,7 @@ def add_note(membership: Membership, message: Message, body: str, *,
                            author=membership.user, body=body)
         note.save(force_insert=True)
         _row(message).update(updated_at=timezone.now())
-        record(Action.MESSAGE_NOTE, request=request, actor=membership.user,
-               practice=message.practice_id, obj=message, patient=message.patient_id or "",
-               fields=["notes"])
+        _audit(Action.MESSAGE_NOTE, membership, message, request, ["notes"])
     return note
 
 
@@ -156,8 +153,7 @@ def close(membership: Membership, message: Message, outcome: str, *,
             updated_at=now)
         if done != 1:
             raise Conflict("This message is closed already, or someone else is working it.")
-        record(Action.MESSAGE_CLOSE, request=request, actor=user, practice=message.practice_id,
-               obj=message, patient=message.patient_id or "", fields=["status", "outcome"],
-               reason=outcome)
+        _audit(Action.MESSAGE_CLOSE, membership, message, request, ["status", "outcome"],
+               outcome)
     log.info("message %s closed: %s", message.pk, outcome)
     message.refresh_from_db()

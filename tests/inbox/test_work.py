@@ -163,6 +163,17 @@ def test_reassign_refuses_a_queue_or_person_who_may_not_open_it(practice, other_
     assert events(Action.MESSAGE_ASSIGN, message) == []
 
 
+def test_a_clinical_message_moved_to_a_shared_queue_is_not_assigned_to_non_clinical_staff(
+        practice, nurse_a):
+    message = clinical(practice)
+    scheduling = Team.objects.create(practice=practice, slug="scheduling", name="Scheduling")
+    front_desk = membership(practice, Role.FRONT_DESK, "front-desk")
+    with pytest.raises(work.Refused):  # the front desk works scheduling, but not clinical
+        work.reassign(nurse_a, message, team_id=scheduling.pk, user_id=front_desk.user_id)
+    message.refresh_from_db()
+    assert (message.team.slug, message.claimed_by) == ("clinical", None)
+
+
 def test_a_closed_message_is_not_reassigned(practice, nurse_a, nurse_b):
     message = clinical(practice)
     work.close(nurse_a, message, "resolved")
