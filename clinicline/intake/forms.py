@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinicline.intake.service import MAX_CHARS, parse
 from clinicline.intake.spec import CallType, CallTypeError, FieldSpec
-from clinicline.patients.normalize import InvalidPhone, phone_e164
+from clinicline.patients.forms import PhoneField
 
 
 class CalendarDateField(forms.DateField):
@@ -37,20 +37,6 @@ class CalendarDateField(forms.DateField):
         if self.past and value is not None and value > timezone.localdate():
             raise forms.ValidationError("A date of birth cannot be in the future.",
                                         code="future")
-
-
-class PhoneField(forms.CharField):
-    """Any way a caller says a number; stored as E.164."""
-
-    def to_python(self, value: Any) -> str:
-        text = super().to_python(value)
-        if not text:
-            return text
-        try:
-            return phone_e164(text)
-        except InvalidPhone as exc:
-            raise forms.ValidationError(f"{exc} Give it with the area code.",
-                                        code="invalid") from None
 
 
 def _field(spec: FieldSpec) -> forms.Field:

@@ -1,23 +1,31 @@
 import datetime as dt
+from typing import Any
 
 from django import forms
 
 from clinicline.patients.normalize import InvalidPhone, phone_e164
 
 
+class PhoneField(forms.CharField):
+    """Any way a caller says a number; stored as E.164."""
+
+    def to_python(self, value: Any) -> str:
+        text = super().to_python(value)
+        if not text:
+            return text
+        try:
+            return phone_e164(text)
+        except InvalidPhone as exc:
+            raise forms.ValidationError(f"{exc} Give it with the area code.",
+                                        code="invalid") from None
+
+
 class SearchForm(forms.Form):
-    phone = forms.CharField(required=False, label="Phone number")
+    phone = PhoneField(required=False, label="Phone number")
     given_name = forms.CharField(required=False, label="First name")
     family_name = forms.CharField(required=False, label="Last name")
     date_of_birth = forms.DateField(required=False, label="Date of birth (YYYY-MM-DD)")
     mrn = forms.CharField(required=False, label="MRN")
-
-    def clean_phone(self) -> str:
-        raw = self.cleaned_data["phone"].strip()
-        try:
-            return phone_e164(raw) if raw else ""
-        except InvalidPhone as exc:
-            raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict:
         data = super().clean()
@@ -64,11 +72,5 @@ class PatientForm(forms.Form):
 
 
 class PhoneForm(forms.Form):
-    phone = forms.CharField(label="Phone number")
+    phone = PhoneField(label="Phone number")
     label = forms.ChoiceField(choices=[("mobile", "mobile"), ("home", "home"), ("work", "work")])
-
-    def clean_phone(self) -> str:
-        try:
-            return phone_e164(self.cleaned_data["phone"])
-        except InvalidPhone as exc:
-            raise forms.ValidationError(str(exc)) from None

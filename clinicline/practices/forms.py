@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from clinicline.patients.normalize import InvalidPhone, phone_e164
+from clinicline.patients.forms import PhoneField
 from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
 
 US_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
@@ -12,6 +12,10 @@ US_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Ph
 
 
 class PracticeSettingsForm(forms.ModelForm):
+    callback_number = PhoneField(max_length=40, help_text="the number patients are asked to call")
+    front_desk_number = PhoneField(
+        max_length=40, required=False,
+        help_text="where the IVR forwards calls in office hours; empty: it takes messages")
     time_zone = forms.ChoiceField(choices=[(z, z) for z in US_ZONES] + [
         (z, z) for z in sorted(zoneinfo.available_timezones()) if z not in US_ZONES])
 
@@ -19,20 +23,6 @@ class PracticeSettingsForm(forms.ModelForm):
         model = Practice
         fields = ["name", "time_zone", "callback_number", "front_desk_number",
                   "idle_timeout_minutes", "urgent_callback_minutes", "message_retention_days"]
-
-    def clean_callback_number(self) -> str:
-        try:
-            return phone_e164(self.cleaned_data["callback_number"])
-        except InvalidPhone as exc:
-            raise forms.ValidationError(str(exc)) from None
-
-    def clean_front_desk_number(self) -> str:
-        if not self.cleaned_data["front_desk_number"]:
-            return ""
-        try:
-            return phone_e164(self.cleaned_data["front_desk_number"])
-        except InvalidPhone as exc:
-            raise forms.ValidationError(str(exc)) from None
 
 
 class AgreementForm(forms.ModelForm):
