@@ -6,7 +6,7 @@ the database, and triage throughput.
 Runs on a database of its own: a temporary SQLite file, or, when DATABASE_URL names a
 PostgreSQL server, a fresh database created on that server and dropped at the end (the one
 DATABASE_URL names is never opened). The messages are realistic: one of each kind is made by
-``open_message`` (triage, routing, sealing as in production), then copied in bulk, each copy
+``take_message`` (triage, routing, sealing as in production), then copied in bulk, each copy
 sealed again under its own id, spread evenly over a year (about 270 a day, a busy answering
 service) with a working practice's priorities and teams: the last three days' messages open,
 1% of older ones left claimed, the rest closed.
@@ -111,11 +111,10 @@ def fill(practice: Any, count: int, seed: int = 7) -> dict[str, int]:
     from django.utils import timezone
 
     from clinicline.inbox.models import Message, MessageStatus
-    from clinicline.inbox.service import open_message
-    from clinicline.intake.service import call_types_for
+    from clinicline.intake.service import call_types_for, take_message
 
     types = call_types_for(practice)
-    originals = {slug: open_message(practice, types.get(slug), fields) for slug, fields in KINDS}
+    originals = {slug: take_message(practice, types.get(slug), fields) for slug, fields in KINDS}
     urgent_team = originals["clinical"].team
     rng = random.Random(seed)
     now = timezone.now()

@@ -67,6 +67,8 @@ CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS").split(",") if
 
 # --- applications ---------------------------------------------------------------------
 INSTALLED_APPS = [
+    # First, so its templates (base.html, error pages) are the ones found.
+    "clinicline.apps.ClinicLineConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -110,7 +112,7 @@ WSGI_APPLICATION = "clinicline.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "clinicline" / "templates"],
+        "DIRS": [],  # clinicline/templates is the clinicline app's own
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -216,8 +218,6 @@ DEFAULT_EXCEPTION_REPORTER = "clinicline.errors.PHISafeExceptionReporter"
 # --- static files, i18n ---------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-# `clinicline` itself is not an installed app, so its static/ must be named.
-STATICFILES_DIRS = [BASE_DIR / "clinicline" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"

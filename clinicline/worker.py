@@ -1,8 +1,8 @@
 """The worker: long-running loops over the due work of every kind.
 
-Domain apps register a ``Job``: a function that does the work that is due now and returns
-how many items it handled. Work is state in the database (rows with a due time), so a
-worker that dies loses nothing; another picks the rows up. The loops stop cleanly on
+A ``Job`` is a function that does the work that is due now and returns how many items it
+handled; ``clinicline.jobs`` lists them all. Work is state in the database (rows with a due
+time), so a worker that dies loses nothing; another picks the rows up. The loops stop cleanly on
 SIGTERM/SIGINT between two steps.
 
 Jobs run in lanes, one thread each: a job that may take seconds (fetching audio from the
@@ -16,7 +16,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import close_old_connections, connections
@@ -33,22 +33,12 @@ class Job:
     lane: str = "fast"
 
 
-JOBS: dict[str, Job] = {}
 FAST, SLOW = "fast", "slow"
 
 
-def register(name: str, every_s: float,
-             lane: str = FAST) -> Callable[[Callable[[], int]], Callable[[], int]]:
-    def decorate(fn: Callable[[], int]) -> Callable[[], int]:
-        JOBS[name] = Job(name, fn, every_s, lane=lane)
-        return fn
-
-    return decorate
-
-
 class Worker:
-    def __init__(self, jobs: dict[str, Job] | None = None, poll_s: float = 1.0) -> None:
-        self.jobs = list((jobs or JOBS).values())
+    def __init__(self, jobs: Iterable[Job], poll_s: float = 1.0) -> None:
+        self.jobs = list(jobs)
         self.poll_s = poll_s
         self.stopping = threading.Event()
 

@@ -14,8 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from clinicline.accounts.roles import Role
 from clinicline.gateways.simulator_phones import phone_token
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import call_types_for, take_message
 from clinicline.practices.models import Practice, Team
 from clinicline.triage.models import Protocol
 from clinicline.triage.service import default_document
@@ -35,7 +34,7 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
     "version": lambda p: Protocol.objects.create(practice=p, version=100 + p.pk,
                                                  document=default_document()).version,
     # A routine scheduling message: one that several roles of the practice may open.
-    "message_id": lambda p: open_message(p, call_types_for(p).get("scheduling"), {
+    "message_id": lambda p: take_message(p, call_types_for(p).get("scheduling"), {
         "patient_name": "Priya Raman", "callback_number": "+12125550187"}).pk,
     # A team queue. Every practice has a "clinical" team, so each gets a slug of its own, or
     # "own slug, foreign team" would find the practice's own queue.

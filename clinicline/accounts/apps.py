@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from clinicline.accounts import jobs, signals  # noqa: F401  (registers them)
+        from clinicline.accounts import signals  # noqa: F401, PLC0415 (registers them)

@@ -15,8 +15,7 @@ from clinicline.accounts.roles import Role
 from clinicline.env import dev_secret
 from clinicline.gateways.models import GatewayAccount
 from clinicline.inbox.models import Message, Source
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import call_types_for, take_message
 from clinicline.patients import service as patients
 from clinicline.practices.models import DEFAULT_TEAMS, Practice, Provider, Team
 
@@ -63,8 +62,9 @@ def create_demo() -> Practice:
     GatewayAccount.objects.get_or_create(practice=practice, defaults={
         "phone_number": practice.callback_number, "account_sid": "AC" + "0" * 32,
         "auth_token": settings.DEMO_TWILIO_AUTH_TOKEN, "test_mode": True})
-    for slug, name in DEFAULT_TEAMS.items():
-        Team.objects.get_or_create(practice=practice, slug=slug, defaults={"name": name})
+    for slug, (name, work) in DEFAULT_TEAMS.items():
+        Team.objects.get_or_create(practice=practice, slug=slug,
+                                   defaults={"name": name, "work": work})
     password = demo_password()
     for username, first, last, role, provider_name in STAFF:
         user, created = User.objects.get_or_create(username=username, defaults={
@@ -112,4 +112,4 @@ MESSAGES = [
 def leave_messages(practice: Practice) -> None:
     call_types = call_types_for(practice)
     for slug, source, fields in MESSAGES:
-        open_message(practice, call_types.get(slug), fields, source=source)
+        take_message(practice, call_types.get(slug), fields, source=source)

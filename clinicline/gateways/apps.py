@@ -6,8 +6,6 @@ class GatewaysConfig(AppConfig):
     label = "gateways"
 
     def ready(self) -> None:
-        # recordings registers its worker job on import.
-        from clinicline.gateways import handlers, recordings, selection  # noqa: F401
+        from clinicline.gateways import selection  # noqa: PLC0415 (app loading)
 
         selection.install()
-        handlers.install()

@@ -1,5 +1,6 @@
 """The telephony edge: each practice's gateway account, the ledger of inbound webhooks that
-makes them idempotent, voicemail recordings, and the phone simulator's log."""
+makes them idempotent, and the phone simulator's log. (Voicemail recordings are the
+domain's: ``inbox.Recording``.)"""
 
 import uuid
 
@@ -52,37 +53,16 @@ class InboundWebhook(PracticeOwned):
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     error = models.CharField(max_length=200, blank=True)
+    # The gateway's own work on a row: a status callback that beat its delivery's vendor
+    # id is due again at ``retry_at`` (``gateways.status``).
+    retry_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="webhook_once")]
 
     def __str__(self) -> str:
         return f"{self.kind} webhook {self.key}"
-
-
-class Recording(PracticeOwned):
-    """A voicemail: fetched from the carrier by the worker, kept encrypted in the data dir."""
-
-    class State(models.TextChoices):
-        PENDING = "pending"
-        STORED = "stored"
-        FAILED = "failed"
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    call_sid = models.CharField(max_length=64, db_index=True)
-    recording_sid = models.CharField(max_length=64, unique=True)
-    source_url = EncryptedTextField()
-    duration_s = models.PositiveIntegerField(null=True, blank=True)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    file = models.CharField(max_length=200, blank=True, help_text="under the data dir")
-    fetched_at = models.DateTimeField(null=True, blank=True)
-    deleted_from_vendor_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=200, blank=True)
-
-    def __str__(self) -> str:
-        return f"recording {self.recording_sid}"
 
 
 class SimulatorEvent(PracticeOwned):

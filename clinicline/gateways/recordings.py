@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
-import secrets
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,24 +25,22 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from clinicline.gateways.models import GatewayAccount, Recording
+from clinicline import claims
+from clinicline.gateways.models import GatewayAccount
 from clinicline.gateways.transports.twilio import TIMEOUT_S, client_for
-from clinicline.vault.keyring import keyring
-from clinicline.worker import SLOW, register
+from clinicline.inbox.models import Recording
+from clinicline.inbox.recordings import RecordingError, store
 
 log = logging.getLogger("clinicline.gateways")
 
 LEASE = dt.timedelta(minutes=5)  # well beyond a fetch's timeouts
 MAX_ATTEMPTS = 5
-BACKOFF_BASE_S = 30
-BACKOFF_CAP_S = 3600
 CLAIM_BATCH = 10
 RUN_BUDGET_S = 2.0  # per worker pass; one fetch may still run to its timeout
 # Voicemails stop at two minutes (about 2 MB of 8 kHz WAV); anything far larger is not one.
@@ -54,14 +50,6 @@ TWILIO_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)/Recordings/(?P<
 LOOPBACK = "loopback"
 # A bare file name: no directories, no dot files, nothing that climbs out of the folder.
 FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-
-
-class RecordingError(Exception):
-    """Fetching, storing or deleting failed. ``permanent`` errors are not retried."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 class Source(Protocol):
@@ -153,73 +141,14 @@ def source_for(url: str, recording_sid: str, account: GatewayAccount) -> Source:
                          "simulator file", permanent=True)
 
 
-# --- the sealed file ------------------------------------------------------------------
-def audio_aad(recording: Recording) -> bytes:
-    # Binds the ciphertext to this recording: a file copied onto another's name won't open.
-    return f"gateways_recording.audio.{recording.pk}".encode()
-
-
-def audio_path(recording: Recording) -> Path:
-    return settings.DATA_DIR / "recordings" / str(recording.practice_id) / \
-        f"{recording.pk}.sealed"
-
-
-def store(recording: Recording, audio: bytes) -> str:
-    """Seal the audio under the practice's data key and write it atomically (a crash leaves
-    the old file or the new one, never half of one); returns the path under DATA_DIR."""
-    token = keyring.seal(recording.practice_id, audio_aad(recording), audio)
-    path = audio_path(recording)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(token)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a power cut
-    finally:
-        os.close(directory)
-    return path.relative_to(settings.DATA_DIR).as_posix()
-
-
-def open_audio(recording: Recording) -> bytes:
-    """The voicemail's audio. Opening it is a touch of PHI: the caller audits it."""
-    if recording.state != Recording.State.STORED or not recording.file:
-        raise RecordingError("this recording has not been stored", permanent=True)
-    root = (settings.DATA_DIR / "recordings").resolve()
-    path = (settings.DATA_DIR / recording.file).resolve()
-    if not path.is_relative_to(root):
-        raise RecordingError("recording file outside the recordings folder", permanent=True)
-    return keyring.open(recording.practice_id, audio_aad(recording),
-                        path.read_text(encoding="ascii"))
-
-
 # --- the worker's job -----------------------------------------------------------------
-def backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_CAP_S))
-
-
 def claim_due(now: dt.datetime | None = None, limit: int = CLAIM_BATCH) -> list[Recording]:
+    """Due recordings, each leased to this caller (a worker that dies mid-fetch only
+    delays its row by the lease)."""
     now = now or timezone.now()
     due = (Recording.objects.filter(due_at__lte=now).exclude(state=Recording.State.FAILED)
            .order_by("due_at"))
-    claimed = []
-    with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        for pk in list(due.values_list("pk", flat=True)[:limit]):
-            won = Recording.objects.filter(pk=pk, due_at__lte=now).exclude(
-                state=Recording.State.FAILED).update(due_at=now + LEASE,
-                                                     attempts=F("attempts") + 1)
-            if won == 1:
-                claimed.append(pk)
-    return list(Recording.objects.filter(pk__in=claimed))
+    return claims.claim_due(due, limit, due_at=now + LEASE, attempts=F("attempts") + 1)
 
 
 def step(recording: Recording) -> None:
@@ -261,7 +190,8 @@ def fetch_and_store(recording: Recording, source: Source, *, delete_next: bool) 
 def failed(recording: Recording, exc: RecordingError) -> None:
     rows = Recording.objects.filter(pk=recording.pk)
     if not exc.permanent and recording.attempts < MAX_ATTEMPTS:
-        rows.update(due_at=timezone.now() + backoff(recording.attempts), error=str(exc)[:200])
+        rows.update(due_at=timezone.now() + claims.backoff(recording.attempts),
+                    error=str(exc)[:200])
         return
     if recording.state == Recording.State.PENDING:
         # A voicemail that will never arrive is a patient's message lost: say so loudly.
@@ -272,7 +202,6 @@ def failed(recording: Recording, exc: RecordingError) -> None:
         rows.update(due_at=None, error=f"not deleted at the carrier: {exc}"[:200])
 
 
-@register("recordings", every_s=5, lane=SLOW)
 def fetch_due(budget_s: float = RUN_BUDGET_S) -> int:
     """Recordings that are due, one claim at a time until the budget is spent: the worker
     also sends pages, and a slow carrier must not hold them up for a whole batch."""

@@ -1,5 +1,8 @@
 """Inbound Twilio webhooks. The gateway owns the plumbing — signature, practice, once-only,
-answer — and domain apps register what each kind of event does (``register``).
+answer — and ``ROUTES``, one fixed table, names the handler of each kind of event: a short
+function that reads Twilio's parameters into domain values, calls the domain by name
+(``intake.ivr.answer_call``, ``intake.texts.receive_text``, ``outbox.service``) and
+renders its answer.
 
 Every request: the practice is found by its number, the X-Twilio-Signature is checked
 against that practice's auth token (a forged or missing one is a 403 and an audit event),
@@ -12,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,71 +25,43 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, Unrea
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
 
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
+from clinicline.gateways import calls, status, texts, twiml
+from clinicline.gateways.inbound import E164, SID, Inbound, Refusal, sid, state
 from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
-from clinicline.practices.models import Practice
 
 log = logging.getLogger("clinicline.gateways")
 SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"
 FORM = "application/x-www-form-urlencoded"
-# Twilio's ids are two letters and 32 hex digits, but the published signature vectors and
-# the simulator use other lengths; what matters is that an id is a plain token that fits
-# the columns it is stored in (a 500 from PostgreSQL's length check is not an answer).
-SID = re.compile(r"[A-Za-z0-9]{2,64}")
-STATE = re.compile(r"[a-z-]{1,32}")
-E164 = re.compile(r"\+[1-9]\d{6,14}")
-
-
-@dataclass
-class Inbound:
-    """One inbound event, as a handler sees it. A handler may set ``webhook.processed_at``
-    and ``webhook.error``; they are saved with its answer."""
-
-    account: GatewayAccount
-    kind: str
-    params: dict[str, str]
-    webhook: InboundWebhook
-    path: str
-
-    @property
-    def practice(self) -> Practice:
-        # Loaded on first use: most texts and callbacks need only the practice's id.
-        return self.account.practice
-
-
-# A handler returns the TwiML to answer with, or "" for nothing to say (then a text gets
-# the empty messaging document, and callbacks an empty body).
+# A handler returns what to answer with (TwiML), or "" for nothing to say (then a text
+# gets the empty messaging document, and callbacks an empty body).
 Handler = Callable[[Inbound], str]
-NO_REPLY = {Kind.SMS: str(MessagingResponse())}
-HANDLERS: dict[str, Handler] = {}
-# Answers when a kind's handler fails. They only answer (no effects): a caller must still
-# hear the emergency line and be able to leave a voicemail when a domain handler has a bug.
-FALLBACKS: dict[str, Handler] = {}
 
 
-# Kinds whose handler only answers, from the parameters alone (no effects, no queries):
-# its answer is written with the row, in one statement instead of an INSERT and an UPDATE.
-ANSWER_ONLY: set[str] = set()
+@dataclass(frozen=True)
+class Route:
+    """What a kind of event does. ``fallback`` answers when ``handler`` raises, with no
+    effects: a caller must still hear the emergency line, and be able to leave a
+    voicemail, when a domain function has a bug. ``keyed`` declares a handler whose effects
+    are unique on the event's own id (a text's row, by its MessageSid): it runs first, and
+    the ledger row is written after it with its answer, one INSERT instead of an INSERT
+    and an UPDATE; a concurrent duplicate collides on the handler's key instead."""
+
+    handler: Handler
+    fallback: Handler | None = None
+    keyed: bool = False
 
 
-def register(kind: str, handler: Handler, *, fallback: bool = False,
-             answer_only: bool = False) -> Handler:
-    """Make ``handler`` answer events of ``kind`` (the last registration wins), or, with
-    ``fallback``, answer them when the registered handler raises. ``answer_only`` declares
-    a handler with no effects (the worker does the work later, from the stored row)."""
-    (FALLBACKS if fallback else HANDLERS)[kind] = handler
-    if not fallback:
-        (ANSWER_ONLY.add if answer_only else ANSWER_ONLY.discard)(kind)
-    return handler
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+ROUTES: dict[str, Route] = {
+    Kind.VOICE: Route(calls.voice, fallback=calls.fallback),
+    Kind.GATHER: Route(calls.gather, fallback=calls.fallback),
+    Kind.RECORDING: Route(calls.recording),
+    Kind.SMS: Route(texts.sms, fallback=texts.fallback, keyed=True),
+    Kind.STATUS: Route(status.callback),
+}
+NO_REPLY = {Kind.SMS: twiml.NO_REPLY}
 
 
 def form_params(request: HttpRequest) -> dict[str, str]:
@@ -166,22 +140,6 @@ def check_signature(request: HttpRequest, account: GatewayAccount) -> None:
     raise Refusal(403, "The request's signature is missing or does not match.")
 
 
-def sid(params: dict[str, str], name: str) -> str:
-    value = params.get(name, "")
-    if not value:
-        raise Refusal(400, f"Missing {name}.")
-    if not SID.fullmatch(value):
-        raise Refusal(400, f"{name} is not a Twilio id.")
-    return value
-
-
-def state(params: dict[str, str], name: str, default: str = "") -> str:
-    value = params.get(name, default)
-    if not STATE.fullmatch(value):
-        raise Refusal(400, f"Missing or unknown {name}.")
-    return value
-
-
 def event_key(kind: str, params: dict[str, str], request: HttpRequest) -> str:
     """The provider's id for this event: the same event retried has the same key."""
     if kind == Kind.VOICE:
@@ -215,6 +173,7 @@ def once(kind: str, key: str, account: GatewayAccount, params: dict[str, str],
          path: str) -> InboundWebhook:
     """The webhook's row with its answer: made now with the handler's effects, or the one
     an earlier delivery of the same event made."""
+    route = ROUTES[kind]
     try:
         # The row and the handler's effects commit together. A concurrent duplicate's
         # INSERT waits on the unique key, fails once this commits, and reads this answer.
@@ -222,17 +181,17 @@ def once(kind: str, key: str, account: GatewayAccount, params: dict[str, str],
             webhook = InboundWebhook(practice_id=account.practice_id, kind=kind, key=key,
                                      params=params)
             inbound = Inbound(account, kind, params, webhook, path)
-            if kind in ANSWER_ONLY:  # no effects to keep exactly-once: one statement
-                webhook.response = HANDLERS[kind](inbound)
+            if route.keyed:
+                webhook.response = route.handler(inbound)
                 webhook.error = webhook.error[:200]
                 webhook.save(force_insert=True)
                 return webhook
             webhook.save(force_insert=True)
-            webhook.response = HANDLERS[kind](inbound)
-            if webhook.response or webhook.processed_at or webhook.error:
+            webhook.response = route.handler(inbound)
+            if webhook.response or webhook.processed_at or webhook.error or webhook.retry_at:
                 InboundWebhook.objects.filter(pk=webhook.pk).update(
                     response=webhook.response, processed_at=webhook.processed_at,
-                    error=webhook.error[:200])
+                    error=webhook.error[:200], retry_at=webhook.retry_at)
         return webhook
     except IntegrityError as exc:
         earlier = InboundWebhook.objects.filter(kind=kind, key=key).first()
@@ -251,7 +210,7 @@ def keep_failed(kind: str, key: str, account: GatewayAccount, params: dict[str, 
                 path: str, error: str) -> InboundWebhook:
     webhook = InboundWebhook(practice_id=account.practice_id, kind=kind, key=key,
                              params=params, error=error[:200])
-    fallback = FALLBACKS.get(kind)
+    fallback = ROUTES[kind].fallback
     if fallback is not None:
         webhook.response = fallback(Inbound(account, kind, params, webhook, path))
     try:

@@ -68,6 +68,37 @@ class Outcome(models.TextChoices):
     UNREACHABLE = "unreachable", "could not reach the caller"
 
 
+class Recording(PracticeOwned):
+    """A voicemail: fetched from the carrier by the gateway's worker job, kept sealed in the
+    data dir (``inbox.recordings``), attached to its call's message."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        STORED = "stored"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    call_sid = models.CharField(max_length=64, db_index=True)
+    recording_sid = models.CharField(max_length=64, unique=True)
+    source_url = EncryptedTextField()
+    duration_s = models.PositiveIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    file = models.CharField(max_length=200, blank=True, help_text="under the data dir")
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    deleted_from_vendor_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        # The table keeps the name it was made with (in the gateways app): it is part of
+        # the associated data of every value sealed in it.
+        db_table = "gateways_recording"
+
+    def __str__(self) -> str:
+        return f"recording {self.recording_sid}"
+
+
 class Message(PracticeOwned):
     """One message in a team queue. ``content`` is the call type's fields as taken (only
     those), sealed as one record; ``triage`` is the decision's detail (rules that fired,
@@ -98,7 +129,7 @@ class Message(PracticeOwned):
     caller_index = models.CharField(max_length=64, blank=True, db_index=True,
                                     help_text="blind index of the caller's number")
     call_sid = models.CharField(max_length=64, blank=True, db_index=True)
-    recording = models.ForeignKey("gateways.Recording", null=True, blank=True,
+    recording = models.ForeignKey(Recording, null=True, blank=True,
                                   on_delete=models.SET_NULL, related_name="+")
     transcribed_at = models.DateTimeField(null=True, blank=True)
     transcribe_attempts = models.PositiveSmallIntegerField(default=0)

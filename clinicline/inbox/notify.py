@@ -24,7 +24,6 @@ from clinicline.inbox.visibility import CLINICAL_Q, is_clinical_queue, is_clinic
 from clinicline.outbox.models import Channel
 from clinicline.outbox.service import enqueue
 from clinicline.practices.models import Team
-from clinicline.worker import register
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +42,8 @@ def notice_text(count: int, team: Team) -> str:
 def recipients(team: Team) -> list[Membership]:
     """Who hears about this queue: members who work it; clinical staff only about clinical
     queues (a nurse sees scheduling, but is not paged about every booking)."""
-    roles = [r for r in queue_roles(team.slug)
-             if not is_clinical_role(r) or is_clinical_queue(team.slug)]
+    roles = [r for r in queue_roles(team.work)
+             if not is_clinical_role(r) or is_clinical_queue(team.work)]
     return list(Membership.objects.filter(practice_id=team.practice_id, role__in=roles,
                                           user__is_active=True).select_related("user"))
 
@@ -101,7 +100,6 @@ def _notify(team: Team, member: Membership, count: int, window: str) -> int:
     return len(channels)
 
 
-@register("inbox-notify", every_s=30)
 def announce_all(now: dt.datetime | None = None) -> int:
     """Every queue of every practice: a few small queries each, twice a minute."""
     now = now or timezone.now()

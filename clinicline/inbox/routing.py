@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from clinicline.inbox.models import ANY, RoutingRule
-from clinicline.practices.models import DEFAULT_TEAMS, Practice, Team
+from clinicline.practices.models import DEFAULT_TEAMS, Practice, Team, Work
 
 
 class Rule(NamedTuple):
@@ -49,8 +49,19 @@ def route(practice: Practice, call_type: str, priority: str, open: bool) -> Team
             return rule.team
     for default in DEFAULT_RULES:
         if default.matches(call_type, priority, open):
-            team, _ = Team.objects.get_or_create(
-                practice=practice, slug=default.team_slug,
-                defaults={"name": DEFAULT_TEAMS.get(default.team_slug, default.team_slug)})
-            return team
+            return default_team(practice, default.team_slug)
     raise AssertionError("the last default rule matches everything")  # pragma: no cover
+
+
+def default_team(practice: Practice, slug: str) -> Team:
+    name, work = DEFAULT_TEAMS.get(slug, (slug, Work.GENERAL))
+    team, _ = Team.objects.get_or_create(practice=practice, slug=slug,
+                                         defaults={"name": name, "work": work})
+    return team
+
+
+def clinical_team(practice: Practice) -> Team:
+    """Where clinical content goes when a rule would leave it with non-clinical staff: the
+    practice's first clinical team (made, as the default one, if it has none)."""
+    team = (Team.objects.filter(practice=practice, work=Work.CLINICAL).order_by("pk").first())
+    return team or default_team(practice, "clinical")

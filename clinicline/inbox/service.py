@@ -1,11 +1,13 @@
 """Opening messages and raising their priority: the one way a call, a voicemail or a text
 becomes a message in a team queue.
 
-``open_message`` does, in one transaction: triage under the protocol in force (the
-decision is the protocol's, never the agent's guess), route by the practice's rules and
-office hours, seal the content, audit. ``raise_priority`` re-triages a message with new
-free text (a voicemail transcript, the next text of a conversation): a priority only ever
-goes up, and a message that goes up is routed again.
+Intake hands the inbox a ``Taken``: what a call, voicemail or text left, already cut to
+its call type's fields, and what the caller was told. ``open_message`` does, in one
+transaction: triage under the protocol in force (the decision is the protocol's, never the
+agent's guess), route by the practice's rules and office hours, seal the content, audit.
+``append_to_message`` adds what the caller said since (the next text, a voicemail's
+transcript) and re-triages: a priority only ever goes up, and a message that goes up is
+routed again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -22,10 +25,8 @@ from django.utils import timezone
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.inbox.models import Message, MessageStatus, Source
-from clinicline.inbox.routing import route
-from clinicline.inbox.visibility import CLINICAL_CALL_TYPES, NON_CLINICAL_QUEUES
-from clinicline.intake.service import version_of as call_type_version
-from clinicline.intake.spec import CallType
+from clinicline.inbox.routing import clinical_team, route
+from clinicline.inbox.visibility import NON_CLINICAL_WORK
 from clinicline.patients.models import BY_PHONE, Patient
 from clinicline.patients.normalize import InvalidPhone, phone_e164
 from clinicline.patients.service import find_by_name_dob
@@ -38,13 +39,31 @@ from clinicline.vault.blind import blind_index
 
 log = logging.getLogger(__name__)
 
-FREE_TEXT_KINDS = {"text", "longtext"}
 
 
-def free_texts(call_type: CallType, fields: Mapping[str, Any]) -> list[str]:
-    """Every free-text value the caller gave: what the red-flag detector reads."""
-    return [str(fields[f.name]) for f in call_type.fields
-            if f.kind in FREE_TEXT_KINDS and fields.get(f.name)]
+@dataclass(frozen=True)
+class Taken:
+    """What intake hands to the inbox: one call, voicemail or text, as it was taken."""
+
+    call_type: str                      # the call type's slug
+    call_type_version: int
+    clinical: bool                      # the call type's own word: its content is clinical
+    fields: Mapping[str, Any]           # only the call type's fields
+    free_text_fields: tuple[str, ...]   # which of them hold the caller's own words
+    source: str = Source.AGENT
+    answers: Mapping[str, bool] = field(default_factory=dict)
+    at: dt.datetime | None = None
+    caller_number: str = ""
+    call_sid: str = ""
+    floor: str = ""                     # a priority it gets at least (pressed "urgent")
+    floor_rule: str = ""                # recorded as the reason for the floor
+    said: tuple[str, ...] = ()          # what the caller was told or sent, word for word
+    transcript: str = ""
+    conversation: tuple[Mapping[str, Any], ...] = ()
+
+    def free_texts(self) -> list[str]:
+        """Every free-text value the caller gave: what the red-flag detector reads."""
+        return [str(self.fields[n]) for n in self.free_text_fields if self.fields.get(n)]
 
 
 def caller_index(practice: Practice, number: str) -> str:
@@ -83,8 +102,8 @@ def triage_record(decision: Decision, *, floor: str = "", floor_rule: str = "") 
     return detail
 
 
-def is_clinical(call_type: str, detail: Mapping[str, Any]) -> bool:
-    return (call_type in CLINICAL_CALL_TYPES or detail["priority"] != Priority.ROUTINE
+def is_clinical(call_type_clinical: bool, detail: Mapping[str, Any]) -> bool:
+    return (call_type_clinical or detail["priority"] != Priority.ROUTINE
             or bool(detail.get("red_flags")))
 
 
@@ -94,54 +113,69 @@ def team_for(practice: Practice, call_type: str, priority: str, office_open: boo
     work (billing, scheduling, the manager), whatever the practice's own rules say: it
     goes where a clinical call would."""
     team = route(practice, call_type, priority, office_open)
-    if clinical and team.slug in NON_CLINICAL_QUEUES:
-        return route(practice, "clinical", priority, office_open)
+    if clinical and team.work in NON_CLINICAL_WORK:
+        return clinical_team(practice)
     return team
 
 
-def open_message(practice: Practice, call_type: CallType, fields: Mapping[str, Any], *,
-                 source: str = Source.AGENT, answers: Mapping[str, bool] | None = None,
-                 extra_texts: Iterable[str] = (), at: dt.datetime | None = None,
-                 caller_number: str = "", call_sid: str = "", floor: str = "",
-                 floor_rule: str = "", taken_by: Any = None,
-                 request: HttpRequest | None = None, **sealed: Any) -> Message:
-    """Triage, route, seal and audit a new message, in one transaction.
-
-    ``call_type`` is the version's call type the fields were taken under; ``fields`` only
-    its fields (anything else is dropped). ``floor`` is a priority the message gets at
-    least, with ``floor_rule`` recorded as the reason (an IVR caller who pressed "urgent").
-    ``sealed`` sets more sealed members (``transcript``, ``conversation``).
-    """
-    at = at or timezone.now()
-    allowed = set(call_type.field_names())
-    fields = {k: v for k, v in fields.items() if k in allowed}
-    answers = dict(answers or {})
+def open_message(practice: Practice, taken: Taken, *, taken_by: Any = None,
+                 request: HttpRequest | None = None) -> Message:
+    """Triage, route, seal and audit a new message, in one transaction."""
+    at = taken.at or timezone.now()
     with transaction.atomic():
         protocol = triage.protocol_for(practice)
-        texts = [*free_texts(call_type, fields), *extra_texts]
-        decision = triage.decide(protocol.spec, call_type.slug, answers, texts)
-        detail = triage_record(decision, floor=floor, floor_rule=floor_rule)
+        decision = triage.decide(protocol.spec, taken.call_type, dict(taken.answers),
+                                 taken.free_texts())
+        detail = triage_record(decision, floor=taken.floor, floor_rule=taken.floor_rule)
+        detail["free_text_fields"] = list(taken.free_text_fields)
+        detail["said"] = list(taken.said)
         office_open = hours.is_open(practice, at)
-        clinical = is_clinical(call_type.slug, detail)
+        clinical = is_clinical(taken.clinical, detail)
+        number = taken.caller_number or taken.fields.get("callback_number", "")
         message = Message(
-            practice=practice, source=source, call_type=call_type.slug,
-            call_type_version=call_type.version, protocol_version=protocol.version,
+            practice=practice, source=taken.source, call_type=taken.call_type,
+            call_type_version=taken.call_type_version, protocol_version=protocol.version,
             priority=detail["priority"], clinical=clinical, office_open=office_open,
-            team=team_for(practice, call_type.slug, detail["priority"], office_open, clinical),
-            patient=matching_patient(practice, fields), triage=detail,
-            caller_index=caller_index(practice, caller_number or fields.get("callback_number", "")),
-            call_sid=call_sid, taken_by=taken_by if getattr(taken_by, "pk", None) else None,
+            team=team_for(practice, taken.call_type, detail["priority"], office_open,
+                          clinical),
+            patient=matching_patient(practice, taken.fields), triage=detail,
+            caller_index=caller_index(practice, number), call_sid=taken.call_sid,
+            taken_by=taken_by if getattr(taken_by, "pk", None) else None,
             retain_until=retain_until(practice, at))
-        message.fields = _jsonable(fields)
-        message.answers = answers
-        for name, value in sealed.items():
-            setattr(message, name, value)
+        message.fields = _jsonable(taken.fields)
+        message.answers = dict(taken.answers)
+        if taken.transcript:
+            message.transcript = taken.transcript
+        if taken.conversation:
+            message.conversation = [dict(entry) for entry in taken.conversation]
         message.save(force_insert=True)
         record(Action.CREATE, request=request, actor=taken_by, practice=practice, obj=message,
                patient=message.patient_id or "", fields=sorted(message.content))
     log.info("message %s opened: %s %s to team %s", message.pk, message.priority,
              message.call_type, message.team_id)
     return message
+
+
+def append_to_message(message: Message, texts: Iterable[str], *, sealed: str, reason: str,
+                      columns: Iterable[str] = ()) -> bool:
+    """Save what the caller added to a message (its ``sealed`` member, already set: the
+    next text of a conversation, a voicemail's transcript) with ``columns`` the caller set
+    beside it, audit it, and re-triage with the added ``texts``. The caller holds the row
+    (``select_for_update``) in a transaction. True if the priority rose."""
+    message.save(update_fields=["content", "updated_at", *columns])
+    record(Action.UPDATE, practice=message.practice_id, obj=message,
+           patient=message.patient_id or "", fields=[sealed], reason=reason)
+    return raise_priority(message, texts, reason=reason)
+
+
+def given_texts(message: Message) -> list[str]:
+    """The caller's own words among the message's fields (for a message opened before
+    they were recorded by name: every text field)."""
+    names = message.triage.get("free_text_fields")
+    fields = message.fields
+    if names is None:
+        return [v for k, v in fields.items() if isinstance(v, str) and k != "callback_number"]
+    return [str(fields[n]) for n in names if fields.get(n)]
 
 
 def raise_priority(message: Message, texts: Iterable[str], *, reason: str) -> bool:
@@ -151,9 +185,7 @@ def raise_priority(message: Message, texts: Iterable[str], *, reason: str) -> bo
 
     The caller holds the row (``select_for_update``) inside a transaction and saves the
     content it changed; this saves priority, triage and team."""
-    call_types = call_type_version(message.practice, message.call_type_version)
-    call_type = call_types.get(message.call_type) if call_types else None
-    given = free_texts(call_type, message.fields) if call_type else []
+    given = given_texts(message)
     protocol = triage.version_of(message.practice, message.protocol_version)
     spec = protocol.spec if protocol else triage.protocol_for(message.practice).spec
     decision = triage.decide(spec, message.call_type, message.answers, [*given, *texts])

@@ -90,7 +90,7 @@ def queue(request: HttpRequest, team: str) -> HttpResponse:
     """One team's queue: PHI-free rows, polled by htmx (as a passive request)."""
     membership: Membership = request.membership
     found = Team.objects.filter(practice=request.practice, slug=team).first()
-    if found is None or not (sees_queue(membership.role, team)
+    if found is None or not (sees_queue(membership.role, found.work)
                              or is_clinical_role(membership.role)):
         raise Http404("No such page.")
     if request.method != "GET":
@@ -234,7 +234,7 @@ def action(step: Step) -> Callable[..., HttpResponse]:
         if found.status != MessageStatus.CLOSED and can_open(request.membership, found):
             return redirect("inbox:message", practice=slug, message_id=found.pk)
         return redirect(reverse("inbox:queue", kwargs={"practice": slug, "team": found.team.slug})
-                        if sees_queue(request.membership.role, found.team.slug)
+                        if sees_queue(request.membership.role, found.team.work)
                         else reverse("inbox:index", kwargs={"practice": slug}))
 
     return view

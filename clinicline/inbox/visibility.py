@@ -2,9 +2,9 @@
 
 Two rules, both pure:
 
-- A role sees the queues its work needs (``QUEUE_ROLES``); a team the defaults do not name
-  is a clinical team, seen by clinical roles and the practice manager. Agents, the practice
-  admin and the compliance officer work no queue.
+- A role sees the queues its work needs: a team's ``work`` (``QUEUE_ROLES``; a team a
+  practice adds is general clinical work, seen by clinical roles and the practice
+  manager). Agents, the practice admin and the compliance officer work no queue.
 - A clinical message (a clinical or refill call, a priority above routine, or red flags in
   what the caller said) is for clinical roles only, whatever queue it is in; and clinical
   roles see clinical messages in every queue, so routing can never strand one where nobody
@@ -22,70 +22,68 @@ from django.db.models import Q, QuerySet
 from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import CLINICAL, Role
 from clinicline.inbox.models import Message
-from clinicline.practices.models import Team
+from clinicline.practices.models import Team, Work
 
 QUEUE_ROLES: dict[str, frozenset[str]] = {
-    "clinical": frozenset(CLINICAL),
-    "refills": frozenset(CLINICAL),
-    "scheduling": frozenset({Role.SCHEDULER, Role.FRONT_DESK, Role.NURSE, Role.PROVIDER,
-                             Role.PRACTICE_MANAGER}),
-    "billing": frozenset({Role.BILLING, Role.PRACTICE_MANAGER}),
-    "practice-manager": frozenset({Role.PRACTICE_MANAGER}),
+    Work.CLINICAL: frozenset(CLINICAL),
+    Work.SCHEDULING: frozenset({Role.SCHEDULER, Role.FRONT_DESK, Role.NURSE, Role.PROVIDER,
+                                Role.PRACTICE_MANAGER}),
+    Work.BILLING: frozenset({Role.BILLING, Role.PRACTICE_MANAGER}),
+    Work.MANAGEMENT: frozenset({Role.PRACTICE_MANAGER}),
+    Work.GENERAL: frozenset({*CLINICAL, Role.PRACTICE_MANAGER}),
 }
-# A team a practice added itself (say "wound-care"): clinical work, overseen by the manager.
-OTHER_QUEUE_ROLES: frozenset[str] = frozenset({*CLINICAL, Role.PRACTICE_MANAGER})
-# Queues whose work is not clinical: clinical staff are not notified about them.
-NON_CLINICAL_QUEUES = frozenset({"scheduling", "billing", "practice-manager"})
-CLINICAL_CALL_TYPES = frozenset({"clinical", "refill"})
+# Work that is not clinical: clinical staff are not notified about it, and clinical
+# content never waits in it.
+NON_CLINICAL_WORK = frozenset({Work.SCHEDULING, Work.BILLING, Work.MANAGEMENT})
 
 CLINICAL_Q = Q(clinical=True)
 
 
-def queue_roles(team_slug: str) -> frozenset[str]:
-    return QUEUE_ROLES.get(team_slug, OTHER_QUEUE_ROLES)
+def queue_roles(work: str) -> frozenset[str]:
+    return QUEUE_ROLES.get(work, QUEUE_ROLES[Work.GENERAL])
 
 
-def sees_queue(role: str, team_slug: str) -> bool:
-    return role in queue_roles(team_slug)
+def sees_queue(role: str, work: str) -> bool:
+    return role in queue_roles(work)
 
 
 def is_clinical_role(role: str) -> bool:
     return role in CLINICAL
 
 
-def is_clinical_queue(team_slug: str) -> bool:
-    return team_slug not in NON_CLINICAL_QUEUES
+def is_clinical_queue(work: str) -> bool:
+    return work not in NON_CLINICAL_WORK
 
 
 def is_clinical(message: Message) -> bool:
     return message.clinical
 
 
-def role_may_open(role: str, team_slug: str, clinical: bool) -> bool:
+def role_may_open(role: str, work: str, clinical: bool) -> bool:
     if clinical:
         return is_clinical_role(role)
-    return sees_queue(role, team_slug)
+    return sees_queue(role, work)
 
 
 def can_open(membership: Membership, message: Message) -> bool:
     """Whether this member may open this message (a 404 otherwise, as for no message)."""
     if message.practice_id != membership.practice_id:
         return False
-    return role_may_open(membership.role, message.team.slug, is_clinical(message))
+    return role_may_open(membership.role, message.team.work, is_clinical(message))
 
 
 def can_receive(team: Team, message: Message) -> bool:
     """Whether some role could open ``message`` in ``team``'s queue: a reassignment must
     never leave a message where nobody may open it."""
     clinical = is_clinical(message)
-    return any(sees_queue(role, team.slug) and role_may_open(role, team.slug, clinical)
+    return any(sees_queue(role, team.work) and role_may_open(role, team.work, clinical)
                for role in Role)
 
 
 def queues_for(membership: Membership) -> list[Team]:
     """The practice's team queues this member works, by name."""
     teams = Team.objects.filter(practice_id=membership.practice_id).order_by("name", "pk")
-    return [t for t in teams if sees_queue(membership.role, t.slug)]
+    return [t for t in teams if sees_queue(membership.role, t.work)]
 
 
 def in_queue(membership: Membership, team: Team) -> QuerySet[Message]:
@@ -95,7 +93,7 @@ def in_queue(membership: Membership, team: Team) -> QuerySet[Message]:
     any other role sees nothing of a queue it does not work."""
     messages = Message.objects.filter(practice_id=membership.practice_id, team=team)
     role = membership.role
-    if sees_queue(role, team.slug):
+    if sees_queue(role, team.work):
         return messages if is_clinical_role(role) else messages.exclude(CLINICAL_Q)
     if is_clinical_role(role):
         return messages.filter(CLINICAL_Q)

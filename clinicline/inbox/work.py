@@ -94,7 +94,7 @@ def _target_member(message: Message, team: Team, user_id: str | int | None) -> M
                                        user_id=str(user_id)).select_related("user").first() \
         if str(user_id).isdigit() else None
     if (member is None or not member.user.is_active
-            or not role_may_open(member.role, team.slug, message.clinical)):
+            or not role_may_open(member.role, team.work, message.clinical)):
         raise Refused("That person cannot open this message, so it cannot be assigned to them.")
     return member
 

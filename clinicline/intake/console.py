@@ -32,11 +32,10 @@ from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.gateways.models import GatewayAccount
 from clinicline.inbox.models import Message, MessageStatus, Source
-from clinicline.inbox.service import free_texts, open_message
 from clinicline.intake import identity
 from clinicline.intake.console_forms import ReturnCallForm, TriageForm, no_autofill
 from clinicline.intake.forms import form_for
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import as_taken, call_types_for, take_message
 from clinicline.intake.spec import CallType
 from clinicline.patients.normalize import InvalidPhone, phone_e164
 from clinicline.practices import hours
@@ -189,7 +188,7 @@ def check(request: HttpRequest) -> HttpResponse:
     if not taking.is_valid():
         return _page(request, taking, status=400)
     decision = triage.triage(request.practice, taking.call_type.slug, taking.questions.answers,
-                             free_texts(taking.call_type, taking.fields.cleaned_data))
+                             as_taken(taking.call_type, taking.fields.cleaned_data).free_texts())
     return _page(request, taking, decision=decision)
 
 
@@ -204,7 +203,7 @@ def save(request: HttpRequest) -> HttpResponse:
     taking = Call.of(request, request.POST.get("call_type", ""), request.POST)
     if not taking.is_valid():
         return _page(request, taking, status=400)
-    message = open_message(request.practice, taking.call_type, taking.fields.cleaned_data,
+    message = take_message(request.practice, taking.call_type, taking.fields.cleaned_data,
                            source=Source.AGENT, answers=taking.questions.answers,
                            taken_by=request.user, request=request)
     request.session[TAKEN] = {"message": str(message.pk), "practice": request.practice.pk,

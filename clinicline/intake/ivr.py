@@ -6,38 +6,45 @@ medical problem (a callback number, a message opened as urgent at once, a short
 recording); 2 and up are the practice's call types, each a bounded voicemail into its
 queue.
 
-Each step is a distinct gather URL (``?step=…``), so the webhook ledger keys every step of
-a call apart and a retried step gets its first answer with no second effect. What a URL
-carries is the step, a try counter, a call-type slug and version: nothing about the caller.
-Spoken text is PHI-free: the practice's name, call-type labels, times.
+The IVR speaks in vendor-neutral scripts (``outbox.voice``): the gateway calls
+``answer_call`` for a new call, ``continue_call`` for each step after it, and
+``recording_ready`` once a voicemail's audio is queued, and renders what they return. A step
+is a ``Step``: its name, a try counter, a call-type slug and version, nothing about the
+caller; the gateway makes each a distinct URL, so its webhook ledger keys every step of a
+call apart and a retried step gets its first answer with no second effect. Spoken text is
+PHI-free: the practice's name, call-type labels, times.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from urllib.parse import parse_qs, urlencode, urlsplit
+from collections.abc import Callable
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
-from twilio.twiml.voice_response import VoiceResponse
 
-from clinicline.gateways import handlers
-from clinicline.gateways.handlers import EMERGENCY
-from clinicline.gateways.models import InboundWebhook, Kind, Recording
-from clinicline.gateways.webhooks import Inbound, register
-from clinicline.inbox.models import Message, Source
-from clinicline.inbox.service import open_message
-from clinicline.intake.models import CallTypeSet
-from clinicline.intake.service import call_types_for, version_of
+from clinicline.inbox.models import Message, Recording, Source
+from clinicline.intake.models import Call, CallTypeSet
+from clinicline.intake.service import call_types_for, take_message, version_of
 from clinicline.intake.spec import CallType
+from clinicline.outbox.voice import (
+    CallEvent,
+    Dial,
+    Gather,
+    Hangup,
+    Record,
+    Redirect,
+    Say,
+    Script,
+    Step,
+)
 from clinicline.patients.normalize import InvalidPhone, phone_e164
 from clinicline.practices import hours
 from clinicline.practices.models import Practice
 
 log = logging.getLogger("clinicline.intake.ivr")
 
+EMERGENCY = "If this is a medical emergency, hang up and dial 9 1 1."
 URGENT_KEY = "1"
 FIRST_TYPE_KEY = 2          # call types are 2..9: one key each
 MENU_TIMEOUT_S = 6
@@ -48,36 +55,11 @@ VOICEMAIL_S = 120
 MENU_TRIES = 3              # bad keys replay the menu twice, then a general voicemail
 SILENT_TRIES = 2            # no key at all: the menu once more, then the voicemail
 CALLBACK_TRIES = 2
-URGENT_SLUG, FALLBACK_SLUG = "clinical", "other"
 ANSWERED = {"completed", "answered"}
-
-
-# --- URLs ------------------------------------------------------------------------------------
-
-def gather_url(step: str, **extra: object) -> str:
-    return f"{reverse('gateways:twilio_gather')}?{urlencode({'step': step, **extra})}"
-
-
-def recording_url(slug: str, version: int) -> str:
-    return f"{reverse('gateways:twilio_recording')}?{urlencode({'type': slug, 'v': version})}"
-
-
-@dataclass(frozen=True)
-class Query:
-    """The (signed) query of the URL a step was posted to."""
-
-    values: dict[str, list[str]]
-
-    @classmethod
-    def of(cls, path: str) -> Query:
-        return cls(parse_qs(urlsplit(path).query))
-
-    def get(self, name: str) -> str:
-        return self.values.get(name, [""])[0]
-
-    def number(self, name: str, default: int = 0) -> int:
-        value = self.get(name)
-        return int(value) if value.isdigit() and len(value) < 6 else default
+# The voicemail's steps: where the caller goes when they stop recording, and what the
+# vendor calls once the audio is ready. Without a call-type parameter the voicemail is
+# the practice's general one (the fallback greeting takes those).
+RECORDED, READY = "recorded", "ready"
 
 
 # --- call types ------------------------------------------------------------------------------
@@ -93,10 +75,6 @@ def choices(types: CallTypeSet) -> dict[str, CallType]:
     return {str(FIRST_TYPE_KEY + i): t for i, t in enumerate(offered)}
 
 
-def call_type(types: CallTypeSet, *slugs: str) -> CallType:
-    return next((t for s in slugs if (t := types.get(s)) is not None), types.call_types[0])
-
-
 def valid_number(raw: str) -> str:
     try:
         return phone_e164(raw) if raw else ""
@@ -106,90 +84,88 @@ def valid_number(raw: str) -> str:
 
 # --- the answers -----------------------------------------------------------------------------
 
-def greet(inbound: Inbound) -> str:
-    """The voice webhook: greeting, emergency line, then the front desk or the menu."""
-    practice = inbound.practice
-    response = VoiceResponse()
-    response.say(f"Thank you for calling {practice.name}. {EMERGENCY}")
+def greeting(practice_name: str) -> Say:
+    return Say(f"Thank you for calling {practice_name}. {EMERGENCY}")
+
+
+def answer_call(practice: Practice, call: CallEvent) -> Script:
+    """A new call: greeting, emergency line, then the front desk or the menu."""
+    Call.objects.get_or_create(call_sid=call.call_sid, defaults={
+        "practice": practice, "caller": valid_number(call.caller)})
     if practice.front_desk_number and hours.is_open(practice, timezone.now()):
-        response.say("Please hold while we connect you to the front desk.")
-        dial = response.dial(action=gather_url("front-desk"), timeout=DIAL_TIMEOUT_S)
-        dial.number(practice.front_desk_number)
-        return str(response)
-    return str(menu(response, practice, tries=1))
+        return (greeting(practice.name),
+                Say("Please hold while we connect you to the front desk."),
+                Dial(practice.front_desk_number, Step.of("front-desk"), DIAL_TIMEOUT_S))
+    return (greeting(practice.name), *menu(practice, tries=1))
 
 
-def menu(response: VoiceResponse, practice: Practice, tries: int) -> VoiceResponse:
+def fallback(practice_name: str) -> Script:
+    """What the caller hears when answering the call failed: the emergency line and the
+    practice's general voicemail. It needs nothing but the name: no query can fail it."""
+    return (greeting(practice_name),
+            Say("Please leave a message with your name and the best number to reach you "
+                "after the tone."),
+            Record(Step.of(RECORDED), Step.of(READY), VOICEMAIL_S))
+
+
+def goodbye() -> Script:
+    return (Say(f"Thank you. {EMERGENCY} Goodbye."), Hangup())
+
+
+def menu(practice: Practice, tries: int) -> Script:
     types = call_types_for(practice)
-    step = gather_url("menu", v=types.version, attempt=tries)
-    gather = response.gather(num_digits=1, timeout=MENU_TIMEOUT_S, action=step)
+    step = Step.of("menu", v=types.version, attempt=tries)
     spoken = [f"If you have an urgent medical problem that cannot wait, press {URGENT_KEY}."]
     spoken += [f"For {t.label}, press {key}." for key, t in choices(types).items()]
-    gather.say(" ".join(spoken))
-    # No key before the timeout: Twilio goes on to the next verb, the same step without Digits.
-    response.redirect(step)
-    return response
+    # No key before the timeout: the same step again, without digits.
+    return (Gather((Say(" ".join(spoken)),), step, MENU_TIMEOUT_S, num_digits=1),
+            Redirect(step))
 
 
-def front_desk(inbound: Inbound, query: Query) -> str:
+def front_desk(practice: Practice, call: CallEvent, step: Step) -> Script:
     """The forwarded call ended: done if the front desk answered, else the menu."""
-    response = VoiceResponse()
-    if inbound.params.get("DialCallStatus", "") in ANSWERED:
-        response.hangup()
-        return str(response)
-    response.say("The front desk is not available right now.")
-    return str(menu(response, inbound.practice, tries=1))
+    if call.dial_status in ANSWERED:
+        return (Hangup(),)
+    return (Say("The front desk is not available right now."), *menu(practice, tries=1))
 
 
-def menu_choice(inbound: Inbound, query: Query) -> str:
-    practice, digits = inbound.practice, inbound.params.get("Digits", "")
-    types = call_types(practice, query.number("v"))
-    tries = query.number("attempt", 1)
+def menu_choice(practice: Practice, call: CallEvent, step: Step) -> Script:
+    types = call_types(practice, step.number("v"))
+    tries, digits = step.number("attempt", 1), call.digits
     if digits == URGENT_KEY:
-        return str(callback_prompt(VoiceResponse(), tries=1))
+        return callback_prompt(tries=1)
     chosen = choices(types).get(digits)
     if chosen is not None:
-        return str(voicemail_prompt(VoiceResponse(), chosen))
-    response = VoiceResponse()
+        return voicemail_prompt(chosen)
     if tries >= (MENU_TRIES if digits else SILENT_TRIES):
-        response.say("We did not get a choice, so we will take a message for the practice.")
-        return str(voicemail_prompt(response, call_type(types, FALLBACK_SLUG)))
-    response.say("Sorry, that is not one of the choices." if digits
-                 else "We did not hear a choice.")
-    return str(menu(response, practice, tries + 1))
+        return (Say("We did not get a choice, so we will take a message for the practice."),
+                *voicemail_prompt(types.general))
+    return (Say("Sorry, that is not one of the choices." if digits
+                else "We did not hear a choice."), *menu(practice, tries + 1))
 
 
-def callback_prompt(response: VoiceResponse, tries: int) -> VoiceResponse:
-    step = gather_url("callback", attempt=tries)
-    gather = response.gather(finish_on_key="#", timeout=CALLBACK_TIMEOUT_S, action=step)
-    gather.say("Please enter the best phone number to call you back, then press pound. "
-               "To be called back at the number you are calling from, just press pound.")
-    response.redirect(step)  # only pound, or nothing: the number calling
-    return response
+def callback_prompt(tries: int) -> Script:
+    step = Step.of("callback", attempt=tries)
+    prompt = Say("Please enter the best phone number to call you back, then press pound. "
+                 "To be called back at the number you are calling from, just press pound.")
+    # Only pound, or nothing: the number calling.
+    return (Gather((prompt,), step, CALLBACK_TIMEOUT_S, finish_on_key="#"), Redirect(step))
 
 
-def callback(inbound: Inbound, query: Query) -> str:
+def callback(practice: Practice, call: CallEvent, step: Step) -> Script:
     """The urgent caller's number: the message opens now, before the recording."""
-    practice, params = inbound.practice, inbound.params
-    digits, tries = params.get("Digits", "").strip("#"), query.number("attempt", 1)
+    digits, tries = call.digits.strip("#"), step.number("attempt", 1)
     number = valid_number(digits)
     if digits and not number and tries < CALLBACK_TRIES:
-        response = VoiceResponse()
-        response.say("Sorry, that is not a complete phone number.")
-        return str(callback_prompt(response, tries + 1))
+        return (Say("Sorry, that is not a complete phone number."), *callback_prompt(tries + 1))
     types = call_types_for(practice)
-    urgent_message(practice, call_type(types, URGENT_SLUG), params,
-                   number or valid_number(params.get("From", "")))
-    response = VoiceResponse()
-    response.say(read_back(practice))
-    response.say("After the tone, briefly describe the problem. Press pound when you are "
-                 "finished.")
-    response.record(max_length=URGENT_RECORD_S, finish_on_key="#", play_beep=True,
-                    action=gather_url("urgent-recorded"),
-                    recording_status_callback=recording_url(URGENT_SLUG, types.version))
-    response.say(f"{read_back(practice)} {EMERGENCY} Goodbye.")
-    response.hangup()
-    return str(response)
+    urgent_message(practice, types.urgent, call, number or valid_number(call.caller))
+    return (Say(read_back(practice)),
+            Say("After the tone, briefly describe the problem. Press pound when you are "
+                "finished."),
+            Record(Step.of("urgent-recorded"),
+                   Step.of(READY, type=types.urgent.slug, v=types.version), URGENT_RECORD_S),
+            Say(f"{read_back(practice)} {EMERGENCY} Goodbye."), Hangup())
 
 
 def read_back(practice: Practice) -> str:
@@ -197,62 +173,48 @@ def read_back(practice: Practice) -> str:
             f"{practice.urgent_callback_minutes} minutes.")
 
 
-def voicemail_prompt(response: VoiceResponse, chosen: CallType) -> VoiceResponse:
-    response.say(f"{chosen.label}. Please leave a message with your name and the best number "
-                 "to reach you after the tone. Press pound when you are finished.")
-    version = chosen.version
-    response.record(max_length=VOICEMAIL_S, finish_on_key="#", play_beep=True,
-                    action=gather_url("recorded", type=chosen.slug, v=version),
-                    recording_status_callback=recording_url(chosen.slug, version))
-    response.say("We did not receive a message. Goodbye.")
-    response.hangup()
-    return response
+def voicemail_prompt(chosen: CallType) -> Script:
+    ready = Step.of(READY, type=chosen.slug, v=chosen.version)
+    return (Say(f"{chosen.label}. Please leave a message with your name and the best number "
+                "to reach you after the tone. Press pound when you are finished."),
+            Record(Step.of(RECORDED, type=chosen.slug, v=chosen.version), ready, VOICEMAIL_S),
+            Say("We did not receive a message. Goodbye."), Hangup())
 
 
-def recorded(inbound: Inbound, query: Query) -> str:
-    """A routine voicemail's <Record> action: its message, in the chosen type's queue."""
-    voicemail_message(inbound.practice, inbound.params.get("CallSid", ""), query.get("type"),
-                      query.number("v"), inbound.params.get("RecordingSid", ""))
-    response = VoiceResponse()
-    response.say(f"Thank you. Your message has been sent to the practice. {EMERGENCY} "
-                 "Goodbye.")
-    response.hangup()
-    return str(response)
+def recorded(practice: Practice, call: CallEvent, step: Step) -> Script:
+    """A voicemail's record action: its message, in the chosen type's queue."""
+    voicemail_message(practice, call.call_sid, step, call.recording_sid)
+    return (Say(f"Thank you. Your message has been sent to the practice. {EMERGENCY} "
+                "Goodbye."), Hangup())
 
 
-def urgent_recorded(inbound: Inbound, query: Query) -> str:
-    link_recording(inbound.practice, inbound.params.get("CallSid", ""),
-                   inbound.params.get("RecordingSid", ""))
-    response = VoiceResponse()
-    response.say(f"{read_back(inbound.practice)} {EMERGENCY} Goodbye.")
-    response.hangup()
-    return str(response)
+def urgent_recorded(practice: Practice, call: CallEvent, step: Step) -> Script:
+    link_recording(practice, call.call_sid, call.recording_sid)
+    return (Say(f"{read_back(practice)} {EMERGENCY} Goodbye."), Hangup())
 
 
-STEPS = {"menu": menu_choice, "callback": callback, "recorded": recorded,
-         "urgent-recorded": urgent_recorded, "front-desk": front_desk}
+STEPS: dict[str, Callable[[Practice, CallEvent, Step], Script]] = {
+    "menu": menu_choice, "callback": callback, RECORDED: recorded,
+    "urgent-recorded": urgent_recorded, "front-desk": front_desk}
 
 
-def step(inbound: Inbound) -> str:
-    """The gather webhook: the step its URL names. An unknown step (a stale or hand-made
-    URL) hears the menu again; the gateway's fallback greeting's voicemail is a message."""
-    query = Query.of(inbound.path)
-    if query.get("after") == "voicemail":
-        return recorded(inbound, Query({"type": [FALLBACK_SLUG]}))
-    handler = STEPS.get(query.get("step"))
+def continue_call(practice: Practice, call: CallEvent, step: Step) -> Script:
+    """The step a call's request names. An unknown step (a stale or hand-made URL) hears
+    the menu again."""
+    handler = STEPS.get(step.name)
     if handler is None:
-        return str(menu(VoiceResponse(), inbound.practice, tries=1))
-    return handler(inbound, query)
+        return menu(practice, tries=1)
+    return handler(practice, call, step)
 
 
 # --- messages --------------------------------------------------------------------------------
 
-def lock_call(practice: Practice, call_sid: str) -> InboundWebhook | None:
-    """The call's voice-webhook row, locked: the record action and the recording callback
-    can arrive together, and only one of them may open the call's message. (SQLite
-    serialises writers anyway: each has already inserted its ledger row.)"""
-    return (InboundWebhook.objects.select_for_update()
-            .filter(practice=practice, kind=Kind.VOICE, key=call_sid).first())
+def lock_call(practice: Practice, call_sid: str) -> Call | None:
+    """The call's row, locked: the record action and the recording callback can arrive
+    together, and only one of them may open the call's message. (SQLite serialises
+    writers anyway.)"""
+    return (Call.objects.select_for_update()
+            .filter(practice=practice, call_sid=call_sid).first())
 
 
 def message_of_call(practice: Practice, call_sid: str) -> Message | None:
@@ -261,20 +223,20 @@ def message_of_call(practice: Practice, call_sid: str) -> Message | None:
     return Message.objects.filter(practice=practice, call_sid=call_sid).first()
 
 
-def urgent_message(practice: Practice, chosen: CallType, params: dict[str, str],
+def urgent_message(practice: Practice, chosen: CallType, call: CallEvent,
                    number: str) -> Message:
-    call_sid = params.get("CallSid", "")
     with transaction.atomic():
-        lock_call(practice, call_sid)
-        message = message_of_call(practice, call_sid)
+        lock_call(practice, call.call_sid)
+        message = message_of_call(practice, call.call_sid)
         if message is not None:
             return message
-        return open_message(practice, chosen, {"callback_number": number},
-                            source=Source.IVR, caller_number=params.get("From", ""),
-                            call_sid=call_sid, floor="urgent", floor_rule="ivr-urgent")
+        return take_message(practice, chosen, {"callback_number": number},
+                            source=Source.IVR, caller_number=call.caller,
+                            call_sid=call.call_sid, floor="urgent", floor_rule="ivr-urgent",
+                            said=(greeting(practice.name).text, read_back(practice)))
 
 
-def voicemail_message(practice: Practice, call_sid: str, slug: str, version: int,
+def voicemail_message(practice: Practice, call_sid: str, step: Step,
                       recording_sid: str) -> Message | None:
     """The call's message, opened now if neither the record action nor the recording
     callback has opened it yet, with its recording linked once that row exists."""
@@ -284,11 +246,14 @@ def voicemail_message(practice: Practice, call_sid: str, slug: str, version: int
         call = lock_call(practice, call_sid)
         message = message_of_call(practice, call_sid)
         if message is None:
-            caller = call.params.get("From", "") if call is not None else ""
-            chosen = call_type(call_types(practice, version), slug, FALLBACK_SLUG)
-            message = open_message(practice, chosen, {"callback_number": valid_number(caller)},
+            caller = call.caller if call is not None else ""
+            chosen = call_types(practice, step.number("v")).get_or_general(step.get("type"))
+            # Every caller heard the greeting; whether they stayed for the thank-you after
+            # the tone, only the record action knows, so it is not claimed.
+            message = take_message(practice, chosen, {"callback_number": caller},
                                    source=Source.VOICEMAIL, caller_number=caller,
-                                   call_sid=call_sid)
+                                   call_sid=call_sid,
+                                   said=(greeting(practice.name).text,))
         attach(practice, message, recording_sid)
     return message
 
@@ -310,23 +275,8 @@ def attach(practice: Practice, message: Message, recording_sid: str) -> None:
         message.save(update_fields=["recording", "updated_at"])
 
 
-def recording_ready(inbound: Inbound) -> str:
-    """The recording status callback: the gateway queues the audio for the worker, then the
-    call's message is opened (the caller hung up before the record action) or linked."""
-    answer = handlers.queue_recording(inbound)
-    params = inbound.params
-    if inbound.webhook.error or params.get("RecordingStatus", "completed") != "completed":
-        return answer
-    recording = Recording.objects.filter(practice_id=inbound.account.practice_id,
-                                         recording_sid=params.get("RecordingSid", "")).first()
-    if recording is not None and recording.call_sid:
-        query = Query.of(inbound.path)
-        voicemail_message(inbound.practice, recording.call_sid, query.get("type"),
-                          query.number("v"), recording.recording_sid)
-    return answer
-
-
-def install() -> None:
-    register(Kind.VOICE, greet)
-    register(Kind.GATHER, step)
-    register(Kind.RECORDING, recording_ready)
+def recording_ready(practice: Practice, recording: Recording, step: Step) -> None:
+    """A voicemail's audio is queued for the worker (the gateway has its row): the call's
+    message is opened (the caller hung up before the record action) or linked."""
+    if recording.call_sid:
+        voicemail_message(practice, recording.call_sid, step, recording.recording_sid)

@@ -1,20 +1,25 @@
-"""Call types for a practice: the set in force, and uploading new versions."""
+"""Call types for a practice: the set in force, uploading new versions, and handing what a
+call left under one of them to the inbox (``take_message``)."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.http import HttpRequest
 
+from clinicline.inbox.models import Message
+from clinicline.inbox.service import Taken, open_message
 from clinicline.intake.models import CallTypeSet
-from clinicline.intake.spec import CallTypeError, parse_document, to_document
+from clinicline.intake.spec import CallType, CallTypeError, parse_document, to_document
 from clinicline.practices.models import Practice
 
 DEFAULT_CALL_TYPES = Path(__file__).with_name("default_call_types.yaml")
 MAX_CHARS = 64 * 1024  # a page of call types, not a data set
+FREE_TEXT_KINDS = ("text", "longtext")
 
 
 @functools.cache
@@ -57,3 +62,23 @@ def import_call_types(practice: Practice, text: str, *, by: Any = None,
     is refused."""
     return CallTypeSet.add_version(practice, parse(text), text, what="call types", by=by,
                                    request=request)
+
+
+def as_taken(call_type: CallType, fields: Mapping[str, Any], **details: Any) -> Taken:
+    """What a call left under ``call_type``, as the inbox takes it: only the call type's
+    fields (anything else is dropped), and which of them are the caller's own words."""
+    allowed = set(call_type.field_names())
+    return Taken(call_type=call_type.slug, call_type_version=call_type.version,
+                 clinical=call_type.clinical,
+                 fields={k: v for k, v in fields.items() if k in allowed},
+                 free_text_fields=tuple(f.name for f in call_type.fields
+                                        if f.kind in FREE_TEXT_KINDS), **details)
+
+
+def take_message(practice: Practice, call_type: CallType, fields: Mapping[str, Any], *,
+                 taken_by: Any = None, request: HttpRequest | None = None,
+                 **details: Any) -> Message:
+    """Open the inbox message for what a call, voicemail or text left (``Taken``'s
+    ``details``: source, answers, caller_number, call_sid, floor, said, …)."""
+    return open_message(practice, as_taken(call_type, fields, **details), taken_by=taken_by,
+                        request=request)

@@ -3,10 +3,16 @@
 A document is ``{"call_types": [{"slug", "label", "fields": [...]}, ...]}``; each field has
 a ``name``, ``label``, ``kind``, ``required``, ``help_text`` and ``phi``, plus ``choices``
 for a choice and ``past`` for a date that cannot be in the future (a birth date).
+
+The document says what its call types mean, so no code tests their slugs: ``clinical:
+true`` marks a call type whose content is clinical (only clinical staff open its messages;
+the IVR's urgent line takes the first one), and exactly one call type is ``general: true``
+(texts, and voicemails left without a choice, are taken under it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +20,7 @@ from typing import Any
 KINDS = ("text", "longtext", "date", "phone", "number", "choice")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-TYPE_KEYS = {"slug", "label", "fields"}
+TYPE_KEYS = {"slug", "label", "fields", "clinical", "general"}
 FIELD_KEYS = {"name", "label", "kind", "required", "help_text", "phi", "choices", "past"}
 
 
@@ -44,6 +50,8 @@ class CallType:
     label: str
     fields: tuple[FieldSpec, ...]
     version: int = 0
+    clinical: bool = False
+    general: bool = False
 
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
@@ -66,12 +74,26 @@ def parse_document(data: Any, version: int = 0) -> list[CallType]:
         if call_type.slug in seen:
             problems.append(f"call type {i}: duplicate slug {call_type.slug!r}")
         seen.add(call_type.slug)
-        types.append(CallType(call_type.slug, call_type.label, call_type.fields, version))
+        types.append(dataclasses.replace(call_type, version=version))
     if not data["call_types"]:
         problems.append("there must be at least one call type")
+    elif types and not problems:
+        problems += _meanings(types)
     if problems:
         raise CallTypeError(problems)
     return types
+
+
+def _meanings(types: list[CallType]) -> list[str]:
+    problems = []
+    if not any(t.clinical for t in types):
+        problems.append("no call type is marked clinical: true (the IVR's urgent line "
+                        "takes its messages under the first one)")
+    general = [t.slug for t in types if t.general]
+    if len(general) != 1:
+        problems.append("exactly one call type must be marked general: true (texts and "
+                        f"voicemails left without a choice go there); found {len(general)}")
+    return problems
 
 
 def _call_type(entry: Any, where: str, problems: list[str]) -> CallType | None:
@@ -100,8 +122,12 @@ def _call_type(entry: Any, where: str, problems: list[str]) -> CallType | None:
             problems.append(f"{where}: duplicate field {spec.name!r}")
         names.add(spec.name)
         fields.append(spec)
+    for flag in ("clinical", "general"):
+        if flag in entry and not isinstance(entry[flag], bool):
+            problems.append(f"{where}: {flag} must be true or false")
     label = entry.get("label") or slug.replace("-", " ").capitalize()
-    return CallType(slug, str(label), tuple(fields))
+    return CallType(slug, str(label), tuple(fields), clinical=entry.get("clinical") is True,
+                    general=entry.get("general") is True)
 
 
 def _field(raw: Any, where: str, problems: list[str]) -> FieldSpec | None:
@@ -138,7 +164,10 @@ def _field(raw: Any, where: str, problems: list[str]) -> FieldSpec | None:
 def to_document(types: list[CallType]) -> dict[str, Any]:
     """Plain JSON data for ``types`` (what is stored: YAML may hold dates, JSON may not)."""
     return {"call_types": [
-        {"slug": t.slug, "label": t.label, "fields": [
+        {"slug": t.slug, "label": t.label,
+         **({"clinical": True} if t.clinical else {}),
+         **({"general": True} if t.general else {}),
+         "fields": [
             {"name": f.name, "label": f.label, "kind": f.kind, "required": f.required,
              "help_text": f.help_text, "phi": f.phi,
              **({"choices": list(f.choices)} if f.kind == "choice" else {}),

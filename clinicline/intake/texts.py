@@ -1,35 +1,33 @@
-"""Texts to the practice number: answered at once, read by the worker.
+"""Texts to the practice number: kept at once, read by the worker.
 
-The sms webhook stays cheap (the webhook bench measures it): the ledger stores the text,
-and the answer is a constant, PHI-free auto-reply that says the emergency line (nothing at
-all to a keyword). The worker claims each unprocessed text and either leaves it to
-outreach (a keyword: STOP, HELP, C, R, …) or makes it a message: a new conversation
-(call type "other", triaged like any other message), or the next text of the open
-conversation with that number from the last day, appended and re-triaged, so a follow-up
-that mentions a red flag raises the message's priority.
+The sms webhook stays cheap (the webhook bench measures it): ``receive_text`` keeps the
+text as an ``InboundText`` row, due now, and answers with a constant, PHI-free auto-reply
+that says the emergency line (nothing at all to a keyword). The worker claims each due text
+and either leaves it to outreach (a keyword: STOP, HELP, C, R, …) or makes it a message: a
+new conversation (the practice's general call type, triaged like any other message), or the
+next text of the open conversation with that number from the last day, appended and
+re-triaged, so a follow-up that mentions a red flag raises the message's priority.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
-from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
-from twilio.twiml.messaging_response import MessagingResponse
 
-from clinicline.audit.models import Action
-from clinicline.audit.service import record
-from clinicline.gateways.models import InboundWebhook, Kind
-from clinicline.gateways.webhooks import Inbound, register
+from clinicline import claims
 from clinicline.inbox.models import Message, MessageStatus, Source
-from clinicline.inbox.service import caller_index, open_message, raise_priority
-from clinicline.intake.ivr import FALLBACK_SLUG, call_type, valid_number
-from clinicline.intake.service import call_types_for
+from clinicline.inbox.service import append_to_message, caller_index
+from clinicline.intake.ivr import valid_number
+from clinicline.intake.models import InboundText
+from clinicline.intake.service import call_types_for, take_message
+from clinicline.outbox import service as outbox
+from clinicline.outbox.models import Channel
 from clinicline.practices.models import Practice
-from clinicline.worker import register as worker_job
+from clinicline.triage.spec import Priority
 
 log = logging.getLogger("clinicline.intake.texts")
 
@@ -43,102 +41,111 @@ KEYWORDS = OPT_OUT | OPT_IN | HELP | REPLIES
 
 AUTO_REPLY_TEXT = ("We received your text and will reply during office hours. Texts are not "
                    "for emergencies: if this is a medical emergency, call 911.")
+# Sent as soon as a text is triaged an emergency: the auto-reply's 911 line said again,
+# now, and generic (nothing of what the caller wrote, nothing clinical).
+EMERGENCY_TEXT = ("If this is a medical emergency, call 911 now. Please do not wait for a "
+                  "reply to your text.")
 CONVERSATION_WINDOW = dt.timedelta(hours=24)
 BATCH = 50
 MAX_TRIES = 5
-TRIES = re.compile(r"text not handled \((\d+)\)")
-
-
-def auto_reply() -> str:
-    response = MessagingResponse()
-    response.message(AUTO_REPLY_TEXT)
-    return str(response)
-
-
-AUTO_REPLY = auto_reply()
+# Handling a text takes milliseconds; a worker that dies holding one delays it this long.
+LEASE = dt.timedelta(seconds=30)
+RETRY_BASE_S = 5
 
 
 def is_keyword(body: str) -> bool:
     return body.strip().rstrip(".!").strip().upper() in KEYWORDS
 
 
-def answer(inbound: Inbound) -> str:
-    """The sms webhook: no database work beyond the ledger's own row."""
-    return "" if is_keyword(inbound.params.get("Body", "")) else AUTO_REPLY
+def receive_text(practice_id: int, *, message_sid: str, sender: str, body: str,
+                 at: dt.datetime | None = None) -> str:
+    """The sms webhook's domain half: the text kept for the worker, due now, and the reply
+    to send at once ("" for none). Unique on ``message_sid``: a retried webhook collides."""
+    now = at or timezone.now()
+    text = InboundText(practice_id=practice_id, message_sid=message_sid, received_at=now,
+                       due_at=now)
+    text.sender, text.body = sender, body
+    text.save(force_insert=True)
+    return "" if is_keyword(body) else AUTO_REPLY_TEXT
 
 
 # --- the worker ------------------------------------------------------------------------------
 
-@worker_job("texts", every_s=2)
-def handle_texts(limit: int = BATCH) -> int:
-    """Each unprocessed text once: claimed and handled in one transaction, so a worker
-    that dies mid-text leaves it unprocessed for the next pass."""
-    waiting = (InboundWebhook.objects.filter(kind=Kind.SMS, processed_at__isnull=True)
-               .order_by("received_at").values_list("pk", flat=True)[:limit])
+def handle_texts(limit: int = BATCH, now: dt.datetime | None = None) -> int:
+    """The worker's job: each due text, claimed on a lease, handled once."""
+    now = now or timezone.now()
+    due = InboundText.objects.filter(state=InboundText.State.WAITING,
+                                     due_at__lte=now).order_by("received_at")
     handled = 0
-    for pk in list(waiting):
+    for text in claims.claim_due(due, limit, due_at=now + LEASE, attempts=F("attempts") + 1):
         try:
-            with transaction.atomic():
-                webhook = claim(pk)
-                if webhook is None:
-                    continue
-                handle(webhook)
-            handled += 1
+            handled += take(text)
         except Exception as exc:  # noqa: BLE001 (one bad text must not stop the others)
-            failed(pk, exc)
+            failed(text, exc, now)
     return handled
 
 
-def claim(pk: Any) -> InboundWebhook | None:
-    """The row, if this worker wins it: on PostgreSQL a locked row is skipped (another
-    worker has it); everywhere the conditional update must touch exactly this one row."""
-    rows = InboundWebhook.objects.filter(pk=pk, kind=Kind.SMS, processed_at__isnull=True)
-    if connection.features.has_select_for_update_skip_locked:
-        webhook = rows.select_for_update(skip_locked=True).first()
+def take(text: InboundText) -> int:
+    """Mark the text done and handle it in one transaction: if handling fails, it stays
+    waiting; if this worker's lease lapsed and another took the text, this one touches
+    nothing."""
+    with transaction.atomic():
+        mine = InboundText.objects.filter(pk=text.pk, state=InboundText.State.WAITING,
+                                          attempts=text.attempts)
+        if mine.update(state=InboundText.State.DONE, due_at=None, error="") != 1:
+            return 0
+        handle(text)
+    return 1
+
+
+def failed(text: InboundText, exc: Exception, now: dt.datetime) -> None:
+    """Retried with backoff; after ``MAX_TRIES`` kept, FAILED, for a person to look at.
+    Never the exception's message: it may quote the text."""
+    error = f"not handled: {type(exc).__name__}"
+    log.error("text %s not handled (try %d): %s", text.pk, text.attempts, type(exc).__name__)
+    rows = InboundText.objects.filter(pk=text.pk, state=InboundText.State.WAITING)
+    if text.attempts >= MAX_TRIES:
+        rows.update(state=InboundText.State.FAILED, due_at=None, error=error)
     else:
-        webhook = rows.first()
-    now = timezone.now()
-    if webhook is None or rows.update(processed_at=now, error="") != 1:
-        return None
-    webhook.processed_at = now
-    return webhook
+        rows.update(error=error,
+                    due_at=now + claims.backoff(text.attempts, RETRY_BASE_S))
 
 
-def failed(pk: Any, exc: Exception) -> None:
-    """Retried on the next passes; after ``MAX_TRIES`` kept with its error for a person to
-    look at (the text stays in the ledger). Never the exception's message: it may quote."""
-    webhook = InboundWebhook.objects.filter(pk=pk).only("error").first()
-    if webhook is None:
-        return
-    seen = TRIES.match(webhook.error)
-    tries = (int(seen[1]) if seen else 0) + 1
-    error = f"text not handled ({tries}): {type(exc).__name__}"
-    done = timezone.now() if tries >= MAX_TRIES else None
-    log.error("text %s not handled (try %d): %s", pk, tries, type(exc).__name__)
-    InboundWebhook.objects.filter(pk=pk).update(error=error, processed_at=done)
-
-
-def handle(webhook: InboundWebhook) -> Message | None:
-    params = webhook.params
-    body = str(params.get("Body", "")).strip()
+def handle(text: InboundText) -> Message | None:
+    body = str(text.body).strip()
     if is_keyword(body) or not body:
         return None  # outreach's keywords; an empty text (a picture alone) says nothing
-    practice = Practice.objects.get(pk=webhook.practice_id)
-    number = str(params.get("From", ""))
-    entry = {"at": webhook.received_at.isoformat(), "from": "caller", "body": body}
-    message = open_conversation(practice, number, webhook.received_at)
+    practice = Practice.objects.get(pk=text.practice_id)
+    number = str(text.sender)
+    entry = {"at": text.received_at.isoformat(), "from": "caller", "body": body}
+    message = open_conversation(practice, number, text.received_at)
     if message is None:
-        types = call_types_for(practice)
-        return open_message(practice, call_type(types, FALLBACK_SLUG),
-                            {"message": body, "callback_number": valid_number(number)},
-                            source=Source.SMS, at=webhook.received_at, caller_number=number,
-                            conversation=[entry])
-    message.conversation = [*message.conversation, entry]
-    message.save(update_fields=["content", "updated_at"])
-    record(Action.UPDATE, practice=practice, obj=message, patient=message.patient_id or "",
-           fields=["conversation"], reason="text received")
-    raise_priority(message, [body], reason="text")
+        message = take_message(practice, call_types_for(practice).general,
+                               {"message": body, "callback_number": valid_number(number)},
+                               source=Source.SMS, at=text.received_at, caller_number=number,
+                               conversation=(entry,), said=(AUTO_REPLY_TEXT,))
+    else:
+        message.conversation = [*message.conversation, entry]
+        message.triage = {**message.triage,
+                          "said": [*message.triage.get("said", []), AUTO_REPLY_TEXT]}
+        append_to_message(message, [body], sealed="conversation", reason="text",
+                          columns=["triage"])
+    if message.priority == Priority.EMERGENCY:
+        advise_emergency(practice, message, number, text)
     return message
+
+
+def advise_emergency(practice: Practice, message: Message, number: str,
+                     text: InboundText) -> None:
+    """Text the 911 line again, once per conversation, and record that it was sent."""
+    said = message.triage.get("said", [])
+    to = valid_number(number)
+    if EMERGENCY_TEXT in said or not to:
+        return
+    outbox.enqueue(practice, channel=Channel.SMS, to=to, body=EMERGENCY_TEXT,
+                   purpose="emergency-advice", idempotency_key=f"emergency:{text.message_sid}")
+    message.triage = {**message.triage, "said": [*said, EMERGENCY_TEXT]}
+    message.save(update_fields=["triage", "updated_at"])
 
 
 def open_conversation(practice: Practice, number: str, at: dt.datetime) -> Message | None:
@@ -150,7 +157,3 @@ def open_conversation(practice: Practice, number: str, at: dt.datetime) -> Messa
             .filter(practice=practice, source=Source.SMS, caller_index=index,
                     updated_at__gte=at - CONVERSATION_WINDOW)
             .exclude(status=MessageStatus.CLOSED).order_by("-updated_at").first())
-
-
-def install() -> None:
-    register(Kind.SMS, answer, answer_only=True)

@@ -17,7 +17,6 @@ with an empty transcript (the audio stays playable) and the failure is logged, b
 from __future__ import annotations
 
 import array
-import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -28,22 +27,19 @@ import sys
 import tempfile
 import time
 import wave
-import zlib
-from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from pocketsphinx import Decoder
 
+from clinicline import claims
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.gateways.models import Recording
-from clinicline.gateways.recordings import RecordingError, open_audio
-from clinicline.inbox.models import Message
-from clinicline.inbox.service import raise_priority
-from clinicline.worker import SLOW, register
+from clinicline.inbox.models import Message, Recording
+from clinicline.inbox.recordings import RecordingError, open_audio
+from clinicline.inbox.service import append_to_message
 
 log = logging.getLogger("clinicline.intake.transcribe")
 
@@ -52,8 +48,8 @@ WINDOW_S = 0.025625         # pocketsphinx's analysis window (wlen)
 BATCH = 5
 RUN_BUDGET_S = 20.0         # then the other jobs get their turn
 MAX_TRIES = 5
-BACKOFF_BASE_S = 30
-BACKOFF_CAP_S = 3600
+# A decode takes seconds; a worker that dies mid-decode delays its message this long.
+LEASE = dt.timedelta(minutes=10)
 MAX_SECONDS = 10 * 60       # voicemails stop at two minutes; nothing longer is decoded
 
 # Spoken forms of the default protocol's red flags (the detector, not this list, decides
@@ -211,46 +207,29 @@ def transcribe(data: bytes) -> Heard:
 
 # --- the worker's job -----------------------------------------------------------------------
 
-def waiting(limit: int, now: dt.datetime | None = None) -> list[Message]:
-    """Messages whose stored recording has no transcript yet and are not backing off."""
+def claim_due(limit: int, now: dt.datetime | None = None) -> list[Message]:
+    """Messages whose stored recording has no transcript yet and are not backing off, each
+    leased to this worker while it decodes (outside any transaction: a row lock would hold
+    up staff and escalation for the seconds a decode takes)."""
     now = now or timezone.now()
-    return list(Message.objects.filter(transcribed_at__isnull=True,
-                                       recording__state=Recording.State.STORED)
-                .filter(Q(transcribe_due_at__isnull=True) | Q(transcribe_due_at__lte=now))
-                .select_related("recording").order_by("created_at")[:limit])
+    due = (Message.objects.filter(transcribed_at__isnull=True,
+                                  recording__state=Recording.State.STORED)
+           .filter(Q(transcribe_due_at__isnull=True) | Q(transcribe_due_at__lte=now))
+           .select_related("recording").order_by("created_at"))
+    return claims.claim_due(due, limit, transcribe_due_at=now + LEASE,
+                            transcribe_attempts=F("transcribe_attempts") + 1)
 
 
-@register("transcribe", every_s=5, lane=SLOW)
 def transcribe_due(budget_s: float = RUN_BUDGET_S, limit: int = BATCH) -> int:
+    """The worker's job: one claimed message at a time, until the budget is spent."""
     deadline = time.monotonic() + budget_s
     handled = 0
-    for message in waiting(limit):
-        if time.monotonic() >= deadline:
+    while time.monotonic() < deadline:
+        claimed = claim_due(limit=1)
+        if not claimed:
             break
-        with claimed(message) as won:
-            if won:
-                handled += step(message)
+        handled += step(claimed[0])
     return handled
-
-
-@contextlib.contextmanager
-def claimed(message: Message) -> Iterator[bool]:
-    """Only one worker decodes a message. PostgreSQL: a session advisory lock, held while
-    decoding, outside any transaction (a row lock would hold up staff and escalation for
-    the seconds a decode takes). SQLite runs one worker per office."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = zlib.crc32(message.pk.bytes) - 2**31
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        won = bool(cursor.fetchone()[0])
-    try:
-        yield won
-    finally:
-        if won:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def step(message: Message) -> int:
@@ -276,27 +255,23 @@ def save(pk: Any, heard: Heard) -> None:
         if message is None:
             return
         message.transcript = heard.sealed
-        message.transcribed_at = timezone.now()
-        message.save(update_fields=["content", "transcribed_at", "updated_at"])
-        record(Action.UPDATE, practice=message.practice_id, obj=message,
-               patient=message.patient_id or "", fields=["transcript"], reason="transcription")
-        raise_priority(message, heard.texts, reason="transcript")
+        message.transcribed_at, message.transcribe_due_at = timezone.now(), None
+        append_to_message(message, heard.texts, sealed="transcript", reason="transcript",
+                          columns=["transcribed_at", "transcribe_due_at"])
 
 
 def failed(message: Message, exc: Exception) -> None:
     """Back off (durably: a restarted worker waits too), or give up after ``MAX_TRIES``."""
-    tries = message.transcribe_attempts + 1
+    tries = message.transcribe_attempts  # counted by the claim
     kind = type(exc).__name__
     pending = Message.objects.filter(pk=message.pk, transcribed_at__isnull=True)
     if tries < MAX_TRIES:
-        wait = min(BACKOFF_BASE_S * 2 ** (tries - 1), BACKOFF_CAP_S)
-        pending.update(transcribe_attempts=F("transcribe_attempts") + 1,
-                       transcribe_due_at=timezone.now() + dt.timedelta(seconds=wait))
+        wait = claims.backoff(tries)
+        pending.update(transcribe_due_at=timezone.now() + wait)
         log.warning("message %s not transcribed (try %d, %s); again in %d s", message.pk,
-                    tries, kind, wait)
+                    tries, kind, wait.total_seconds())
         return
     # Given up: an empty transcript, so the worker stops; the audio stays with the message.
     log.error("message %s could not be transcribed (%s); left without a transcript",
               message.pk, kind)
-    pending.update(transcribe_attempts=F("transcribe_attempts") + 1,
-                   transcribe_due_at=None, transcribed_at=timezone.now())
+    pending.update(transcribe_due_at=None, transcribed_at=timezone.now())

@@ -1,14 +1,12 @@
 import time
 
 from clinicline.outbox import service
-from clinicline.worker import register
 
 # One tick's time for sending: a mass reminder run goes out batch after batch, but the
 # worker's other jobs (escalation steps above all) wait at most this long behind it.
 SEND_BUDGET_S = 1.0
 
 
-@register("outbox", every_s=1)
 def send_due() -> int:
     handled, deadline = 0, time.monotonic() + SEND_BUDGET_S
     while True:
@@ -18,6 +16,5 @@ def send_due() -> int:
             return handled
 
 
-@register("outbox-stuck", every_s=60)
 def requeue_stuck() -> int:
     return service.requeue_stuck()

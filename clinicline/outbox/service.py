@@ -16,10 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from clinicline import claims
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.outbox import screen
@@ -30,8 +31,6 @@ from clinicline.practices.models import Practice
 
 log = logging.getLogger("clinicline.outbox")
 
-BACKOFF_BASE_S = 30
-BACKOFF_CAP_S = 3600
 # A row left in SENDING this long belongs to a worker that died mid-send: it is queued
 # again. The vendor may have taken it, so a crash can mean one duplicate, never a loss.
 STUCK_AFTER = dt.timedelta(minutes=5)
@@ -64,27 +63,13 @@ def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: st
     return delivery
 
 
-def backoff(attempts: int) -> dt.timedelta:
-    """The wait after the ``attempts``-th failed try: 30 s, 1 min, 2 min, … up to an hour."""
-    return dt.timedelta(seconds=min(BACKOFF_BASE_S * 2 ** max(attempts - 1, 0), BACKOFF_CAP_S))
-
-
 def claim_due(now: dt.datetime | None = None, limit: int = CLAIM_BATCH) -> list[Delivery]:
     """Due deliveries, each now SENDING and this caller's alone."""
     now = now or timezone.now()
-    due = Delivery.objects.filter(status=Status.QUEUED, due_at__lte=now).order_by("due_at")
-    claimed = []
-    with transaction.atomic():
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        for pk in list(due.values_list("pk", flat=True)[:limit]):
-            # Without row locks (SQLite) this conditional UPDATE is the whole claim.
-            won = Delivery.objects.filter(pk=pk, status=Status.QUEUED).update(
-                status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-            if won == 1:
-                claimed.append(pk)
-    return list(Delivery.objects.filter(pk__in=claimed).order_by("due_at")
-                .select_related("practice", "patient"))
+    due = (Delivery.objects.filter(status=Status.QUEUED, due_at__lte=now).order_by("due_at")
+           .select_related("practice", "patient"))
+    return claims.claim_due(due, limit, status=Status.SENDING, claimed_at=now,
+                            attempts=F("attempts") + 1)
 
 
 def this_attempt(delivery: Delivery) -> QuerySet[Delivery]:
@@ -134,7 +119,7 @@ def failed(delivery: Delivery, error: str, *, permanent: bool) -> None:
         fail(delivery, error)
         return
     this_attempt(delivery).update(status=Status.QUEUED, claimed_at=None, error=error[:200],
-                                  due_at=timezone.now() + backoff(delivery.attempts))
+                                  due_at=timezone.now() + claims.backoff(delivery.attempts))
 
 
 def refused(delivery: Delivery) -> list[str]:

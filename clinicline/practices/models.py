@@ -60,16 +60,31 @@ class PracticeOwned(models.Model):
         abstract = True
 
 
-# The queues every practice has; routing makes any that is missing rather than lose a message.
-DEFAULT_TEAMS = {"clinical": "Clinical", "refills": "Refills", "scheduling": "Scheduling",
-                 "billing": "Billing", "practice-manager": "Practice manager"}
+class Work(models.TextChoices):
+    """What a team's queue holds, which decides who works it (``inbox.visibility``)."""
+
+    CLINICAL = "clinical", "clinical: nurses and providers"
+    SCHEDULING = "scheduling", "scheduling: front desk, schedulers, nurses and providers"
+    BILLING = "billing", "billing: billers and the practice manager"
+    MANAGEMENT = "management", "the practice manager's"
+    GENERAL = "general", "clinical, overseen by the practice manager"
+
+
+# The queues every practice has (slug: name, work); routing makes any that is missing
+# rather than lose a message.
+DEFAULT_TEAMS: dict[str, tuple[str, str]] = {
+    "clinical": ("Clinical", Work.CLINICAL), "refills": ("Refills", Work.CLINICAL),
+    "scheduling": ("Scheduling", Work.SCHEDULING), "billing": ("Billing", Work.BILLING),
+    "practice-manager": ("Practice manager", Work.MANAGEMENT)}
 
 
 class Team(PracticeOwned):
-    """A queue of work: clinical, refills, scheduling, billing, practice-manager."""
+    """A queue of work: clinical, refills, scheduling, billing, practice-manager, or one a
+    practice adds. Its ``work`` says who works it; its slug is only its name in URLs."""
 
     slug = models.SlugField()
     name = models.CharField(max_length=100)
+    work = models.CharField(max_length=12, choices=Work.choices, default=Work.GENERAL)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["practice", "slug"], name="team_slug")]

@@ -9,10 +9,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from clinicline.gateways import handlers
+from clinicline.gateways import status
 from clinicline.gateways.models import InboundWebhook, Kind
+from clinicline.jobs import job
 from clinicline.outbox.models import Delivery, Status
-from clinicline.worker import JOBS
 from tests.gateways.test_webhooks import (
     ACCOUNT_SID,
     MESSAGE_SID,
@@ -33,32 +33,38 @@ DELIVERED = {"MessageSid": MESSAGE_SID, "MessageStatus": "delivered", "From": NU
 def test_a_callback_before_the_vendor_id_is_applied_once_the_id_is_stored(gateway):  # noqa: F811
     assert post(STATUS, DELIVERED).status_code == 200
     webhook = InboundWebhook.objects.get(kind=Kind.STATUS)
-    assert (webhook.processed_at, webhook.error) == (None, handlers.NO_DELIVERY_YET)
-    assert JOBS["status-callbacks"].run() == 0  # still nothing to apply it to
+    assert (webhook.processed_at, webhook.error) == (None, status.NO_DELIVERY_YET)
+    assert webhook.retry_at is not None
+    assert job("status-callbacks").run() == 0  # not due yet
+    soon = timezone.now() + status.RETRY_EVERY
+    assert status.retry_early_statuses(now=soon) == 0  # still nothing to apply it to
 
     delivery = sent_delivery(gateway.practice, MESSAGE_SID)  # the worker stores the id
-    assert JOBS["status-callbacks"].run() == 1
+    later = soon + status.RETRY_EVERY
+    assert status.retry_early_statuses(now=later - dt.timedelta(seconds=1)) == 0  # waits
+    assert status.retry_early_statuses(now=later) == 1
     delivery.refresh_from_db()
     assert delivery.status == Status.DELIVERED
     webhook.refresh_from_db()
     assert webhook.processed_at is not None and webhook.error == ""
-    assert JOBS["status-callbacks"].run() == 0  # applied once
+    assert webhook.attempts == 2
+    assert status.retry_early_statuses(now=later + status.LEASE) == 0  # applied once
 
 
 def test_a_callback_for_no_delivery_is_given_up_after_the_window(gateway):  # noqa: F811
     assert post(STATUS, DELIVERED).status_code == 200
-    later = timezone.now() + handlers.EARLY_STATUS_WINDOW + dt.timedelta(seconds=1)
-    assert handlers.retry_early_statuses(now=later) == 0
+    later = timezone.now() + status.EARLY_STATUS_WINDOW + dt.timedelta(seconds=1)
+    assert status.retry_early_statuses(now=later) == 0
     webhook = InboundWebhook.objects.get(kind=Kind.STATUS)
     assert webhook.processed_at is not None
     assert webhook.error == "no delivery has that vendor id"
-    assert not InboundWebhook.objects.filter(error=handlers.NO_DELIVERY_YET).exists()
+    assert not InboundWebhook.objects.filter(error=status.NO_DELIVERY_YET).exists()
 
 
 def test_a_waiting_callback_never_moves_another_practices_delivery(gateway, other_practice):  # noqa: F811
     theirs = sent_delivery(other_practice, MESSAGE_SID)
     assert post(STATUS, DELIVERED).status_code == 200  # Riverside's signed callback
-    assert JOBS["status-callbacks"].run() == 0
+    assert status.retry_early_statuses(now=timezone.now() + status.RETRY_EVERY) == 0
     theirs.refresh_from_db()
     assert theirs.status == Status.SENT
     assert Delivery.objects.filter(status=Status.DELIVERED).count() == 0

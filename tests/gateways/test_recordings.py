@@ -24,10 +24,14 @@ from django.test import override_settings
 from django.utils import timezone
 from twilio.http.response import Response
 
+from clinicline import claims
 from clinicline.gateways import recordings
-from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind, Recording
+from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
+from clinicline.inbox import recordings as sealed
+from clinicline.inbox.models import Recording
+from clinicline.jobs import job
 from clinicline.vault.keyring import VaultError
-from clinicline.worker import JOBS, Worker
+from clinicline.worker import Worker
 from tests.gateways.test_webhooks import (
     ACCOUNT_SID,
     CALL_SID,
@@ -124,7 +128,7 @@ def test_a_twilio_voicemail_is_fetched_sealed_and_deleted_at_twilio(gateway, twi
     assert recording.file == f"recordings/{gateway.practice_id}/{recording.pk}.sealed"
     assert recording.fetched_at == T0 and recording.deleted_from_vendor_at == T0
     assert recording.due_at is None and recording.error == ""
-    assert recordings.open_audio(recording) == AUDIO
+    assert sealed.open_audio(recording) == AUDIO
     # Fetched with the practice's own credentials, from the URL Twilio gave, as WAV.
     (get,) = [c for c in twilio.call_args_list if c.args[1] == "GET"]
     assert get.args[2] == f"{API}/Recordings/{RECORDING_SID}.wav"
@@ -159,7 +163,7 @@ def test_a_sealed_file_moved_onto_another_recording_does_not_open(gateway, twili
     second.file = f"recordings/{first.practice_id}/{second.pk}.sealed"
     shutil.copy(data_dir / first.file, data_dir / second.file)
     with pytest.raises(VaultError):
-        recordings.open_audio(second)
+        sealed.open_audio(second)
 
 
 def test_a_practice_that_keeps_its_recordings_at_twilio_is_not_deleted(gateway, twilio):
@@ -183,7 +187,7 @@ def test_a_simulator_voicemail_is_read_from_its_file_and_the_file_deleted(practi
     assert recordings.fetch_due() == 1
     recording = reread(recording)
     assert recording.state == Recording.State.STORED
-    assert recordings.open_audio(recording) == AUDIO
+    assert sealed.open_audio(recording) == AUDIO
     assert not simulated.exists()  # "deleted at the carrier"
     assert recording.deleted_from_vendor_at is not None
     twilio.assert_not_called()
@@ -195,7 +199,7 @@ def test_a_simulator_voicemail_is_read_from_its_file_and_the_file_deleted(practi
 def test_the_job_is_registered_with_the_worker(gateway, twilio):
     twilio.side_effect = carrier()
     recording = voicemail_left()
-    worker = Worker({"recordings": JOBS["recordings"]})
+    worker = Worker([job("recordings")])
     assert worker.run_due() == 1 and worker.failed == []
     assert reread(recording).state == Recording.State.STORED
 
@@ -297,12 +301,12 @@ def test_carrier_trouble_is_retried_with_backoff_then_fails(gateway, twilio, tro
             assert recording.state == Recording.State.PENDING
             waits.append(recording.due_at - now)
             now = recording.due_at
-    assert waits == [recordings.backoff(n) for n in range(1, recordings.MAX_ATTEMPTS)]
+    assert waits == [claims.backoff(n) for n in range(1, recordings.MAX_ATTEMPTS)]
     assert waits[0] == dt.timedelta(seconds=30) and waits[1] == dt.timedelta(seconds=60)
     assert (recording.state, recording.due_at) == (Recording.State.FAILED, None)
     assert recording.error
     assert len(calls(twilio, "GET")) == recordings.MAX_ATTEMPTS
-    assert not (Path(recordings.audio_path(recording))).exists()
+    assert not (Path(sealed.audio_path(recording))).exists()
 
 
 def test_a_transient_failure_then_success_stores_it(gateway, twilio):
@@ -316,7 +320,7 @@ def test_a_transient_failure_then_success_stores_it(gateway, twilio):
         recordings.fetch_due()
     recording = reread(recording)
     assert (recording.state, recording.error) == (Recording.State.STORED, "")
-    assert recordings.open_audio(recording) == AUDIO
+    assert sealed.open_audio(recording) == AUDIO
 
 
 @pytest.mark.parametrize("status", [404, 401, 403])
@@ -384,7 +388,7 @@ def test_a_deletion_that_never_works_gives_up_but_keeps_the_audio(gateway, twili
     recording = reread(recording)
     assert (recording.state, recording.due_at) == (Recording.State.STORED, None)
     assert recording.error.startswith("not deleted at the carrier")
-    assert recordings.open_audio(recording) == AUDIO
+    assert sealed.open_audio(recording) == AUDIO
 
 
 def test_nothing_is_fetched_inside_the_webhook(gateway, twilio):

@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from django.test import override_settings
 from django.utils import timezone
 
+from clinicline import claims
 from clinicline.accounts.models import User
 from clinicline.accounts.roles import Role
 from clinicline.outbox import service
@@ -149,7 +150,7 @@ def test_a_busy_server_is_tried_again_later(practice, refills_nurse):
     row = reread(delivery)
     assert (row.status, row.attempts, row.error) == \
         (Status.QUEUED, 1, "SMTP: SMTPRecipientsRefused 450")
-    assert row.due_at >= before + service.backoff(1)
+    assert row.due_at >= before + claims.backoff(1)
 
 
 def test_a_server_that_is_down_is_tried_again_and_the_mail_arrives_once_it_is_up(
@@ -162,7 +163,7 @@ def test_a_server_that_is_down_is_tried_again_and_the_mail_arrives_once_it_is_up
     row = reread(delivery)
     assert (row.status, row.attempts, row.error) == \
         (Status.QUEUED, 1, "SMTP: ConnectionRefusedError")
-    assert before + service.backoff(1) <= row.due_at <= timezone.now() + service.backoff(1)
+    assert before + claims.backoff(1) <= row.due_at <= timezone.now() + claims.backoff(1)
 
     mailbox = Mailbox()
     with smtp_server(mailbox, port):

@@ -19,6 +19,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from twilio.http.response import Response
 
+from clinicline import claims
 from clinicline.gateways.models import GatewayAccount, SimulatorEvent
 from clinicline.gateways.transports.twilio import TIMEOUT_S
 from clinicline.outbox import service
@@ -132,7 +133,7 @@ def test_twilio_trouble_is_tried_again_later(practice, live, twilio, status):
     service.send_due()
     delivery = reread(delivery)
     assert (delivery.status, delivery.attempts) == (Status.QUEUED, 1)
-    assert delivery.due_at >= before + dt.timedelta(seconds=service.BACKOFF_BASE_S)
+    assert delivery.due_at >= before + dt.timedelta(seconds=claims.BACKOFF_BASE_S)
     assert delivery.error.startswith(f"Twilio {status} error")
     assert PATIENT not in delivery.error
 

@@ -23,8 +23,12 @@ from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from clinicline.audit.models import Action, AuditEvent, Outcome
-from clinicline.gateways import handlers, webhooks
-from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind, Recording
+from clinicline.gateways import twiml as twiml_of
+from clinicline.gateways import webhooks
+from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
+from clinicline.inbox.models import Message, Recording
+from clinicline.intake import ivr
+from clinicline.intake.models import Call, CallTypeSet, InboundText
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import Practice
 from tests.shared import DATA
@@ -385,40 +389,38 @@ def test_long_keypresses_still_make_a_key_that_fits(gateway):
 
 # --- what callers hear -------------------------------------------------------------------------
 
-def test_the_default_voice_answer_greets_warns_and_takes_a_voicemail(gateway, practice,
-                                                                    monkeypatch):
-    # The gateway's own answer, as it stands without intake's IVR (which replaces it).
-    monkeypatch.setitem(webhooks.HANDLERS, Kind.VOICE, handlers.greeting)
-    root = twiml(post(VOICE, call()))
-    assert root.tag == "Response"
+def test_the_fallback_answer_greets_warns_and_takes_a_voicemail(gateway, practice):
+    """What a caller hears when answering the call fails: from the name alone."""
+    root = ET.fromstring(twiml_of.voice(ivr.fallback(practice.name)))  # noqa: S314 (ours)
     said = " ".join(s.text or "" for s in root.iter("Say"))
     assert f"Thank you for calling {practice.name}" in said
-    assert handlers.EMERGENCY in said and "hang up and dial 9 1 1" in said
+    assert ivr.EMERGENCY in said and "hang up and dial 9 1 1" in said
     (record,) = root.iter("Record")
-    assert record.get("recordingStatusCallback") == RECORDING
-    assert int(record.get("maxLength")) == handlers.VOICEMAIL_MAX_S
-    # After the recording Twilio requests the action; without one it would request this
+    assert record.get("recordingStatusCallback") == RECORDING  # the general voicemail
+    assert int(record.get("maxLength")) == ivr.VOICEMAIL_S
+    # After the recording Twilio requests the action; without one it would request the
     # greeting again, and the caller would go round in circles.
-    assert record.get("action") == f"{GATHER}?{handlers.AFTER_VOICEMAIL}"
+    assert record.get("action") == f"{GATHER}?step={ivr.RECORDED}"
     assert [child.tag for child in root].index("Record") == len(root) - 1
-    webhook = InboundWebhook.objects.get()
-    assert webhook.response == post(VOICE, call()).content.decode()
 
 
-def test_after_the_voicemail_the_caller_is_thanked_and_the_call_ends(gateway):
+def test_after_the_fallback_voicemail_the_message_is_opened_and_the_call_ends(gateway):
     post(VOICE, call())
-    after = twiml(post(f"{GATHER}?{handlers.AFTER_VOICEMAIL}",
+    after = twiml(post(f"{GATHER}?step={ivr.RECORDED}",
                        call(CallStatus="in-progress", Digits="hangup",
                             RecordingUrl=voicemail()["RecordingUrl"])))
     assert "Goodbye" in " ".join(s.text or "" for s in after.iter("Say"))
     assert [child.tag for child in after][-1] == "Hangup"
+    assert Message.objects.get(call_sid=CALL_SID).call_type == "other"
 
 
-def test_a_text_is_answered_at_once_with_nothing_and_kept_for_the_worker(gateway):
+def test_a_text_is_answered_at_once_and_kept_for_the_worker(gateway):
     root = twiml(post(SMS, text("R")))
-    assert root.tag == "Response" and list(root) == []
-    webhook = InboundWebhook.objects.get()
-    assert webhook.processed_at is None  # the worker's (intake registers what it does)
+    assert root.tag == "Response" and list(root) == []  # a keyword gets no auto-reply
+    assert InboundWebhook.objects.get().response == twiml_of.NO_REPLY
+    waiting = InboundText.objects.get()
+    assert (waiting.message_sid, waiting.state) == (MESSAGE_SID, InboundText.State.WAITING)
+    assert waiting.body == "R" and waiting.sender == PATIENT
 
 
 def test_what_patients_send_is_encrypted_at_rest(gateway):
@@ -430,36 +432,24 @@ def test_what_patients_send_is_encrypted_at_rest(gateway):
         assert phi not in raw
 
 
-def test_a_failing_handler_still_gives_the_caller_the_emergency_line(gateway, monkeypatch):
-    def broken(inbound: webhooks.Inbound) -> str:
-        Recording.objects.create(practice=inbound.practice, recording_sid="RE1",
-                                 source_url="x")  # an effect, rolled back with the failure
-        raise RuntimeError("Walter Okafor's chart is locked")
+def break_call_types(practice: Practice) -> None:
+    """A practice whose call types cannot be read (a row damaged by hand): answering its
+    calls fails in the IVR itself, with no test double."""
+    CallTypeSet.objects.create(practice=practice, version=99, document={"call_types": 7})
 
-    monkeypatch.setitem(webhooks.HANDLERS, Kind.VOICE, broken)
+
+def test_a_failing_handler_still_gives_the_caller_the_emergency_line(gateway, practice):
+    break_call_types(practice)
     with mock.patch.object(webhooks.log, "error") as logged:
         first, second = post(VOICE, call()), post(VOICE, call())
     assert first.content == second.content
     said = " ".join(s.text or "" for s in twiml(first).iter("Say"))
-    assert handlers.EMERGENCY in said
+    assert ivr.EMERGENCY in said
     webhook = InboundWebhook.objects.get()
-    assert webhook.error == "handler failed: RuntimeError"
+    assert webhook.error.startswith("handler failed: ")
     assert webhook.params["From"] == PATIENT  # kept: the event can be handled again
-    assert not Recording.objects.exists()
+    assert not Call.objects.exists()  # the IVR's effect was rolled back with the failure
     assert "Okafor" not in str(logged.call_args_list)
-
-
-# --- voicemail callbacks -------------------------------------------------------------------------
-
-def test_a_voicemail_callback_is_found_by_its_call_and_fetched_later_not_now(gateway):
-    post(VOICE, call())
-    with mock.patch("twilio.http.http_client.TwilioHttpClient.request",
-                    autospec=True) as twilio:
-        response = post(RECORDING, voicemail())
-    assert response.status_code == 200 and response.content == b""
-    twilio.assert_not_called()  # the audio is the worker's job, not the webhook's
-    assert Recording.objects.get().state == Recording.State.PENDING
-    assert InboundWebhook.objects.get(kind=Kind.RECORDING).processed_at is not None
 
 
 def test_a_voicemail_callback_naming_the_numbers_is_found_by_them(gateway):

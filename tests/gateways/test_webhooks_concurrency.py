@@ -20,14 +20,17 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
 from django.test import Client, override_settings
 
-from clinicline.gateways import handlers, webhooks
-from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind, Recording
+from clinicline.gateways import calls as voice_calls
+from clinicline.gateways.inbound import Inbound
+from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
+from clinicline.inbox.models import Recording
 from tests.gateways.test_webhooks import (
     ACCOUNT_SID,
     FORM,
@@ -53,16 +56,16 @@ django.setup()
 from urllib.parse import urlencode
 from django.test import Client
 from twilio.request_validator import RequestValidator
-from clinicline.gateways import handlers, webhooks
-from clinicline.gateways.models import Kind
+from clinicline.gateways import calls as voice_calls
 signals, n = pathlib.Path(sys.argv[1]), sys.argv[2]
 params = json.loads(sys.argv[3])
 calls = []
+queue = voice_calls.queue_recording
 def slow(inbound):
     calls.append(1)
     time.sleep({SLOW_S})
-    return handlers.queue_recording(inbound)
-webhooks.register(Kind.RECORDING, slow)
+    return queue(inbound)
+voice_calls.queue_recording = slow  # slowed and counted: the handler's effect
 url = "{RECORDING}"
 signature = RequestValidator("{TOKEN}").compute_signature("{SITE}" + url, params)
 client = Client()
@@ -119,15 +122,15 @@ def on_threads(practice: Any) -> list[tuple[int, str, int]]:
         assert answered.status_code == 200
         ran: dict[int, int] = {}
 
-        def slow(inbound: webhooks.Inbound) -> str:
+        queue = voice_calls.queue_recording
+
+        def slow(inbound: Inbound) -> Recording | None:
             ident = threading.get_ident()
             ran[ident] = ran.get(ident, 0) + 1
             time.sleep(SLOW_S)
-            return handlers.queue_recording(inbound)
+            return queue(inbound)
 
-        original = webhooks.HANDLERS[Kind.RECORDING]
-        webhooks.register(Kind.RECORDING, slow)
-        try:
+        with mock.patch.object(voice_calls, "queue_recording", slow):
             start = threading.Barrier(DUPLICATES, timeout=TIMEOUT_S)
             results: list[Any] = [None] * DUPLICATES
             errors: list[BaseException] = []
@@ -150,8 +153,6 @@ def on_threads(practice: Any) -> list[tuple[int, str, int]]:
                 thread.start()
             for thread in threads:
                 thread.join(TIMEOUT_S)
-        finally:
-            webhooks.register(Kind.RECORDING, original)
     assert errors == [], errors
     return results
 

@@ -13,12 +13,11 @@ from clinicline.accounts.roles import Role
 from clinicline.gateways.models import Notice
 from clinicline.inbox import notify
 from clinicline.inbox.models import Message, QueueNotice
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import call_types_for, take_message
+from clinicline.jobs import job
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel, Delivery
 from clinicline.practices.models import Practice
-from clinicline.worker import JOBS
 from tests.conftest import make_member
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +31,7 @@ PHI = ("Walter", "Okafor", "1958", "04-02", "4/2", "5550142", "617", "lisinopril
 
 
 def refill(practice: Practice) -> Message:
-    return open_message(practice, call_types_for(practice).get("refill"), {
+    return take_message(practice, call_types_for(practice).get("refill"), {
         **PATIENT, "medication": "lisinopril 10 mg", "pharmacy": "CVS on Main",
         "days_left": 2})
 
@@ -92,11 +91,11 @@ def test_a_retried_window_never_notifies_twice(practice, nurse):
 def test_notices_carry_no_phi(practice, nurse, biller):
     manager = make_member(practice, Role.PRACTICE_MANAGER, "manager", email="pm@riverside.example")
     refill(practice)
-    open_message(practice, call_types_for(practice).get("clinical"),
+    take_message(practice, call_types_for(practice).get("clinical"),
                  {**PATIENT, "concern": "a rash and chest tightness"})
-    open_message(practice, call_types_for(practice).get("billing"),
+    take_message(practice, call_types_for(practice).get("billing"),
                  {**PATIENT, "question": "I was charged twice"})
-    open_message(practice, call_types_for(practice).get("complaint"),
+    take_message(practice, call_types_for(practice).get("complaint"),
                  {**PATIENT, "complaint": "I was charged twice and nobody called back"})
     assert notify.announce_all(later()) > 0
     outbox.send_due()
@@ -112,7 +111,7 @@ def test_notices_carry_no_phi(practice, nurse, biller):
 
 def test_clinical_staff_hear_about_clinical_queues_only(practice, nurse):
     scheduler = make_member(practice, Role.SCHEDULER, "scheduler")
-    open_message(practice, call_types_for(practice).get("scheduling"), PATIENT)
+    take_message(practice, call_types_for(practice).get("scheduling"), PATIENT)
     notify.announce_all(later())
     assert bodies(scheduler) == ["1 new message in Scheduling"]
     assert bodies(nurse) == []
@@ -120,10 +119,10 @@ def test_clinical_staff_hear_about_clinical_queues_only(practice, nurse):
 
 def test_members_are_not_counted_messages_they_may_not_see(practice, biller):
     manager = make_member(practice, Role.PRACTICE_MANAGER, "manager")
-    billing = open_message(practice, call_types_for(practice).get("billing"),
+    billing = take_message(practice, call_types_for(practice).get("billing"),
                            {**PATIENT, "question": "a charge"}).team
     # An emergency the practice's own rule left in the billing queue is for clinicians.
-    emergency = open_message(practice, call_types_for(practice).get("billing"),
+    emergency = take_message(practice, call_types_for(practice).get("billing"),
                              {**PATIENT, "question": "a charge, and crushing chest pain"})
     Message.objects.filter(pk=emergency.pk).update(team=billing)
     notify.announce_all(later())
@@ -140,4 +139,4 @@ def test_another_practice_hears_nothing(practice, other_practice, nurse):
 
 
 def test_the_worker_runs_the_notifier():
-    assert JOBS["inbox-notify"].run is notify.announce_all
+    assert job("inbox-notify").run is notify.announce_all

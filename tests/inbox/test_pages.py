@@ -14,8 +14,7 @@ from clinicline.accounts.models import User
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.inbox.models import Message, MessageNote, MessageStatus, ReadReceipt
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import call_types_for, take_message
 from clinicline.practices.models import Practice
 from tests.conftest import make_member, phi_in_audit, signed_in
 
@@ -25,7 +24,7 @@ PHI = ("Walter", "Okafor", "1958", "5550142", "rash", "forearm", "charged", "rud
 
 
 def message(practice: Practice, call_type: str, **fields: object) -> Message:
-    return open_message(practice, call_types_for(practice).get(call_type), {
+    return take_message(practice, call_types_for(practice).get(call_type), {
         "patient_name": "Walter Okafor", "callback_number": "+16175550142", **fields})
 
 

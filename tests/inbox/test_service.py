@@ -12,7 +12,7 @@ from django.db import connection
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.inbox import service
 from clinicline.inbox.models import Message, MessageStatus, Source
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import call_types_for, take_message
 from tests.conftest import make_patient, phi_in_audit
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def call_type(practice, slug):
 
 def test_the_urgent_clinical_drill_is_an_emergency_in_the_clinical_queue(practice):
     patient = make_patient(practice)
-    message = service.open_message(practice, call_type(practice, "clinical"), URGENT_CLINICAL,
+    message = take_message(practice, call_type(practice, "clinical"), URGENT_CLINICAL,
                                    at=AFTER_HOURS)
     message = Message.objects.get(pk=message.pk)
     assert (message.priority, message.team.slug, message.office_open) == ("emergency",
@@ -54,7 +54,7 @@ def test_the_urgent_clinical_drill_is_an_emergency_in_the_clinical_queue(practic
 
 def test_only_the_call_types_fields_are_kept(practice):
     billing = call_type(practice, "billing")
-    message = service.open_message(practice, billing, {
+    message = take_message(practice, billing, {
         "patient_name": "Marcus Bell", "callback_number": "+16175550143",
         "question": "Why was I charged twice?", "diagnosis": "hypertension"}, at=OFFICE_HOURS)
     assert set(message.fields) == {"patient_name", "callback_number", "question"}
@@ -62,7 +62,7 @@ def test_only_the_call_types_fields_are_kept(practice):
 
 
 def test_red_flags_in_a_billing_question_send_it_to_clinical(practice):
-    message = service.open_message(practice, call_type(practice, "billing"), {
+    message = take_message(practice, call_type(practice, "billing"), {
         "patient_name": "Marcus Bell", "callback_number": "+16175550143",
         "question": "About my bill, and I have crushing chest pain right now"},
         at=OFFICE_HOURS)
@@ -71,17 +71,17 @@ def test_red_flags_in_a_billing_question_send_it_to_clinical(practice):
 
 def test_a_floor_raises_but_never_lowers(practice):
     clinical = call_type(practice, "clinical")
-    pressed_urgent = service.open_message(practice, clinical, {"concern": "a rash"},
+    pressed_urgent = take_message(practice, clinical, {"concern": "a rash"},
                                           source=Source.IVR, floor="urgent",
                                           floor_rule="ivr-urgent")
     assert pressed_urgent.priority == "urgent" and "ivr-urgent" in pressed_urgent.rules
-    emergency = service.open_message(practice, clinical, {"concern": "he is not breathing"},
+    emergency = take_message(practice, clinical, {"concern": "he is not breathing"},
                                      floor="urgent", floor_rule="ivr-urgent")
     assert emergency.priority == "emergency" and "ivr-urgent" not in emergency.rules
 
 
 def test_new_text_raises_the_priority_and_reroutes_but_never_lowers(practice):
-    message = service.open_message(practice, call_type(practice, "refill"), {
+    message = take_message(practice, call_type(practice, "refill"), {
         "patient_name": "Marcus Bell", "medication": "lisinopril", "pharmacy": "CVS",
         "callback_number": "+16175550143", "days_left": 3}, at=OFFICE_HOURS)
     assert (message.priority, message.team.slug) == ("routine", "refills")
@@ -98,7 +98,7 @@ def test_new_text_raises_the_priority_and_reroutes_but_never_lowers(practice):
 
 
 def test_red_flags_reopen_a_closed_message(practice):
-    message = service.open_message(practice, call_type(practice, "other"),
+    message = take_message(practice, call_type(practice, "other"),
                                    {"message": "please call me"})
     Message.objects.filter(pk=message.pk).update(status=MessageStatus.CLOSED)
     message.refresh_from_db()
@@ -108,7 +108,7 @@ def test_red_flags_reopen_a_closed_message(practice):
 
 
 def test_the_content_is_sealed_in_the_database(practice):
-    service.open_message(practice, call_type(practice, "clinical"), URGENT_CLINICAL)
+    take_message(practice, call_type(practice, "clinical"), URGENT_CLINICAL)
     table = Message._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
@@ -118,7 +118,7 @@ def test_the_content_is_sealed_in_the_database(practice):
 
 
 def test_red_flags_that_raise_no_priority_still_make_a_text_clinical(practice):
-    message = service.open_message(practice, call_type(practice, "other"),
+    message = take_message(practice, call_type(practice, "other"),
                                    {"message": "can I get my records?"}, at=OFFICE_HOURS)
     assert (message.clinical, message.team.slug) == (False, "practice-manager")
     assert not service.raise_priority(message, ["also, I am pregnant"], reason="sms")

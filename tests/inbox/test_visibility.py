@@ -12,9 +12,9 @@ from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import Role
 from clinicline.inbox import visibility
 from clinicline.inbox.models import Message, RoutingRule
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for
-from clinicline.practices.models import Practice, Team
+from clinicline.inbox.routing import default_team
+from clinicline.intake.service import call_types_for, take_message
+from clinicline.practices.models import Practice, Team, Work
 from tests.conftest import make_member
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ EXPECTED_QUEUES = {
 
 
 def message(practice: Practice, call_type: str, **fields: object) -> Message:
-    return open_message(practice, call_types_for(practice).get(call_type), {
+    return take_message(practice, call_types_for(practice).get(call_type), {
         "patient_name": "Walter Okafor", "callback_number": "+16175550142", **fields})
 
 
@@ -45,8 +45,7 @@ def member(practice: Practice, role: Role) -> Membership:
 
 @pytest.fixture
 def teams(practice: Practice) -> dict[str, Team]:
-    return {slug: Team.objects.create(practice=practice, slug=slug, name=slug.title())
-            for slug in TEAMS}
+    return {slug: default_team(practice, slug) for slug in TEAMS}
 
 
 @pytest.fixture
@@ -62,6 +61,16 @@ def test_every_role_is_covered():
 def test_each_role_works_the_queues_its_work_needs(practice, teams, role):
     queues = visibility.queues_for(member(practice, role))
     assert {t.slug for t in queues} == EXPECTED_QUEUES[role]
+
+
+def test_who_works_a_queue_is_its_work_not_its_name(practice, members):
+    """Configuration is data: a practice's team called "clinical" that holds billing work
+    is a billing queue."""
+    Team.objects.create(practice=practice, slug="clinical", name="Front office billing",
+                        work=Work.BILLING)
+    seen_by = {r for r, m in members.items()
+               if "clinical" in {t.slug for t in visibility.queues_for(m)}}
+    assert seen_by == {Role.BILLING, Role.PRACTICE_MANAGER}
 
 
 def test_a_team_the_practice_added_is_clinical_work_overseen_by_the_manager(practice, members):

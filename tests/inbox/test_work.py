@@ -11,9 +11,9 @@ from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.inbox import work
 from clinicline.inbox.models import Message, MessageNote, MessageStatus, ReadReceipt
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for
-from clinicline.practices.models import Practice, Team
+from clinicline.inbox.routing import default_team
+from clinicline.intake.service import call_types_for, take_message
+from clinicline.practices.models import Practice
 from tests.conftest import make_member, phi_in_audit
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ PHI = ("Walter", "Okafor", "5550142", "Calf", "surgery")
 
 
 def clinical(practice: Practice) -> Message:
-    return open_message(practice, call_types_for(practice).get("clinical"), {
+    return take_message(practice, call_types_for(practice).get("clinical"), {
         "patient_name": "Walter Okafor", "callback_number": "+16175550142",
         "concern": CONCERN})
 
@@ -137,7 +137,7 @@ def test_an_empty_or_overlong_note_is_refused(practice, nurse_a, body):
 
 def test_reassign_to_a_team_and_a_member_who_may_open_it(practice, nurse_a, nurse_b):
     message = clinical(practice)
-    refills = Team.objects.create(practice=practice, slug="refills", name="Refills")
+    refills = default_team(practice, "refills")
     was = message.team_id
     work.reassign(nurse_a, message, team_id=refills.pk, user_id=nurse_b.user_id)
     message.refresh_from_db()
@@ -151,9 +151,9 @@ def test_reassign_to_a_team_and_a_member_who_may_open_it(practice, nurse_a, nurs
 def test_reassign_refuses_a_queue_or_person_who_may_not_open_it(practice, other_practice,
                                                                nurse_a):
     message = clinical(practice)
-    billing = Team.objects.create(practice=practice, slug="billing", name="Billing")
+    billing = default_team(practice, "billing")
     biller = membership(practice, Role.BILLING, "biller")
-    foreign = Team.objects.create(practice=other_practice, slug="refills", name="Refills")
+    foreign = default_team(other_practice, "refills")
     for target in ({"team_id": billing.pk}, {"team_id": foreign.pk}, {"team_id": "x"},
                    {"user_id": biller.user_id}, {"user_id": 999999}, {}):
         with pytest.raises(work.Refused):
@@ -166,7 +166,7 @@ def test_reassign_refuses_a_queue_or_person_who_may_not_open_it(practice, other_
 def test_a_clinical_message_moved_to_a_shared_queue_is_not_assigned_to_non_clinical_staff(
         practice, nurse_a):
     message = clinical(practice)
-    scheduling = Team.objects.create(practice=practice, slug="scheduling", name="Scheduling")
+    scheduling = default_team(practice, "scheduling")
     front_desk = membership(practice, Role.FRONT_DESK, "front-desk")
     with pytest.raises(work.Refused):  # the front desk works scheduling, but not clinical
         work.reassign(nurse_a, message, team_id=scheduling.pk, user_id=front_desk.user_id)

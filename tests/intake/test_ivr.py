@@ -11,11 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 
-from clinicline.gateways.handlers import EMERGENCY
-from clinicline.gateways.models import Recording
-from clinicline.inbox.models import Message, Source
+from clinicline.inbox.models import Message, Recording, Source
 from clinicline.inbox.service import caller_index
 from clinicline.intake import ivr
+from clinicline.intake.ivr import EMERGENCY
 from tests.gateways.test_webhooks import (
     CALL_SID,
     GATHER,

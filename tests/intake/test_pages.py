@@ -21,6 +21,8 @@ PAGE = "/p/riverside/intake/call-types/"
 YAML = """call_types:
   - slug: billing
     label: Billing only
+    clinical: true
+    general: true
     fields:
       - {name: patient_name, label: Patient name, kind: text}
       - {name: question, label: Question, kind: longtext, phi: false}

@@ -15,9 +15,8 @@ from django.utils.html import strip_tags
 
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent, Outcome
-from clinicline.inbox.service import open_message
 from clinicline.intake import identity
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import call_types_for, take_message
 from tests.conftest import make_member, phi_in_audit, signed_in
 from tests.shared import SCENARIOS
 
@@ -49,7 +48,7 @@ def without_csrf(response) -> str:
 @pytest.fixture
 def waiting(practice, patient):
     """A message the office has open for Walter (his name and birth date match him)."""
-    return open_message(practice, call_types_for(practice).get("clinical"), {
+    return take_message(practice, call_types_for(practice).get("clinical"), {
         "patient_name": "Walter Okafor", "date_of_birth": dt.date(1958, 4, 2),
         "callback_number": "+16175550142", "concern": CONCERN})
 

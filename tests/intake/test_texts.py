@@ -10,17 +10,23 @@ import xml.etree.ElementTree as ET
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from clinicline import claims
 from clinicline.gateways.models import InboundWebhook
+from clinicline.gateways.twiml import message as reply_of
 from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.inbox.service import caller_index
 from clinicline.intake import texts
+from clinicline.intake.models import InboundText
 from tests.gateways.test_webhooks import PATIENT, SMS, make_gateway, post, text, twiml
 
 pytestmark = pytest.mark.django_db
 
 T0 = dt.datetime(2026, 3, 2, 23, 15, tzinfo=dt.UTC)
+T1 = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)  # after anything sent in a test
 SIDS = (f"SM{n:032x}" for n in itertools.count(1))
 
 
@@ -39,24 +45,26 @@ def test_a_text_is_answered_at_once_with_the_emergency_line_and_nothing_else(gat
     assert "911" in reply.text and "emergenc" in reply.text
     assert reply.text == texts.AUTO_REPLY_TEXT  # a constant: nothing of the text comes back
     assert not Message.objects.exists()  # the worker makes the message, not the webhook
-    assert InboundWebhook.objects.get().processed_at is None
+    assert InboundText.objects.get().state == InboundText.State.WAITING
 
 
-def test_a_text_is_stored_with_its_answer_in_one_statement(gateway):
-    """The webhook's cost is what the bench measures: one INSERT, answer included."""
+def test_a_text_is_stored_with_its_answer_in_two_inserts(gateway):
+    """The webhook's cost is what the bench measures: intake's row, then the ledger's with
+    its answer; no UPDATE."""
     with CaptureQueriesContext(connection) as queries:
         send("Can someone call me about my appointment?")
-    table = InboundWebhook._meta.db_table
-    writes = [q["sql"].split()[0] for q in queries.captured_queries if table in q["sql"]
-              and q["sql"].split()[0] in ("INSERT", "UPDATE")]
-    assert writes == ["INSERT"]
-    assert InboundWebhook.objects.get().response == texts.AUTO_REPLY
+    writes = [q["sql"].split()[:3] for q in queries.captured_queries
+              if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    tables = [InboundText._meta.db_table, InboundWebhook._meta.db_table]
+    assert [(verb, table.strip('"')) for verb, _, table in writes] == [
+        ("INSERT", tables[0]), ("INSERT", tables[1])]
+    assert InboundWebhook.objects.get().response == reply_of(texts.AUTO_REPLY_TEXT)
     # A retried copy reads that answer, and adds nothing.
     again = text("Can someone call me about my appointment?",
                  MessageSid=InboundWebhook.objects.get().key)
     response = post(SMS, again)
-    assert response.content.decode() == texts.AUTO_REPLY
-    assert InboundWebhook.objects.count() == 1
+    assert response.content.decode() == reply_of(texts.AUTO_REPLY_TEXT)
+    assert InboundWebhook.objects.count() == 1 and InboundText.objects.count() == 1
 
 
 @pytest.mark.parametrize("keyword", sorted(texts.KEYWORDS) + ["stop", " Stop. ", "help!"])
@@ -64,7 +72,7 @@ def test_a_keyword_gets_no_auto_reply_and_no_message(gateway, keyword):
     assert not list(send(keyword).iter("Message"))
     assert texts.handle_texts() == 1
     assert not Message.objects.exists()
-    assert InboundWebhook.objects.get().processed_at is not None
+    assert InboundText.objects.get().state == InboundText.State.DONE
 
 
 def test_a_text_becomes_a_conversation_message_triaged_like_any_other(gateway, practice):
@@ -79,7 +87,7 @@ def test_a_text_becomes_a_conversation_message_triaged_like_any_other(gateway, p
     assert message.caller_index == caller_index(practice, PATIENT)
     assert message.conversation == [{"at": T0.isoformat(), "from": "caller",
                                      "body": "Can I get a refill of my lisinopril?"}]
-    assert InboundWebhook.objects.get().processed_at == T0
+    assert InboundText.objects.get().state == InboundText.State.DONE
     assert texts.handle_texts() == 0  # once
 
 
@@ -126,26 +134,44 @@ def test_other_numbers_closed_and_stale_conversations_start_new_messages(gateway
     assert Message.objects.exclude(status=MessageStatus.CLOSED).count() == 1
 
 
-def test_a_claimed_text_is_not_claimed_again(gateway):
+def test_a_claimed_text_is_not_claimed_again_until_its_lease_lapses(gateway):
     send("hello")
-    webhook = InboundWebhook.objects.get()
-    assert texts.claim(webhook.pk) is not None
-    assert texts.claim(webhook.pk) is None
+    due = InboundText.objects.filter(state=InboundText.State.WAITING)
+    (claimed,) = claims.claim_due(due.filter(due_at__lte=T1), 5, due_at=T1 + texts.LEASE)
+    assert claims.claim_due(due.filter(due_at__lte=T1), 5, due_at=T1 + texts.LEASE) == []
+    assert texts.handle_texts(now=T1 + texts.LEASE) == 1  # a dead worker's text, taken over
+    assert Message.objects.count() == 1
+
+
+def test_a_worker_whose_lease_lapsed_touches_nothing(gateway):
+    send("hello")
+    due = InboundText.objects.filter(state=InboundText.State.WAITING)
+    (slow,) = claims.claim_due(due, 1, attempts=F("attempts") + 1)  # then it stalls...
+    (fresh,) = claims.claim_due(due, 1, attempts=F("attempts") + 1)  # ...past its lease
+    assert texts.take(fresh) == 1
+    assert texts.take(slow) == 0  # the stalled worker wakes up and touches nothing
+    assert Message.objects.count() == 1
 
 
 def test_a_failing_text_is_retried_then_kept_with_its_error(gateway, monkeypatch, caplog):
     send("My chest pain is back")
 
-    def broken(webhook):
+    def broken(text):
         raise KeyError("My chest pain is back")
 
     monkeypatch.setattr(texts, "handle", broken)
+    now = timezone.now()
     for attempt in range(1, texts.MAX_TRIES + 1):
-        assert texts.handle_texts() == 0
-        webhook = InboundWebhook.objects.get()
-        assert webhook.error == f"text not handled ({attempt}): KeyError"
-        assert (webhook.processed_at is None) == (attempt < texts.MAX_TRIES)
+        assert texts.handle_texts(now=now) == 0
+        waiting = InboundText.objects.get()
+        assert (waiting.attempts, waiting.error) == (attempt, "not handled: KeyError")
+        assert (waiting.state == InboundText.State.WAITING) == (attempt < texts.MAX_TRIES)
+        if waiting.due_at is not None:
+            assert waiting.due_at == now + claims.backoff(attempt, texts.RETRY_BASE_S)
+            now = waiting.due_at
+    assert InboundText.objects.get().state == InboundText.State.FAILED
     assert "chest" not in caplog.text  # the text is never logged
     monkeypatch.undo()
-    InboundWebhook.objects.update(processed_at=None, error="")  # fixed: handled again
-    assert texts.handle_texts() == 1 and Message.objects.get().priority == "emergency"
+    InboundText.objects.update(state=InboundText.State.WAITING, due_at=now, attempts=0)
+    assert texts.handle_texts(now=now) == 1  # fixed: handled again
+    assert Message.objects.get().priority == "emergency"

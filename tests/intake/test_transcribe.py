@@ -6,6 +6,7 @@ red-flag detector reads."""
 from __future__ import annotations
 
 import array
+import datetime as dt
 import io
 import shutil
 import subprocess
@@ -17,11 +18,12 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
+from clinicline import claims
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.gateways import recordings
-from clinicline.gateways.models import Recording
-from clinicline.inbox.models import Message
+from clinicline.inbox.models import Message, Recording
 from clinicline.intake import transcribe
 from clinicline.triage import service as triage
 from clinicline.triage.engine import decide
@@ -139,8 +141,10 @@ def test_bad_audio_is_retried_with_backoff_then_left_without_a_transcript(
         assert row.transcribe_attempts == attempt
         assert (row.transcribed_at is None) == (attempt < transcribe.MAX_TRIES)
         if attempt < transcribe.MAX_TRIES:
-            assert transcribe.waiting(5) == []  # backing off, as a new worker would see
-            assert transcribe.waiting(5, now=row.transcribe_due_at) == [row]
+            assert transcribe.claim_due(5) == []  # backing off, as a new worker would see
+            wait = row.transcribe_due_at - timezone.now()
+            assert claims.backoff(attempt) - dt.timedelta(seconds=30) < wait
+            assert wait <= claims.backoff(attempt)
             Message.objects.filter(pk=row.pk).update(transcribe_due_at=None)
     message = reread(message)
     assert message.transcript == "" and message.priority == "routine"

@@ -13,7 +13,8 @@ from clinicline.intake.spec import CallTypeError
 
 pytestmark = pytest.mark.django_db
 
-SMALL = {"call_types": [{"slug": "refill", "label": "Refill", "fields": [
+SMALL = {"call_types": [{"slug": "refill", "label": "Refill", "clinical": True,
+                         "general": True, "fields": [
     {"name": "patient_name", "label": "Patient name", "kind": "text"},
     {"name": "callback_number", "label": "Callback number", "kind": "phone"},
     {"name": "urgency", "label": "Urgency", "kind": "choice", "choices": ["today", "later"]},
@@ -55,8 +56,8 @@ def test_a_refused_import_saves_nothing(practice):
 
 
 def test_yaml_dates_are_stored_as_text(practice):
-    text = ("call_types:\n- slug: other\n  fields:\n  - name: message\n"
-            "    help_text: 2026-01-01\n")
+    text = ("call_types:\n- slug: other\n  clinical: true\n  general: true\n  fields:\n"
+            "  - name: message\n    help_text: 2026-01-01\n")
     saved = service.import_call_types(practice, text)
     saved.refresh_from_db()
     assert saved.get("other").fields[0].help_text == "2026-01-01"
@@ -79,6 +80,15 @@ def test_yaml_dates_are_stored_as_text(practice):
     ({"call_types": [{"slug": "a", "fields": [{"name": "x", "required": "yes"}]}]},
      "required must be true or false"),
     ({"call_types": []}, "at least one call type"),
+    ({"call_types": [{"slug": "a", "general": True, "fields": [{"name": "x"}]}]},
+     "no call type is marked clinical: true"),
+    ({"call_types": [{"slug": "a", "clinical": True, "fields": [{"name": "x"}]}]},
+     "exactly one call type must be marked general: true"),
+    ({"call_types": [{"slug": "a", "clinical": True, "general": True, "fields": [{"name": "x"}]},
+                     {"slug": "b", "general": True, "fields": [{"name": "y"}]}]},
+     "found 2"),
+    ({"call_types": [{"slug": "a", "clinical": "yes", "general": True,
+                      "fields": [{"name": "x"}]}]}, "clinical must be true or false"),
     ({"types": []}, "a list under call_types"),
 ])
 def test_bad_documents_are_refused_with_a_clear_message(document, message):

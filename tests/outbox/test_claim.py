@@ -16,10 +16,10 @@ from django.db import connection
 from django.utils import timezone
 
 from clinicline.gateways.models import SimulatorEvent
+from clinicline.jobs import job
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import Practice
-from clinicline.worker import JOBS
 from tests.conftest import make_practice
 from tests.outbox.support import DatabaseFile, on_threads
 from tests.support_proc import TIMEOUT_S
@@ -123,6 +123,6 @@ def test_concurrent_workers_claim_disjoint_sets_and_send_each_once(tmp_path):
 def test_the_worker_job_sends_batch_after_batch_within_its_tick(practice):
     for n in range(2 * service.CLAIM_BATCH + 5):
         reminder(practice, n)
-    assert JOBS["outbox"].run() == 2 * service.CLAIM_BATCH + 5
+    assert job("outbox").run() == 2 * service.CLAIM_BATCH + 5
     assert not Delivery.objects.exclude(status=Status.SENT).exists()
-    assert JOBS["outbox"].run() == 0
+    assert job("outbox").run() == 0

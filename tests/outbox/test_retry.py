@@ -11,6 +11,7 @@ import requests
 import time_machine
 from django.utils import timezone
 
+from clinicline import claims
 from clinicline.gateways.models import SimulatorEvent
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
@@ -35,7 +36,7 @@ def reread(delivery: Delivery) -> Delivery:
 
 
 def test_backoff_doubles_from_thirty_seconds_up_to_an_hour():
-    assert [service.backoff(n).total_seconds() for n in range(1, 10)] == \
+    assert [claims.backoff(n).total_seconds() for n in range(1, 10)] == \
         [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
 
 
@@ -75,7 +76,7 @@ def test_a_transient_error_is_retried_with_growing_waits_then_fails(practice, li
                 clock.move_to(due)
                 assert service.send_due() == 1
                 row = reread(delivery)
-                due += service.backoff(attempt)
+                due += claims.backoff(attempt)
                 assert (row.status, row.attempts, row.due_at) == (Status.QUEUED, attempt, due)
                 assert row.error == "Twilio 500 error 20500"
             clock.move_to(due)

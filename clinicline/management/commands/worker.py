@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from clinicline.jobs import JOBS
 from clinicline.worker import Worker
 
 
@@ -11,7 +12,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
 
     def handle(self, *args, poll: float, once: bool, **options) -> None:  # noqa: ANN002, ANN003
-        worker = Worker(poll_s=poll)
+        worker = Worker(JOBS, poll_s=poll)
         if once:
             self.stdout.write(f"handled {worker.run_due()}")
             if worker.failed:

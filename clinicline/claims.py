@@ -1,0 +1,51 @@
+"""How every job of the worker takes its work: ``claim_due`` and ``backoff``.
+
+Due work is rows with a due time. A job hands ``claim_due`` the rows that are due now (a
+filtered, ordered queryset) and the columns that mark a row taken (a lease: a due time
+moved ahead, a state, an attempt counted with ``F()``). On PostgreSQL the candidates are
+locked with SKIP LOCKED, so workers on many machines take disjoint rows without waiting on
+each other; everywhere, each row is then taken by a conditional UPDATE that repeats the
+"due" filter and must touch exactly that one row. A row another worker took in between
+touches none and is skipped. Whatever a worker then does with a claimed row, it writes its
+own next step (done, or due again after ``backoff``) in its own transaction; a worker that
+dies holding a lease delays that row by the lease, never loses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypeVar
+
+from django.db import connection, transaction
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
+
+BACKOFF_BASE_S = 30
+BACKOFF_CAP_S = 3600
+
+
+def claim_due(due: QuerySet[M], limit: int, **claim: Any) -> list[M]:
+    """Up to ``limit`` rows of ``due``, in its order, each marked with ``claim`` and now
+    this caller's alone."""
+    won = []
+    with transaction.atomic():
+        candidates = due
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = due.select_for_update(skip_locked=True)
+        for pk in list(candidates.values_list("pk", flat=True)[:limit]):
+            if due.filter(pk=pk).update(**claim) == 1:
+                won.append(pk)
+    # Read back by key alone (a claimed row may no longer match ``due``), with the
+    # relations ``due`` asked for.
+    taken = due.model._default_manager.filter(pk__in=won)
+    taken.query.select_related = due.query.select_related
+    rows = {row.pk: row for row in taken}
+    return [rows[pk] for pk in won if pk in rows]
+
+
+def backoff(attempts: int, base_s: float = BACKOFF_BASE_S,
+            cap_s: float = BACKOFF_CAP_S) -> dt.timedelta:
+    """The wait after the ``attempts``-th failed try: ``base_s``, then doubling, up to
+    ``cap_s`` (30 s, 1 min, 2 min, … an hour by default)."""
+    return dt.timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), cap_s))

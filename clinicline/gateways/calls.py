@@ -1,0 +1,73 @@
+"""The voice webhooks, as the domain's calls: a new call, each step after it, and a
+recording ready at the carrier. Each reads Twilio's parameters into ``outbox.voice``
+values, calls the IVR (``intake.ivr``) and renders its script as TwiML."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from clinicline.gateways import recordings, twiml
+from clinicline.gateways.inbound import DURATION, E164, SID, Inbound
+from clinicline.inbox.models import Recording
+from clinicline.inbox.recordings import RecordingError
+from clinicline.intake import ivr
+from clinicline.outbox.voice import CallEvent
+
+
+def call_event(params: dict[str, str]) -> CallEvent:
+    caller = params.get("From", "")
+    recording_sid = params.get("RecordingSid", "")
+    return CallEvent(call_sid=params.get("CallSid", ""),
+                     caller=caller if E164.fullmatch(caller) else "",
+                     digits=params.get("Digits", "")[:32],
+                     dial_status=params.get("DialCallStatus", "")[:32],
+                     recording_sid=recording_sid if SID.fullmatch(recording_sid) else "")
+
+
+def voice(inbound: Inbound) -> str:
+    return twiml.voice(ivr.answer_call(inbound.practice, call_event(inbound.params)))
+
+
+def gather(inbound: Inbound) -> str:
+    step = twiml.step_of(inbound.path)
+    return twiml.voice(ivr.continue_call(inbound.practice, call_event(inbound.params), step))
+
+
+def fallback(inbound: Inbound) -> str:
+    """When answering failed (a bug, a broken row): the emergency line and the practice's
+    general voicemail, from the practice's name alone; once a voicemail is left, goodbye
+    (the recording callback still brings its message)."""
+    if twiml.step_of(inbound.path).name == ivr.RECORDED:
+        return twiml.voice(ivr.goodbye())
+    return twiml.voice(ivr.fallback(inbound.practice.name))
+
+
+def recording(inbound: Inbound) -> str:
+    """A voicemail is ready at the carrier: a row the worker fetches (never fetched here,
+    inside Twilio's time budget), then the IVR links it to the call's message."""
+    queued = queue_recording(inbound)
+    if queued is not None:
+        ivr.recording_ready(inbound.practice, queued, twiml.step_of(inbound.path))
+    return ""
+
+
+def queue_recording(inbound: Inbound) -> Recording | None:
+    params, webhook = inbound.params, inbound.webhook
+    webhook.processed_at = timezone.now()
+    if params.get("RecordingStatus", "completed") != "completed":
+        return None
+    try:
+        recordings.source_for(params.get("RecordingUrl", ""), params["RecordingSid"],
+                              inbound.account)
+    except RecordingError as exc:
+        webhook.error = str(exc)[:200]
+        return None
+    duration, call_sid = params.get("RecordingDuration", ""), params.get("CallSid", "")
+    queued, _ = Recording.objects.get_or_create(recording_sid=params["RecordingSid"], defaults={
+        "practice_id": inbound.account.practice_id,
+        "call_sid": call_sid if SID.fullmatch(call_sid) else "",
+        "source_url": params["RecordingUrl"],
+        "duration_s": int(duration) if DURATION.fullmatch(duration) else None,
+        "due_at": timezone.now()})
+    # Twilio's ids are unique across accounts: one already another practice's is not ours.
+    return queued if queued.practice_id == inbound.account.practice_id else None

@@ -1,0 +1,94 @@
+"""Scripts (``outbox.voice``) in Twilio's words: TwiML, with each ``Step`` a URL of ours.
+
+A step becomes the gather webhook's URL with the step's name and parameters in the query
+(``?step=menu&v=3&attempt=2``); a recording's ``ready`` step becomes the recording
+callback's URL with its parameters. Twilio signs the whole URL, so a query it posts back
+is the one we wrote. The way back, ``step_of``, reads a step from the URL a request came to.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from django.urls import reverse
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from clinicline.outbox.voice import (
+    Dial,
+    Gather,
+    Hangup,
+    Record,
+    Redirect,
+    Say,
+    Script,
+    Step,
+    Verb,
+)
+
+STEP = "step"
+# A query is ours to write and short; anything longer is not a step of ours.
+MAX_PARAMS = 8
+MAX_VALUE = 64
+
+
+def step_url(step: Step) -> str:
+    return f"{reverse('gateways:twilio_gather')}?{urlencode({STEP: step.name, **step.params})}"
+
+
+def ready_url(step: Step) -> str:
+    query = urlencode(dict(step.params))
+    return reverse("gateways:twilio_recording") + (f"?{query}" if query else "")
+
+
+def step_of(path: str, name: str = "") -> Step:
+    """The step a request's URL names (its ``step`` parameter, else ``name``)."""
+    pairs = parse_qsl(urlsplit(path).query)[:MAX_PARAMS]
+    params = {k: v for k, v in pairs if k != STEP and len(v) <= MAX_VALUE}
+    named = next((v for k, v in pairs if k == STEP), name)
+    return Step(named[:MAX_VALUE], params)
+
+
+def say(parent: VoiceResponse, verb: Say) -> None:
+    parent.say(verb.text, language=verb.language)
+
+
+def add(response: VoiceResponse, verb: Verb) -> None:
+    match verb:
+        case Say():
+            say(response, verb)
+        case Gather():
+            gather = response.gather(action=step_url(verb.action), timeout=verb.timeout_s,
+                                     num_digits=verb.num_digits,
+                                     finish_on_key=verb.finish_on_key)
+            for spoken in verb.prompt:
+                say(gather, spoken)
+        case Record():
+            response.record(action=step_url(verb.action), max_length=verb.max_length_s,
+                            finish_on_key=verb.finish_on_key, play_beep=True,
+                            recording_status_callback=ready_url(verb.ready))
+        case Dial():
+            dial = response.dial(action=step_url(verb.action), timeout=verb.timeout_s)
+            dial.number(verb.number)
+        case Redirect():
+            response.redirect(step_url(verb.action))
+        case Hangup():
+            response.hangup()
+
+
+def voice(script: Script) -> str:
+    response = VoiceResponse()
+    for verb in script:
+        add(response, verb)
+    return str(response)
+
+
+def message(body: str) -> str:
+    """A reply to a text: ``body``, or the empty document for no reply."""
+    response = MessagingResponse()
+    if body:
+        response.message(body)
+    return str(response)
+
+
+NO_REPLY = message("")
