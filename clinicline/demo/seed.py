@@ -13,11 +13,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinicline.accounts.models import Membership, User
 from clinicline.accounts.roles import Role
 from clinicline.env import dev_secret
-from clinicline.gateways.models import GatewayAccount
 from clinicline.inbox.models import Message, Source
 from clinicline.intake.service import call_types_for, take_message
 from clinicline.patients import service as patients
-from clinicline.practices.models import DEFAULT_TEAMS, Practice, Provider, Team
+from clinicline.practices.models import DEFAULT_TEAMS, GatewayAccount, Practice, Provider, Team
 
 SLUG = "demo"
 # username, first, last, role, provider display name

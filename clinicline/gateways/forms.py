@@ -7,9 +7,8 @@ from typing import Any
 
 from django import forms
 
-from clinicline.gateways.models import GatewayAccount
 from clinicline.patients.normalize import InvalidPhone, phone_e164
-from clinicline.practices.models import Practice
+from clinicline.practices.models import GatewayAccount, Practice
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clinicline.gateways.models import GatewayAccount, InboundWebhook
-from clinicline.practices.models import Practice
+from clinicline.gateways.models import InboundWebhook
+from clinicline.practices.models import GatewayAccount, Practice
 
 # Twilio's ids are two letters and 32 hex digits, but the published signature vectors and
 # the simulator use other lengths; what matters is that an id is a plain token that fits

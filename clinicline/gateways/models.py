@@ -1,36 +1,13 @@
-"""The telephony edge: each practice's gateway account, the ledger of inbound webhooks that
-makes them idempotent, and the phone simulator's log. (Voicemail recordings are the
-domain's: ``inbox.Recording``.)"""
+"""The telephony edge: the ledger of inbound webhooks that makes them idempotent, and the
+phone simulator's log. (A practice's carrier account is ``practices.GatewayAccount``;
+voicemail recordings are the domain's, ``inbox.Recording``.)"""
 
 import uuid
 
 from django.db import models
 
-from clinicline.practices.models import PracticeOwned, e164
+from clinicline.practices.models import PracticeOwned
 from clinicline.vault.fields import EncryptedJSONField, EncryptedTextField
-
-
-class GatewayAccount(PracticeOwned):
-    """A practice's own Twilio account (bring your own). In test mode outbound messages go
-    to the phone simulator instead of the carrier; inbound webhooks are checked the same."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    phone_number = models.CharField(max_length=16, unique=True, validators=[e164],
-                                    help_text="the number patients dial; finds the practice")
-    account_sid = models.CharField(max_length=64)
-    auth_token = EncryptedTextField()
-    test_mode = models.BooleanField(default=True)
-    delete_recordings = models.BooleanField(
-        default=True, help_text="delete voicemail audio from the carrier once fetched")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["practice"], name="one_gateway_per_practice"),
-        ]
-
-    def __str__(self) -> str:
-        return f"gateway {self.phone_number}{' (test mode)' if self.test_mode else ''}"
 
 
 class Kind(models.TextChoices):

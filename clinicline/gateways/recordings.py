@@ -32,10 +32,10 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from clinicline import claims
-from clinicline.gateways.models import GatewayAccount
 from clinicline.gateways.transports.twilio import TIMEOUT_S, client_for
 from clinicline.inbox.models import Recording
 from clinicline.inbox.recordings import RecordingError, store
+from clinicline.practices.models import GatewayAccount
 
 log = logging.getLogger("clinicline.gateways")
 

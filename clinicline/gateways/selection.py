@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from clinicline.gateways.models import GatewayAccount
 from clinicline.outbox import transports
 from clinicline.outbox.models import Channel, Delivery
 from clinicline.outbox.transports import TransportError
+from clinicline.practices.models import GatewayAccount
 
 
 def transport_name(delivery: Delivery) -> str:

@@ -18,9 +18,8 @@ from clinicline.accounts.roles import Perm
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.gateways.forms import GatewayAccountForm, ModeForm
-from clinicline.gateways.models import GatewayAccount
 from clinicline.gateways.transports.twilio import VENDOR
-from clinicline.practices.models import Practice, current_baa
+from clinicline.practices.models import GatewayAccount, Practice, current_baa
 
 NO_BAA = ("Twilio cannot carry this practice's texts and calls until a current Business "
           "Associate Agreement with Twilio is on record. Record the signed agreement under "

@@ -24,7 +24,7 @@ from clinicline.accounts.access import member_view
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.gateways import simulator_dispatch as dispatch
-from clinicline.gateways.models import GatewayAccount, SimulatorEvent
+from clinicline.gateways.models import SimulatorEvent
 from clinicline.gateways.simulator_dispatch import Answer, LiveCall, SimulationRefused
 from clinicline.gateways.simulator_phones import (
     Phone,
@@ -38,6 +38,7 @@ from clinicline.gateways.simulator_phones import (
     unique,
 )
 from clinicline.patients import normalize
+from clinicline.practices.models import GatewayAccount
 
 KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
 KEYS = re.compile(r"[0-9*#]{1,20}")

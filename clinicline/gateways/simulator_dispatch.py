@@ -31,9 +31,9 @@ from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.urls import Resolver404, resolve, reverse
 from twilio.request_validator import RequestValidator
 
-from clinicline.gateways.models import GatewayAccount, SimulatorEvent
+from clinicline.gateways.models import SimulatorEvent
 from clinicline.patients.models import BY_PHONE
-from clinicline.practices.models import Practice
+from clinicline.practices.models import GatewayAccount, Practice
 from clinicline.vault.blind import blind_index
 
 log = logging.getLogger("clinicline.gateways.simulator")

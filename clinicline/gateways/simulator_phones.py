@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from clinicline.accounts.models import Membership
-from clinicline.gateways.models import GatewayAccount, SimulatorEvent
+from clinicline.gateways.models import SimulatorEvent
 from clinicline.gateways.simulator_dispatch import LIVE_ACCOUNT, SimulationRefused
 from clinicline.patients import normalize
 from clinicline.patients.access import Access, access_to
 from clinicline.patients.models import BY_PHONE, ContactPoint, Patient
-from clinicline.practices.models import Practice
+from clinicline.practices.models import GatewayAccount, Practice
 from clinicline.vault.blind import blind_index
 
 TOKEN = re.compile(r"[0-9a-f]{64}")

@@ -30,7 +30,8 @@ from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.gateways import calls, status, texts, twiml
 from clinicline.gateways.inbound import E164, SID, Inbound, Refusal, sid, state
-from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
+from clinicline.gateways.models import InboundWebhook, Kind
+from clinicline.practices.models import GatewayAccount
 
 log = logging.getLogger("clinicline.gateways")
 SIGNATURE_HEADER = "HTTP_X_TWILIO_SIGNATURE"

@@ -30,7 +30,6 @@ from clinicline.accounts.access import member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.gateways.models import GatewayAccount
 from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.intake import identity
 from clinicline.intake.console_forms import ReturnCallForm, TriageForm, no_autofill
@@ -39,7 +38,7 @@ from clinicline.intake.service import as_taken, call_types_for, take_message
 from clinicline.intake.spec import CallType
 from clinicline.patients.normalize import InvalidPhone, phone_e164
 from clinicline.practices import hours
-from clinicline.practices.models import Holiday, Practice
+from clinicline.practices.models import GatewayAccount, Holiday, Practice
 from clinicline.triage import service as triage
 from clinicline.triage.engine import Decision
 from clinicline.triage.spec import Priority

@@ -7,8 +7,8 @@ from clinicline.outbox import service
 SEND_BUDGET_S = 1.0
 
 
-def send_due() -> int:
-    handled, deadline = 0, time.monotonic() + SEND_BUDGET_S
+def send_due(budget_s: float = SEND_BUDGET_S) -> int:
+    handled, deadline = 0, time.monotonic() + budget_s
     while True:
         sent = service.send_due()
         handled += sent

@@ -1,9 +1,12 @@
 import datetime as dt
+import uuid
 import zoneinfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+
+from clinicline.vault.fields import EncryptedTextField
 
 e164 = RegexValidator(r"^\+[1-9]\d{6,14}$", "Enter the number in E.164 form, e.g. +16175550100.")
 
@@ -185,3 +188,32 @@ class Holiday(PracticeOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.date})"
+
+
+class GatewayAccount(PracticeOwned):
+    """A practice's own Twilio account (bring your own): the number patients dial, which
+    finds the practice, and the credentials the gateway uses. In test mode outbound
+    messages go to the phone simulator instead of the carrier; inbound webhooks are checked
+    the same. Here, beside the practice, because the domain asks which practice answers a
+    number; only the gateway talks to the carrier."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    phone_number = models.CharField(max_length=16, unique=True, validators=[e164],
+                                    help_text="the number patients dial; finds the practice")
+    account_sid = models.CharField(max_length=64)
+    auth_token = EncryptedTextField()
+    test_mode = models.BooleanField(default=True)
+    delete_recordings = models.BooleanField(
+        default=True, help_text="delete voicemail audio from the carrier once fetched")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The table keeps the name it was made with (in the gateways app): it is part of
+        # the associated data of the sealed auth token.
+        db_table = "gateways_gatewayaccount"
+        constraints = [
+            models.UniqueConstraint(fields=["practice"], name="one_gateway_per_practice"),
+        ]
+
+    def __str__(self) -> str:
+        return f"gateway {self.phone_number}{' (test mode)' if self.test_mode else ''}"

@@ -26,10 +26,11 @@ from twilio.http.response import Response
 
 from clinicline import claims
 from clinicline.gateways import recordings
-from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
+from clinicline.gateways.models import InboundWebhook, Kind
 from clinicline.inbox import recordings as sealed
 from clinicline.inbox.models import Recording
 from clinicline.jobs import job
+from clinicline.practices.models import GatewayAccount
 from clinicline.vault.keyring import VaultError
 from clinicline.worker import Worker
 from tests.gateways.test_webhooks import (

@@ -22,20 +22,14 @@ from clinicline.accounts.models import User
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.gateways import simulator, webhooks
-from clinicline.gateways.models import (
-    GatewayAccount,
-    InboundWebhook,
-    Kind,
-    Recording,
-    SimulatorEvent,
-)
+from clinicline.gateways.models import InboundWebhook, Kind, Recording, SimulatorEvent
 from clinicline.gateways.simulator_dispatch import SimulationRefused, post_webhook
 from clinicline.gateways.simulator_phones import phone_token
 from clinicline.gateways.webhooks import Inbound
 from clinicline.inbox.models import Message
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel, Delivery, Status
-from clinicline.practices.models import Practice
+from clinicline.practices.models import GatewayAccount, Practice
 from tests.conftest import make_member, make_patient, signed_in
 
 PATIENT_PHONE = "+16175550142"      # Walter Okafor's mobile (the conftest patient)

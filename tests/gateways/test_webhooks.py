@@ -25,12 +25,12 @@ from twilio.request_validator import RequestValidator
 from clinicline.audit.models import Action, AuditEvent, Outcome
 from clinicline.gateways import twiml as twiml_of
 from clinicline.gateways import webhooks
-from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
+from clinicline.gateways.models import InboundWebhook, Kind
 from clinicline.inbox.models import Message, Recording
 from clinicline.intake import ivr
 from clinicline.intake.models import Call, CallTypeSet, InboundText
 from clinicline.outbox.models import Delivery, Status
-from clinicline.practices.models import Practice
+from clinicline.practices.models import GatewayAccount, Practice
 from tests.shared import DATA
 
 VECTORS = DATA / "twilio-signature-vectors.json"

@@ -29,8 +29,9 @@ from django.test import Client, override_settings
 
 from clinicline.gateways import calls as voice_calls
 from clinicline.gateways.inbound import Inbound
-from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind
+from clinicline.gateways.models import InboundWebhook, Kind
 from clinicline.inbox.models import Recording
+from clinicline.practices.models import GatewayAccount
 from tests.gateways.test_webhooks import (
     ACCOUNT_SID,
     FORM,
@@ -83,7 +84,7 @@ django.setup()
 from urllib.parse import urlencode
 from django.test import Client
 from twilio.request_validator import RequestValidator
-from clinicline.gateways.models import GatewayAccount
+from clinicline.practices.models import GatewayAccount
 from clinicline.practices.models import Practice
 practice = Practice.objects.create(slug="riverside", name="Riverside Family Medicine",
                                    time_zone="America/New_York", callback_number="{NUMBER}")

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client, override_settings
 
-from clinicline.gateways.models import GatewayAccount, InboundWebhook
+from clinicline.gateways.models import InboundWebhook
+from clinicline.practices.models import GatewayAccount
 from tests.gateways.test_webhooks import (
     ACCOUNT_SID,
     FORM,

@@ -15,9 +15,8 @@ from django.utils.html import strip_tags
 
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
-from clinicline.gateways.models import GatewayAccount
 from clinicline.inbox.models import Message
-from clinicline.practices.models import Holiday
+from clinicline.practices.models import GatewayAccount, Holiday
 from clinicline.triage.engine import questions_for
 from clinicline.triage.service import protocol_for
 from tests.conftest import make_member, make_practice, signed_in

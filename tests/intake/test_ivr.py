@@ -117,6 +117,9 @@ def test_urgent_opens_an_urgent_clinical_message_at_once_with_the_callback_numbe
     minutes = practice.urgent_callback_minutes
     assert f"The on-call provider will call you back within {minutes} minutes." in said(answer)
     assert "6175550199" not in ET.tostring(answer, encoding="unicode")
+    # The record says what the caller heard, word for word, and nothing else.
+    assert all(line in said(answer_call()) + said(answer) for line in message.triage["said"])
+    assert message.triage["said"][-1].endswith(f"within {minutes} minutes.")
 
     done = record_action(answer)
     recording_callback(answer)

@@ -21,6 +21,7 @@ from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.inbox.service import caller_index
 from clinicline.intake import texts
 from clinicline.intake.models import InboundText
+from clinicline.outbox.models import Channel, Delivery
 from tests.gateways.test_webhooks import PATIENT, SMS, make_gateway, post, text, twiml
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,30 @@ def test_a_failing_text_is_retried_then_kept_with_its_error(gateway, monkeypatch
     InboundText.objects.update(state=InboundText.State.WAITING, due_at=now, attempts=0)
     assert texts.handle_texts(now=now) == 1  # fixed: handled again
     assert Message.objects.get().priority == "emergency"
+
+
+# --- the record says what the caller was told ----------------------------------------------
+
+def test_an_emergency_text_gets_the_911_line_at_once_and_the_record_says_only_that(gateway):
+    """The protocol's stroke script is for an agent to say; a texter was sent the
+    auto-reply and, once triaged an emergency, the 911 line again: the record says so."""
+    send("my dad has slurred speech and his face is drooping")
+    texts.handle_texts()
+    message = Message.objects.get()
+    assert message.priority == "emergency"
+    assert message.triage["said"] == [texts.AUTO_REPLY_TEXT, texts.EMERGENCY_TEXT]
+    assert "stroke" in message.script  # the protocol's advice stays for staff to read...
+    assert not any("stroke" in said for said in message.triage["said"])  # ...not as said
+    (advice,) = Delivery.objects.filter(channel=Channel.SMS)
+    assert (advice.to, advice.body) == (PATIENT, texts.EMERGENCY_TEXT)
+    send("he is getting worse")  # the same conversation: not sent twice
+    texts.handle_texts()
+    assert Delivery.objects.filter(channel=Channel.SMS).count() == 1
+    assert Message.objects.get().triage["said"].count(texts.EMERGENCY_TEXT) == 1
+
+
+def test_a_routine_text_records_the_auto_reply_and_sends_nothing_more(gateway):
+    send("Can I get my flu shot on Friday?")
+    texts.handle_texts()
+    assert Message.objects.get().triage["said"] == [texts.AUTO_REPLY_TEXT]
+    assert not Delivery.objects.exists()

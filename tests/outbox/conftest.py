@@ -13,8 +13,7 @@ from unittest import mock
 import pytest
 from twilio.http.response import Response
 
-from clinicline.gateways.models import GatewayAccount
-from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
+from clinicline.practices.models import BusinessAssociateAgreement, GatewayAccount, Practice, Vendor
 
 ACCOUNT_SID = "AC" + "1" * 32
 

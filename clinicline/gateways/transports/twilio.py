@@ -6,10 +6,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from clinicline.gateways.models import GatewayAccount
 from clinicline.outbox.models import Channel, Delivery
 from clinicline.outbox.transports import Transport, TransportError
-from clinicline.practices.models import current_baa
+from clinicline.practices.models import GatewayAccount, current_baa
 
 VENDOR = "twilio"
 # The library waits forever by default; a hung connection would hold the worker (and every
