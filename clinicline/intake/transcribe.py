@@ -40,6 +40,7 @@ from clinicline.audit.service import record
 from clinicline.inbox.models import Message, Recording
 from clinicline.inbox.recordings import RecordingError, open_audio
 from clinicline.inbox.service import append_to_message
+from clinicline.triage import service as triage
 
 log = logging.getLogger("clinicline.intake.transcribe")
 
@@ -51,20 +52,6 @@ MAX_TRIES = 5
 # A decode takes seconds; a worker that dies mid-decode delays its message this long.
 LEASE = dt.timedelta(minutes=10)
 MAX_SECONDS = 10 * 60       # voicemails stop at two minutes; nothing longer is decoded
-
-# Spoken forms of the default protocol's red flags (the detector, not this list, decides
-# what they mean: tests check each one fires it, and each negated one does not). Every
-# word must be in pocketsphinx's dictionary. Longer phrases are less likely by chance, so
-# their threshold is lower.
-RED_FLAG_PHRASES = (
-    "chest pain", "chest hurts", "chest pressure", "heart attack", "cannot breathe",
-    "can't breathe", "short of breath", "trouble breathing", "not breathing",
-    "unconscious", "passed out", "collapsed", "seizure", "slurred", "stroke",
-    "kill myself", "suicide", "overdose", "bleeding will not stop", "throat is swelling",
-    "allergic reaction",
-)
-NEGATED_PHRASES = ("no chest pain", "not short of breath", "no trouble breathing")
-
 
 class AudioError(Exception):
     """The recording cannot be read as speech (not a WAV we decode, empty, too long)."""
@@ -141,22 +128,44 @@ def nfft_for(rate: int) -> int:
 
 # --- recognition ----------------------------------------------------------------------------
 
-def keyword_file() -> str:
+def keyword_file(phrases: tuple[str, ...]) -> str:
     def line(phrase: str) -> str:
+        # Longer phrases are less likely by chance, so their threshold is lower.
         return f"{phrase} /1e-{10 * len(phrase.split())}/\n"
 
     fd, path = tempfile.mkstemp(prefix="clinicline-kws-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.writelines(line(p) for p in (*RED_FLAG_PHRASES, *NEGATED_PHRASES))
+        out.writelines(line(p) for p in phrases)
     return path
 
 
 @functools.cache
-def decoders(rate: int) -> tuple[Decoder, Decoder]:
-    """The general and the keyword-spotting decoder for a sample rate (the front end reads
-    any rate of 16 kHz or more with a large enough FFT), made once per worker process."""
-    options: dict[str, Any] = {"samprate": rate, "nfft": nfft_for(rate), "loglevel": "FATAL"}
-    return Decoder(**options), Decoder(kws=keyword_file(), **options)
+def general_decoder(rate: int) -> Decoder:
+    """The general decoder for a sample rate (the front end reads any rate of 16 kHz or
+    more with a large enough FFT), made once per worker process."""
+    return Decoder(**decoder_options(rate))
+
+
+def decoder_options(rate: int) -> dict[str, Any]:
+    return {"samprate": rate, "nfft": nfft_for(rate), "loglevel": "FATAL"}
+
+
+def speakable(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    """The phrases whose every word the model can say (an unknown word would stop the
+    keyword decoder from loading at all). Phrases are a protocol's, never a caller's."""
+    dictionary = general_decoder(MODEL_RATE)
+    known = tuple(p for p in phrases if all(dictionary.lookup_word(w) for w in p.split()))
+    if len(known) < len(phrases):
+        log.warning("%d spoken red-flag phrase(s) of the protocol are not in the speech "
+                    "model's dictionary and are not listened for", len(phrases) - len(known))
+    return known
+
+
+@functools.lru_cache(maxsize=16)
+def keyword_decoder(rate: int, phrases: tuple[str, ...]) -> Decoder | None:
+    """Keyword spotting over a protocol's spoken phrases, made once per rate and set."""
+    known = speakable(phrases)
+    return Decoder(kws=keyword_file(known), **decoder_options(rate)) if known else None
 
 
 def run(decoder: Decoder, pcm: Pcm) -> Decoder:
@@ -197,12 +206,15 @@ class Heard:
         return f"{self.transcript}{heard}".strip()
 
 
-def transcribe(data: bytes) -> Heard:
+def transcribe(data: bytes, phrases: tuple[str, ...]) -> Heard:
+    """The transcript, and which of ``phrases`` (the protocol's spoken red flags) were
+    heard."""
     pcm = read_wav(data)
     pcm = Pcm(upsample(pcm.samples, pcm.rate), max(pcm.rate, MODEL_RATE))
-    general, keywords = decoders(pcm.rate)
-    hypothesis = run(general, pcm).hyp()
-    return Heard(hypothesis.hypstr if hypothesis else "", spotted(run(keywords, pcm)))
+    hypothesis = run(general_decoder(pcm.rate), pcm).hyp()
+    keywords = keyword_decoder(pcm.rate, phrases)
+    return Heard(hypothesis.hypstr if hypothesis else "",
+                 spotted(run(keywords, pcm)) if keywords is not None else [])
 
 
 # --- the worker's job -----------------------------------------------------------------------
@@ -238,12 +250,19 @@ def step(message: Message) -> int:
     try:
         record(Action.VIEW, practice=message.practice_id, obj=message,
                patient=message.patient_id or "", fields=["recording"], reason="transcription")
-        heard = transcribe(open_audio(recording))
+        heard = transcribe(open_audio(recording), spoken_phrases(message))
     except (AudioError, RecordingError, RuntimeError, ValueError) as exc:
         failed(message, exc)
         return 0
     save(message.pk, heard)
     return 1
+
+
+def spoken_phrases(message: Message) -> tuple[str, ...]:
+    """The spoken red flags of the protocol the message was triaged under."""
+    protocol = (triage.version_of(message.practice, message.protocol_version)
+                or triage.protocol_for(message.practice))
+    return protocol.spec.spoken_phrases
 
 
 def save(pk: Any, heard: Heard) -> None:

@@ -56,6 +56,7 @@ CALL_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 TERM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 TERM_USE = re.compile(r"\{([a-z][a-z0-9_]*)\}")  # {name}; never a {2,3} quantifier
 SECTIONS = ("name", "terms", "questions", "red_flags", "rules", "default")
+SPOKEN = re.compile(r"[a-z']+(?: [a-z']+){0,5}")
 MAX_DEPTH = 4
 DEFAULT_SAY = "I will pass your message to the office; someone will call you back."
 
@@ -73,6 +74,9 @@ class RedFlag:
     id: str
     label: str
     patterns: tuple[str, ...]  # regular expressions, terms expanded
+    # Plain words to listen for in voicemails (keyword spotting); what they mean is still
+    # the detector's to judge, so a negated form ("no chest pain") may be listed too.
+    spoken: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,11 @@ class ProtocolSpec:
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
+
+    @property
+    def spoken_phrases(self) -> tuple[str, ...]:
+        """Every red flag's spoken phrases, once each, in the protocol's order."""
+        return tuple(dict.fromkeys(p for flag in self.red_flags for p in flag.spoken))
 
 
 def compile_protocol(document: Mapping[str, Any] | Located, version: int = 0) -> ProtocolSpec:
@@ -266,14 +275,26 @@ class _Checker:
     def red_flags(self, value: Any, terms: dict[str, str]) -> tuple[RedFlag, ...]:
         flags = []
         for path, entry, fid in self.entries("red_flags", value,
-                                             {"id", "label", "phrases", "patterns"}):
+                                             {"id", "label", "phrases", "patterns", "spoken"}):
             label = self.text((*path, "label"), entry.get("label"), f"red flag {fid!r} label")
             patterns = [*self.phrases(path, entry.get("phrases", [])),
                         *self.patterns(path, entry.get("patterns", []), terms)]
             if not patterns:
                 self.fail(path, f"red flag {fid!r} needs phrases or patterns")
-            flags.append(RedFlag(fid, label, tuple(patterns)))
+            flags.append(RedFlag(fid, label, tuple(patterns),
+                                 self.spoken(path, entry.get("spoken", []))))
         return tuple(flags)
+
+    def spoken(self, path: Path, value: Any) -> tuple[str, ...]:
+        out = []
+        for i, phrase in enumerate(self.listing((*path, "spoken"), value, "spoken")):
+            where: Path = (*path, "spoken", i)
+            if not isinstance(phrase, str) or not SPOKEN.fullmatch(phrase):
+                self.fail(where, "a spoken phrase is one to six lower-case words (letters and "
+                                 "apostrophes)")
+                continue
+            out.append(phrase)
+        return tuple(out)
 
     def phrases(self, path: Path, value: Any) -> list[str]:
         out = []

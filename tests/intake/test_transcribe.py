@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+import yaml
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -193,12 +194,32 @@ def test_phone_audio_is_upsampled_by_linear_interpolation():
     assert transcribe.nfft_for(44100) == 2048
 
 
-def test_every_spotted_phrase_is_a_red_flag_and_every_negated_one_is_not(practice):
+NEGATIONS = ("no ", "not ")
+
+
+def test_every_spoken_phrase_of_the_protocol_is_a_red_flag_and_every_negated_one_is_not(
+        practice):
     spec = triage.protocol_for(practice).spec
-    for phrase in transcribe.RED_FLAG_PHRASES:
-        assert decide(spec, "refill", {}, [phrase]).priority != "routine", phrase
-    for phrase in transcribe.NEGATED_PHRASES:
-        assert decide(spec, "refill", {}, [phrase]).priority == "routine", phrase
+    spoken = spec.spoken_phrases
+    assert len(spoken) >= 20
+    for phrase in spoken:
+        # "no chest pain" is listed so that it is heard whole, and stays negated.
+        negated = any(phrase.startswith(n) and phrase[len(n):] in spoken for n in NEGATIONS)
+        assert (decide(spec, "refill", {}, [phrase]).priority == "routine") == negated, phrase
+
+
+def test_every_spoken_phrase_of_the_default_protocol_can_be_listened_for(practice):
+    spoken = triage.protocol_for(practice).spec.spoken_phrases
+    assert transcribe.speakable(spoken) == spoken
+
+
+def test_the_phrases_listened_for_are_the_protocol_in_forces(practice):
+    """A practice's own protocol decides what a voicemail is listened for."""
+    document = triage.protocol_for(practice).document
+    flags = [dict(f, spoken=["chest pain"] if f["id"] == "chest-pain" else [])
+             for f in document["red_flags"]]
+    triage.import_protocol(practice, yaml.safe_dump({**document, "red_flags": flags}))
+    assert triage.protocol_for(practice).spec.spoken_phrases == ("chest pain",)
 
 
 def test_a_phrase_inside_a_longer_spotted_one_is_dropped():
