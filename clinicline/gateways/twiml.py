@@ -8,6 +8,7 @@ is the one we wrote. The way back, ``step_of``, reads a step from the URL a requ
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.urls import reverse
@@ -83,8 +84,10 @@ def voice(script: Script) -> str:
     return str(response)
 
 
+@functools.lru_cache(maxsize=64)
 def message(body: str) -> str:
-    """A reply to a text: ``body``, or the empty document for no reply."""
+    """A reply to a text: ``body``, or the empty document for no reply. (Replies are a few
+    constants: each is rendered once, off the sms webhook's hot path.)"""
     response = MessagingResponse()
     if body:
         response.message(body)

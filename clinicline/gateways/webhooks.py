@@ -26,6 +26,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 
+from clinicline import rows
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.gateways import calls, status, texts, twiml
@@ -185,7 +186,7 @@ def once(kind: str, key: str, account: GatewayAccount, params: dict[str, str],
             if route.keyed:
                 webhook.response = route.handler(inbound)
                 webhook.error = webhook.error[:200]
-                webhook.save(force_insert=True)
+                rows.insert(webhook)
                 return webhook
             webhook.save(force_insert=True)
             webhook.response = route.handler(inbound)

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clinicline import claims
+from clinicline import claims, rows
 from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.inbox.service import append_to_message, caller_index
 from clinicline.intake.ivr import valid_number
@@ -65,7 +65,7 @@ def receive_text(practice_id: int, *, message_sid: str, sender: str, body: str,
     text = InboundText(practice_id=practice_id, message_sid=message_sid, received_at=now,
                        due_at=now)
     text.sender, text.body = sender, body
-    text.save(force_insert=True)
+    rows.insert(text)
     return "" if is_keyword(body) else AUTO_REPLY_TEXT
 
 
