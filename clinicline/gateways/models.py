@@ -106,20 +106,3 @@ class SimulatorEvent(PracticeOwned):
 
     def __str__(self) -> str:
         return f"simulated {self.kind} {self.direction}"
-
-
-class Notice(PracticeOwned):
-    """An in-app notice: what the in-app transport delivers to a member's home page."""
-
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="notices")
-    delivery = models.OneToOneField("outbox.Delivery", on_delete=models.CASCADE,
-                                    related_name="+")
-    body = models.CharField(max_length=500, help_text="PHI-free, like every notification")
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["practice", "user", "read_at", "created_at"])]
-
-    def __str__(self) -> str:
-        return f"notice for {self.user_id}"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from clinicline.audit.models import Action, AuditEvent, Outcome
-from clinicline.gateways.models import Notice, SimulatorEvent
+from clinicline.gateways.models import SimulatorEvent
+from clinicline.inbox.models import Notice
 from clinicline.outbox import screen, service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.patients.models import Patient
