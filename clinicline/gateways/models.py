@@ -1,5 +1,5 @@
 """The telephony edge: each practice's gateway account, the ledger of inbound webhooks that
-makes them idempotent, voicemail recordings, and the phone simulator's log."""
+makes them idempotent, and voicemail recordings."""
 
 import uuid
 
@@ -11,7 +11,8 @@ from clinicline.vault.fields import EncryptedJSONField, EncryptedTextField
 
 class GatewayAccount(PracticeOwned):
     """A practice's own Twilio account (bring your own). In test mode outbound messages go
-    to the phone simulator instead of the carrier; inbound webhooks are checked the same."""
+    to the phone simulator (``clinicline.simulator``) instead of the carrier; inbound
+    webhooks are checked the same."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     phone_number = models.CharField(max_length=16, unique=True, validators=[e164],
@@ -83,26 +84,3 @@ class Recording(PracticeOwned):
 
     def __str__(self) -> str:
         return f"recording {self.recording_sid}"
-
-
-class SimulatorEvent(PracticeOwned):
-    """What a virtual phone saw or did: texts in and out, calls and what was said."""
-
-    class Direction(models.TextChoices):
-        TO_PHONE = "to-phone"
-        FROM_PHONE = "from-phone"
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    number = EncryptedTextField(help_text="the virtual phone's number")
-    number_index = models.CharField(max_length=64, db_index=True)
-    direction = models.CharField(max_length=10, choices=Direction.choices)
-    kind = models.CharField(max_length=8,
-                            help_text="sms, call, keys, say, record, hangup, open")
-    body = EncryptedTextField(blank=True)
-    call_sid = models.CharField(max_length=64, blank=True, db_index=True)
-    delivery = models.ForeignKey("outbox.Delivery", null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    def __str__(self) -> str:
-        return f"simulated {self.kind} {self.direction}"

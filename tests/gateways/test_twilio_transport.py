@@ -19,11 +19,12 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from twilio.http.response import Response
 
-from clinicline.gateways.models import GatewayAccount, SimulatorEvent
+from clinicline.gateways.models import GatewayAccount
 from clinicline.gateways.transports.twilio import TIMEOUT_S
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
+from clinicline.simulator.models import SimulatorEvent
 from tests.gateways.test_webhooks import FORM, SITE, sign
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from clinicline.gateways.models import SimulatorEvent
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import Practice
+from clinicline.simulator.models import SimulatorEvent
 from clinicline.worker import JOBS
 from tests.conftest import make_practice
 from tests.outbox.support import DatabaseFile, on_threads

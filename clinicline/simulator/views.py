@@ -2,19 +2,16 @@
 
 It lists the practice's virtual phones, shows what each received (texts, calls and what was
 said) and lets a member text or call the practice, press keys and leave a voicemail — all
-through the same signed webhooks Twilio would post (``simulator_dispatch``). Pages name a
-phone by an opaque token, never by its number: no PHI in a URL.
+through the same signed webhooks Twilio would post (``calls``, over ``carrier``). Pages name
+a phone by an opaque token, never by its number: no PHI in a URL.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -23,10 +20,13 @@ from django.shortcuts import redirect, render
 from clinicline.accounts.access import member_view
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.gateways import simulator_dispatch as dispatch
-from clinicline.gateways.models import GatewayAccount, SimulatorEvent
-from clinicline.gateways.simulator_dispatch import Answer, LiveCall, SimulationRefused
-from clinicline.gateways.simulator_phones import (
+from clinicline.gateways.models import GatewayAccount
+from clinicline.simulator import calls, history
+from clinicline.simulator.carrier import SimulationRefused
+from clinicline.simulator.forms import KeysForm, OpenForm, TextForm, VoicemailForm, valid
+from clinicline.simulator.history import LiveCall
+from clinicline.simulator.models import SimulatorEvent
+from clinicline.simulator.phones import (
     Phone,
     SimulatorOff,
     find_phone,
@@ -37,69 +37,12 @@ from clinicline.gateways.simulator_phones import (
     staff_phones,
     unique,
 )
-from clinicline.patients import normalize
+from clinicline.simulator.twiml import Answer
 
 KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
-KEYS = re.compile(r"[0-9*#]{1,20}")
 HISTORY = 100
 NO_NUMBER = ("This practice has no test-mode gateway number, so there is nothing to call or "
              "text. Texts and calls the practice sends still arrive here.")
-
-
-class OpenForm(forms.Form):
-    number = forms.CharField(label="Open another phone", max_length=32,
-                             error_messages={"required": "Type a phone number to open."})
-
-    def __init__(self, *args: object, practice_number: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.practice_number = practice_number
-
-    def clean_number(self) -> str:
-        try:
-            number = normalize.phone_e164(self.cleaned_data["number"])
-        except normalize.InvalidPhone as exc:
-            raise forms.ValidationError(str(exc)) from None
-        if number == self.practice_number:
-            raise forms.ValidationError("That is the practice's own number; open a phone that "
-                                        "calls it.")
-        return number
-
-
-class TextForm(forms.Form):
-    body = forms.CharField(label="Send a text to the practice", max_length=1600,
-                           widget=forms.Textarea(attrs={"rows": 3}),
-                           error_messages={"required": "Type a message to send."})
-
-
-class KeysForm(forms.Form):
-    key = forms.CharField(required=False, max_length=1)
-    digits = forms.CharField(label="Or type several keys", required=False, max_length=20)
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        keys = (data.get("digits") or data.get("key") or "").strip()
-        if not KEYS.fullmatch(keys):
-            raise forms.ValidationError("Keys are 0–9, * and # (up to 20 at a time).")
-        data["keys"] = keys
-        return data
-
-
-class VoicemailForm(forms.Form):
-    words = forms.CharField(label="Leave a voicemail", max_length=1000,
-                            widget=forms.Textarea(attrs={"rows": 3}),
-                            error_messages={"required": "Type what the caller says."})
-    hang_up = forms.BooleanField(label="Hang up at the end instead of pressing #",
-                                 required=False)
-
-
-F = TypeVar("F", bound=forms.Form)
-
-
-def valid(form: F) -> F:
-    """The form, or a 400 naming what is wrong (nothing has been sent yet)."""
-    if not form.is_valid():
-        raise SimulationRefused(400, " ".join(e for errs in form.errors.values() for e in errs))
-    return form
 
 
 @dataclass
@@ -121,7 +64,7 @@ def simulator_home(request: HttpRequest) -> HttpResponse:
 
 
 def off_page(request: HttpRequest, off: SimulatorOff) -> HttpResponse:
-    return render(request, "gateways/simulator_off.html", {"reason": str(off)}, status=403)
+    return render(request, "simulator/off.html", {"reason": str(off)}, status=403)
 
 
 @member_view()
@@ -139,7 +82,7 @@ def list_page(request: HttpRequest, account: GatewayAccount | None, form: OpenFo
     staff = unique(staff_phones(request.practice))
     for phone in patients:
         audit_view(request, phone)
-    return render(request, "gateways/simulator.html", {
+    return render(request, "simulator/phones.html", {
         "account": account, "form": form, "patient_phones": patients, "staff_phones": staff,
         "other_phones": other_phones(request.practice, {p.token for p in staff})},
         status=status)
@@ -161,7 +104,7 @@ def open_number(request: HttpRequest) -> HttpResponse:
     token = phone_token(request.practice, number)
     if find_phone(request.membership, token) is None:
         # The log is how the simulator remembers a number that is nobody's on file.
-        dispatch.log_event(request.practice, number, dispatch.FROM_PHONE, dispatch.OPEN)
+        history.log_event(request.practice.pk, number, history.FROM_PHONE, history.OPEN)
     return redirect("simulator:phone", practice=request.practice.slug, phone=token)
 
 
@@ -177,15 +120,12 @@ def phone(request: HttpRequest, phone: str) -> HttpResponse:
 
 def phone_page(request: HttpRequest, phone: Phone, account: GatewayAccount | None,
                status: int = 200, error: str = "") -> HttpResponse:
-    events = (SimulatorEvent.objects.for_practice(request.practice)
-              .filter(number_index=phone.token).select_related("delivery")
-              .order_by("-created_at")[:HISTORY])
-    entries = [Entry(e, dispatch.answer_of(e) if e.kind == dispatch.SAY else None)
-               for e in events]
+    entries = [Entry(e, history.answer_of(e) if e.kind == history.SAY else None)
+               for e in history.events(request.practice, phone.token, HISTORY)]
     audit_view(request, phone, "simulator_events")
-    return render(request, "gateways/simulator_phone.html", {
+    return render(request, "simulator/phone.html", {
         "phone": phone, "account": account, "entries": entries, "error": error,
-        "call": dispatch.current_call(request.practice, phone.token), "keypad": KEYPAD,
+        "call": history.current_call(request.practice, phone.token), "keypad": KEYPAD,
         "text_form": TextForm(), "keys_form": KeysForm(), "voicemail_form": VoicemailForm()},
         status=status)
 
@@ -244,7 +184,7 @@ def back(request: HttpRequest, phone: Phone) -> HttpResponse:
 
 
 def live_call(request: HttpRequest, phone: Phone) -> LiveCall:
-    call = dispatch.current_call(request.practice, phone.token)
+    call = history.current_call(request.practice, phone.token)
     if call is None:
         raise SimulationRefused(409, "This phone is not on a call with the practice. Call the "
                                      "practice first.")
@@ -254,14 +194,14 @@ def live_call(request: HttpRequest, phone: Phone) -> LiveCall:
 @phone_action
 def send_text(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     body = valid(TextForm(request.POST)).cleaned_data["body"]
-    replies = dispatch.text_practice(account, phone.number, body)
+    replies = calls.text_practice(account, phone.number, body)
     messages.success(request, "Text sent to the practice." + (" It replied." if replies else ""))
     return back(request, phone)
 
 
 @phone_action
 def call(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
-    dispatch.call_practice(account, phone.number)
+    calls.call_practice(account, phone.number)
     messages.success(request, "You called the practice and it answered.")
     return back(request, phone)
 
@@ -269,7 +209,7 @@ def call(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpRes
 @phone_action
 def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     keys = valid(KeysForm(request.POST)).cleaned_data["keys"]
-    dispatch.press_keys(account, phone.number, live_call(request, phone), keys)
+    calls.press_keys(account, phone.number, live_call(request, phone), keys)
     messages.success(request, f"You pressed {keys}.")
     return back(request, phone)
 
@@ -277,7 +217,7 @@ def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> H
 @phone_action
 def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     data = valid(VoicemailForm(request.POST)).cleaned_data
-    left = dispatch.leave_voicemail(account, phone.number, live_call(request, phone),
+    left = calls.leave_voicemail(account, phone.number, live_call(request, phone),
                                     data["words"], hang_up_after=data["hang_up"])
     messages.success(request, f"Voicemail left ({left.duration_s} s of audio).")
     if not left.spoken:
@@ -294,14 +234,14 @@ def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> Ht
 @phone_action
 def stay_silent(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     """The caller waits without pressing anything, until the menu times out."""
-    dispatch.silence(account, phone.number, live_call(request, phone))
+    calls.silence(account, phone.number, live_call(request, phone))
     messages.info(request, "You waited without pressing a key.")
     return back(request, phone)
 
 
 @phone_action
 def line_answers(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
-    dispatch.dial_ended(account, phone.number, live_call(request, phone), answered=True)
+    calls.dial_ended(account, phone.number, live_call(request, phone), answered=True)
     messages.info(request, "The line the practice forwarded you to answered; the call ended.")
     return back(request, phone)
 
@@ -309,13 +249,13 @@ def line_answers(request: HttpRequest, phone: Phone, account: GatewayAccount) ->
 @phone_action
 def line_unanswered(request: HttpRequest, phone: Phone,
                     account: GatewayAccount) -> HttpResponse:
-    dispatch.dial_ended(account, phone.number, live_call(request, phone), answered=False)
+    calls.dial_ended(account, phone.number, live_call(request, phone), answered=False)
     messages.info(request, "Nobody answered the line the practice forwarded you to.")
     return back(request, phone)
 
 
 @phone_action
 def hang_up(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
-    dispatch.hang_up(account, phone.number, live_call(request, phone))
+    calls.hang_up(account, phone.number, live_call(request, phone))
     messages.info(request, "You hung up.")
     return back(request, phone)

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from clinicline.accounts.models import Membership
-from clinicline.gateways.models import GatewayAccount, SimulatorEvent
-from clinicline.gateways.simulator_dispatch import LIVE_ACCOUNT, SimulationRefused
+from clinicline.gateways.models import GatewayAccount
 from clinicline.patients import normalize
 from clinicline.patients.access import Access, access_to
-from clinicline.patients.models import BY_PHONE, ContactPoint, Patient
+from clinicline.patients.models import ContactPoint, Patient
 from clinicline.practices.models import Practice
-from clinicline.vault.blind import blind_index
+from clinicline.simulator.carrier import LIVE_ACCOUNT, SimulationRefused
+from clinicline.simulator.history import number_index
+from clinicline.simulator.models import SimulatorEvent
 
 TOKEN = re.compile(r"[0-9a-f]{64}")
 LISTED = 100  # patients' phones on the list page; any other opens by number
@@ -50,7 +51,7 @@ class Phone:
 
 
 def phone_token(practice: Practice, number: str) -> str:
-    return blind_index(practice.pk, BY_PHONE, number)
+    return number_index(practice.pk, number)
 
 
 def simulator_account(practice: Practice) -> GatewayAccount | None:

@@ -21,21 +21,17 @@ from twilio.twiml.voice_response import VoiceResponse
 from clinicline.accounts.models import User
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
-from clinicline.gateways import simulator, webhooks
-from clinicline.gateways.models import (
-    GatewayAccount,
-    InboundWebhook,
-    Kind,
-    Recording,
-    SimulatorEvent,
-)
-from clinicline.gateways.simulator_dispatch import SimulationRefused, post_webhook
-from clinicline.gateways.simulator_phones import phone_token
+from clinicline.gateways import webhooks
+from clinicline.gateways.models import GatewayAccount, InboundWebhook, Kind, Recording
 from clinicline.gateways.webhooks import Inbound
 from clinicline.inbox.models import Message
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel, Delivery, Status
 from clinicline.practices.models import Practice
+from clinicline.simulator import views as simulator
+from clinicline.simulator.carrier import SimulationRefused, post_webhook
+from clinicline.simulator.models import SimulatorEvent
+from clinicline.simulator.phones import phone_token
 from tests.conftest import make_member, make_patient, signed_in
 
 PATIENT_PHONE = "+16175550142"      # Walter Okafor's mobile (the conftest patient)
