@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -30,9 +31,11 @@ from clinicline.simulator.phones import (
     Phone,
     SimulatorOff,
     find_phone,
+    open_phone,
     other_phones,
     patient_phones,
-    phone_token,
+    sees_staff_phones,
+    sees_unfiled_phones,
     simulator_account,
     staff_phones,
     unique,
@@ -51,8 +54,30 @@ class Entry:
     answer: Answer | None
 
 
+View = Callable[..., HttpResponse]
+
+
+def off_in_production(view: View) -> View:
+    """In production every simulator URL is a 404, whoever asks, signed in or not: a server
+    with real patients has no virtual phones, and signs no webhook for anyone."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if settings.PRODUCTION:
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def simulator_view(view: View) -> View:
+    """A page of a practice's simulator: its members only, never in production."""
+    return off_in_production(member_view()(view))
+
+
 # --- pages -----------------------------------------------------------------------------------
 
+@off_in_production
 @login_required
 def simulator_home(request: HttpRequest) -> HttpResponse:
     """/simulator: the signed-in member's first practice's phones."""
@@ -67,7 +92,7 @@ def off_page(request: HttpRequest, off: SimulatorOff) -> HttpResponse:
     return render(request, "simulator/off.html", {"reason": str(off)}, status=403)
 
 
-@member_view()
+@simulator_view
 def phones(request: HttpRequest) -> HttpResponse:
     try:
         account = simulator_account(request.practice)
@@ -78,17 +103,20 @@ def phones(request: HttpRequest) -> HttpResponse:
 
 def list_page(request: HttpRequest, account: GatewayAccount | None, form: OpenForm,
               status: int = 200) -> HttpResponse:
-    patients = unique(patient_phones(request.membership))
-    staff = unique(staff_phones(request.practice))
+    """The phones this member may see (``phones``' table), and nothing of the others."""
+    membership = request.membership
+    patients = unique(patient_phones(membership))
     for phone in patients:
         audit_view(request, phone)
     return render(request, "simulator/phones.html", {
-        "account": account, "form": form, "patient_phones": patients, "staff_phones": staff,
-        "other_phones": other_phones(request.practice, {p.token for p in staff})},
-        status=status)
+        "account": account, "form": form, "patient_phones": patients,
+        "staff_phones": unique(staff_phones(membership)),
+        "other_phones": other_phones(membership),
+        "sees_clinical": sees_unfiled_phones(membership),
+        "sees_staff": sees_staff_phones(membership)}, status=status)
 
 
-@member_view()
+@simulator_view
 def open_number(request: HttpRequest) -> HttpResponse:
     """Opening a number is a POST, so what was typed never lands in a URL."""
     if request.method != "POST":
@@ -100,15 +128,13 @@ def open_number(request: HttpRequest) -> HttpResponse:
     form = OpenForm(request.POST, practice_number=number_of(account))
     if not form.is_valid():
         return list_page(request, account, form, status=400)
-    number = form.cleaned_data["number"]
-    token = phone_token(request.practice, number)
-    if find_phone(request.membership, token) is None:
-        # The log is how the simulator remembers a number that is nobody's on file.
-        history.log_event(request.practice.pk, number, history.FROM_PHONE, history.OPEN)
-    return redirect("simulator:phone", practice=request.practice.slug, phone=token)
+    opened = open_phone(request.membership, form.cleaned_data["number"])
+    if opened is None:
+        raise Http404("No such phone.")
+    return back(request, opened)
 
 
-@member_view()
+@simulator_view
 def phone(request: HttpRequest, phone: str) -> HttpResponse:
     found = phone_or_404(request, phone)
     try:
@@ -142,12 +168,11 @@ def number_of(account: GatewayAccount | None) -> str:
 
 
 def audit_view(request: HttpRequest, phone: Phone, *extra: str) -> None:
-    """A patient's number (and name, when shown) on screen is a touch of their PHI."""
+    """A patient's number and name on screen are a touch of their PHI."""
     if phone.contact is None:
         return
-    named = ["given_name", "family_name"] if phone.named else []
     record(Action.VIEW, request=request, practice=request.practice, obj=phone.contact,
-           patient=phone.patient, fields=["value", *named, *extra])
+           patient=phone.patient, fields=["value", "given_name", "family_name", *extra])
 
 
 # --- what a phone does -----------------------------------------------------------------------
@@ -176,7 +201,7 @@ def phone_action(view: PhoneAction) -> Callable[..., HttpResponse]:
             return phone_page(request, found, account, status=refusal.status,
                               error=str(refusal))
 
-    return member_view()(wrapper)
+    return simulator_view(wrapper)
 
 
 def back(request: HttpRequest, phone: Phone) -> HttpResponse:
@@ -218,7 +243,7 @@ def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> H
 def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     data = valid(VoicemailForm(request.POST)).cleaned_data
     left = calls.leave_voicemail(account, phone.number, live_call(request, phone),
-                                    data["words"], hang_up_after=data["hang_up"])
+                                 data["words"], hang_up_after=data["hang_up"])
     messages.success(request, f"Voicemail left ({left.duration_s} s of audio).")
     if not left.spoken:
         messages.warning(request, "Neither flite nor espeak-ng is installed here (Debian "
@@ -239,19 +264,24 @@ def stay_silent(request: HttpRequest, phone: Phone, account: GatewayAccount) -> 
     return back(request, phone)
 
 
+def forwarded_line(request: HttpRequest, phone: Phone, account: GatewayAccount,
+                   answered: bool, said: str) -> HttpResponse:
+    calls.dial_ended(account, phone.number, live_call(request, phone), answered=answered)
+    messages.info(request, said)
+    return back(request, phone)
+
+
 @phone_action
 def line_answers(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
-    calls.dial_ended(account, phone.number, live_call(request, phone), answered=True)
-    messages.info(request, "The line the practice forwarded you to answered; the call ended.")
-    return back(request, phone)
+    return forwarded_line(request, phone, account, True,
+                          "The line the practice forwarded you to answered; the call ended.")
 
 
 @phone_action
 def line_unanswered(request: HttpRequest, phone: Phone,
                     account: GatewayAccount) -> HttpResponse:
-    calls.dial_ended(account, phone.number, live_call(request, phone), answered=False)
-    messages.info(request, "Nobody answered the line the practice forwarded you to.")
-    return back(request, phone)
+    return forwarded_line(request, phone, account, False,
+                          "Nobody answered the line the practice forwarded you to.")
 
 
 @phone_action
