@@ -88,14 +88,15 @@ class Phone:
 
 # --- who sees which phone ----------------------------------------------------------------
 
+def sees_clinical_phones(membership: Membership, phone: Phone | None = None) -> bool:
+    """Patients' phones and numbers not on file: what they sent is clinical content."""
+    return is_clinical_role(membership.role)
+
+
 def sees_patients_phone(membership: Membership, phone: Phone) -> bool:
     patient = phone.patient
-    return (is_clinical_role(membership.role) and patient is not None
+    return (sees_clinical_phones(membership) and patient is not None
             and access_to(membership, patient) is Access.OPEN)
-
-
-def sees_unfiled_phones(membership: Membership, phone: Phone | None = None) -> bool:
-    return is_clinical_role(membership.role)
 
 
 def sees_own_phone(membership: Membership, phone: Phone) -> bool:
@@ -107,7 +108,7 @@ def sees_staff_phones(membership: Membership, phone: Phone | None = None) -> boo
 
 
 SEES: dict[str, Callable[[Membership, Phone], bool]] = {
-    PATIENT: sees_patients_phone, UNFILED: sees_unfiled_phones, OWN: sees_own_phone,
+    PATIENT: sees_patients_phone, UNFILED: sees_clinical_phones, OWN: sees_own_phone,
     STAFF: sees_staff_phones,
 }
 
@@ -151,7 +152,7 @@ def phone_contacts(practice: Practice) -> QuerySet[ContactPoint]:
 
 
 def patient_phones(membership: Membership, limit: int = LISTED) -> list[Phone]:
-    if not is_clinical_role(membership.role):
+    if not sees_clinical_phones(membership):
         return []  # none would be shown: spare the query (and the decryption)
     contacts = phone_contacts(membership.practice)[:limit]
     return visible(membership, [patient_phone(c) for c in contacts])
@@ -191,7 +192,7 @@ def unfiled_phone(practice: Practice, token: str) -> Phone | None:
 
 def other_phones(membership: Membership) -> list[Phone]:
     """Numbers the simulator has seen (opened, or sent to) that are nobody's on file."""
-    if not sees_unfiled_phones(membership):
+    if not sees_clinical_phones(membership):
         return []
     practice = membership.practice
     staff = {phone.token for phone in all_staff_phones(membership)}
@@ -226,10 +227,13 @@ def identify(membership: Membership, token: str) -> Phone | None:
     return staff[0] if staff else unfiled_phone(practice, token)
 
 
+def shown(membership: Membership, phone: Phone | None) -> Phone | None:
+    return phone if phone is not None and may_see(membership, phone) else None
+
+
 def find_phone(membership: Membership, token: str) -> Phone | None:
     """The phone a token names if this member may see it; None (a 404) otherwise."""
-    phone = identify(membership, token)
-    return phone if phone is not None and may_see(membership, phone) else None
+    return shown(membership, identify(membership, token))
 
 
 def open_phone(membership: Membership, number: str) -> Phone | None:
@@ -237,7 +241,7 @@ def open_phone(membership: Membership, number: str) -> Phone | None:
     on file gets a phone (an "open" row in its history) for members who see such phones."""
     token = phone_token(membership.practice, number)
     phone = identify(membership, token)
-    if phone is None and sees_unfiled_phones(membership):
+    if phone is None and sees_clinical_phones(membership):
         history.log_event(membership.practice_id, number, history.FROM_PHONE, history.OPEN)
         return Phone(number, token, "not on file", UNFILED)
-    return phone if phone is not None and may_see(membership, phone) else None
+    return shown(membership, phone)

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import View, member_view
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.gateways.models import GatewayAccount
@@ -34,8 +34,8 @@ from clinicline.simulator.phones import (
     open_phone,
     other_phones,
     patient_phones,
+    sees_clinical_phones,
     sees_staff_phones,
-    sees_unfiled_phones,
     simulator_account,
     staff_phones,
     unique,
@@ -52,9 +52,6 @@ NO_NUMBER = ("This practice has no test-mode gateway number, so there is nothing
 class Entry:
     event: SimulatorEvent
     answer: Answer | None
-
-
-View = Callable[..., HttpResponse]
 
 
 def off_in_production(view: View) -> View:
@@ -112,7 +109,7 @@ def list_page(request: HttpRequest, account: GatewayAccount | None, form: OpenFo
         "account": account, "form": form, "patient_phones": patients,
         "staff_phones": unique(staff_phones(membership)),
         "other_phones": other_phones(membership),
-        "sees_clinical": sees_unfiled_phones(membership),
+        "sees_clinical": sees_clinical_phones(membership),
         "sees_staff": sees_staff_phones(membership)}, status=status)
 
 
