@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "clinicline.patients",
     "clinicline.outbox",
     "clinicline.gateways",
+    "clinicline.simulator",
     "clinicline.triage",
     "clinicline.intake",
     "clinicline.inbox",

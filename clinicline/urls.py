@@ -1,8 +1,8 @@
 from django.urls import include, path
 
 from clinicline import views
-from clinicline.gateways import simulator
 from clinicline.intake import console
+from clinicline.simulator import views as simulator
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,7 +14,7 @@ urlpatterns = [
     path("p/<slug:practice>/", include("clinicline.practices.urls")),
     path("p/<slug:practice>/patients/", include("clinicline.patients.urls")),
     path("p/<slug:practice>/compliance/", include("clinicline.audit.urls")),
-    path("p/<slug:practice>/simulator/", include("clinicline.gateways.simulator_urls")),
+    path("p/<slug:practice>/simulator/", include("clinicline.simulator.urls")),
     path("p/<slug:practice>/gateway/", include("clinicline.gateways.settings_urls")),
     path("p/<slug:practice>/triage/", include("clinicline.triage.urls")),
     path("p/<slug:practice>/intake/", include("clinicline.intake.urls")),

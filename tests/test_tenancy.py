@@ -13,9 +13,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from clinicline.accounts.roles import Role
-from clinicline.gateways.simulator_phones import phone_token
 from clinicline.intake.service import call_types_for, take_message
 from clinicline.practices.models import Practice, Team
+from clinicline.simulator.phones import phone_token
 from clinicline.triage.models import Protocol
 from clinicline.triage.service import default_document
 from tests.conftest import make_member, make_patient, signed_in

@@ -212,3 +212,23 @@ class QueueNotice(PracticeOwned):
 
     def __str__(self) -> str:
         return f"queue {self.team_id} announced until {self.notified_until:%Y-%m-%d %H:%M}"
+
+
+class Notice(PracticeOwned):
+    """An in-app notice: what the in-app transport delivers to a member's home page (the
+    notifier's "3 new messages in Refills", a break-glass alert); PHI-free like every
+    notification."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notices")
+    delivery = models.OneToOneField("outbox.Delivery", on_delete=models.CASCADE,
+                                    related_name="+")
+    body = models.CharField(max_length=500, help_text="PHI-free, like every notification")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "user", "read_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"notice for {self.user_id}"

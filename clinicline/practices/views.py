@@ -12,7 +12,7 @@ from clinicline.accounts.access import member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.gateways.models import Notice
+from clinicline.inbox.models import Notice
 from clinicline.inbox.visibility import queues_for
 from clinicline.practices.forms import AgreementForm, PracticeSettingsForm
 from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor

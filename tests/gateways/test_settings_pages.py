@@ -16,10 +16,10 @@ from twilio.http.response import Response
 from clinicline.accounts.models import User
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent, Outcome
-from clinicline.gateways.models import SimulatorEvent
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import BusinessAssociateAgreement, GatewayAccount, Practice, Vendor
+from clinicline.simulator.models import SimulatorEvent
 from tests.conftest import make_member, signed_in
 
 pytestmark = pytest.mark.django_db

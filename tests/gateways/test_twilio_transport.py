@@ -20,11 +20,11 @@ from django.utils import timezone
 from twilio.http.response import Response
 
 from clinicline import claims
-from clinicline.gateways.models import SimulatorEvent
 from clinicline.gateways.transports.twilio import TIMEOUT_S
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import BusinessAssociateAgreement, GatewayAccount, Practice, Vendor
+from clinicline.simulator.models import SimulatorEvent
 from tests.gateways.test_webhooks import FORM, SITE, sign
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,8 @@ import pytest
 from django.utils import timezone
 
 from clinicline.accounts.roles import Role
-from clinicline.gateways.models import Notice
 from clinicline.inbox import notify
-from clinicline.inbox.models import Message, QueueNotice
+from clinicline.inbox.models import Message, Notice, QueueNotice
 from clinicline.intake.service import call_types_for, take_message
 from clinicline.jobs import job
 from clinicline.outbox import service as outbox

@@ -15,11 +15,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from clinicline.gateways.models import SimulatorEvent
 from clinicline.jobs import job
 from clinicline.outbox import jobs, service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import Practice
+from clinicline.simulator.models import SimulatorEvent
 from tests.conftest import make_practice
 from tests.outbox.support import DatabaseFile, on_threads
 from tests.support_proc import TIMEOUT_S

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from clinicline.gateways.models import Notice
+from clinicline.inbox.models import Notice
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import Practice

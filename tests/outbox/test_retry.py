@@ -12,10 +12,10 @@ import time_machine
 from django.utils import timezone
 
 from clinicline import claims
-from clinicline.gateways.models import SimulatorEvent
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import Practice
+from clinicline.simulator.models import SimulatorEvent
 from tests.outbox.conftest import ACCOUNT_SID, go_live, twilio_answers, twilio_reply
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from clinicline.audit.models import Action, AuditEvent, Outcome
-from clinicline.gateways.models import Notice, SimulatorEvent
+from clinicline.inbox.models import Notice
 from clinicline.outbox import screen, service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.patients.models import Patient
 from clinicline.practices.models import Practice
+from clinicline.simulator.models import SimulatorEvent
 from tests.outbox.conftest import twilio_answers, twilio_reply
 
 CALLBACK = "+16175550100"

@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 import time_machine
 
-from clinicline.gateways.models import SimulatorEvent
 from clinicline.outbox import service
 from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import Practice
+from clinicline.simulator.models import SimulatorEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from clinicline.accounts.models import Membership, User
 from clinicline.accounts.roles import Role
-from clinicline.gateways.models import Notice
+from clinicline.inbox.models import Notice
 from clinicline.outbox import service
 from clinicline.practices.models import Practice
 from tests.conftest import signed_in

@@ -1,5 +1,5 @@
 from clinicline.accounts.models import Membership
-from clinicline.gateways.models import Notice
+from clinicline.inbox.models import Notice
 from clinicline.outbox.models import Delivery
 from clinicline.outbox.transports import Transport, TransportError
 

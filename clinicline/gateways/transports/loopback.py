@@ -1,10 +1,8 @@
 import uuid
 
-from clinicline.gateways.models import SimulatorEvent
 from clinicline.outbox.models import Channel, Delivery
 from clinicline.outbox.transports import Transport
-from clinicline.patients.models import BY_PHONE
-from clinicline.vault.blind import blind_index
+from clinicline.simulator import history
 
 
 class LoopbackTransport(Transport):
@@ -14,12 +12,9 @@ class LoopbackTransport(Transport):
     name = "loopback"
 
     def send(self, delivery: Delivery) -> str:
-        prefix = "SM" if delivery.channel == Channel.SMS else "CA"
-        sid = f"{prefix}{uuid.uuid4().hex}"
-        SimulatorEvent.objects.create(
-            practice_id=delivery.practice_id, number=delivery.to,
-            number_index=blind_index(delivery.practice_id, BY_PHONE, delivery.to),
-            direction=SimulatorEvent.Direction.TO_PHONE,
-            kind="sms" if delivery.channel == Channel.SMS else "call",
-            body=delivery.body, call_sid=sid if prefix == "CA" else "", delivery=delivery)
+        sms = delivery.channel == Channel.SMS
+        sid = f"{'SM' if sms else 'CA'}{uuid.uuid4().hex}"
+        history.log_event(delivery.practice_id, delivery.to, history.TO_PHONE,
+                          history.SMS if sms else history.CALL, delivery.body,
+                          "" if sms else sid, delivery=delivery)
         return sid

@@ -26,7 +26,7 @@ def carry_over(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("gateways", "0004_recording_leaves_retry_columns"),
+        ("gateways", "0006_recording_leaves_retry_columns"),
         ("intake", "0003_calls_and_texts"),
     ]
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateways', '0003_constraints'),
-        ('inbox', '0006_recording_moves_here'),
+        ('gateways', '0005_simulatorevent_to_simulator'),
+        ('inbox', '0007_recording_moves_here'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateways', '0004_recording_leaves_retry_columns'),
+        ('gateways', '0006_recording_leaves_retry_columns'),
         ('practices', '0007_gateway_account_moves_here'),
     ]
 

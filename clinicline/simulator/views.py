@@ -2,105 +2,50 @@
 
 It lists the practice's virtual phones, shows what each received (texts, calls and what was
 said) and lets a member text or call the practice, press keys and leave a voicemail — all
-through the same signed webhooks Twilio would post (``simulator_dispatch``). Pages name a
-phone by an opaque token, never by its number: no PHI in a URL.
+through the same signed webhooks Twilio would post (``calls``, over ``carrier``). Pages name
+a phone by an opaque token, never by its number: no PHI in a URL.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
-from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import View, member_view
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.gateways import simulator_dispatch as dispatch
-from clinicline.gateways.models import SimulatorEvent
-from clinicline.gateways.simulator_dispatch import Answer, LiveCall, SimulationRefused
-from clinicline.gateways.simulator_phones import (
+from clinicline.practices.models import GatewayAccount
+from clinicline.simulator import calls, history
+from clinicline.simulator.carrier import SimulationRefused
+from clinicline.simulator.forms import KeysForm, OpenForm, TextForm, VoicemailForm, valid
+from clinicline.simulator.history import LiveCall
+from clinicline.simulator.models import SimulatorEvent
+from clinicline.simulator.phones import (
     Phone,
     SimulatorOff,
     find_phone,
+    open_phone,
     other_phones,
     patient_phones,
-    phone_token,
+    sees_clinical_phones,
+    sees_staff_phones,
     simulator_account,
     staff_phones,
     unique,
 )
-from clinicline.patients import normalize
-from clinicline.practices.models import GatewayAccount
+from clinicline.simulator.twiml import Answer
 
 KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
-KEYS = re.compile(r"[0-9*#]{1,20}")
 HISTORY = 100
 NO_NUMBER = ("This practice has no test-mode gateway number, so there is nothing to call or "
              "text. Texts and calls the practice sends still arrive here.")
-
-
-class OpenForm(forms.Form):
-    number = forms.CharField(label="Open another phone", max_length=32,
-                             error_messages={"required": "Type a phone number to open."})
-
-    def __init__(self, *args: object, practice_number: str = "", **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.practice_number = practice_number
-
-    def clean_number(self) -> str:
-        try:
-            number = normalize.phone_e164(self.cleaned_data["number"])
-        except normalize.InvalidPhone as exc:
-            raise forms.ValidationError(str(exc)) from None
-        if number == self.practice_number:
-            raise forms.ValidationError("That is the practice's own number; open a phone that "
-                                        "calls it.")
-        return number
-
-
-class TextForm(forms.Form):
-    body = forms.CharField(label="Send a text to the practice", max_length=1600,
-                           widget=forms.Textarea(attrs={"rows": 3}),
-                           error_messages={"required": "Type a message to send."})
-
-
-class KeysForm(forms.Form):
-    key = forms.CharField(required=False, max_length=1)
-    digits = forms.CharField(label="Or type several keys", required=False, max_length=20)
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        keys = (data.get("digits") or data.get("key") or "").strip()
-        if not KEYS.fullmatch(keys):
-            raise forms.ValidationError("Keys are 0–9, * and # (up to 20 at a time).")
-        data["keys"] = keys
-        return data
-
-
-class VoicemailForm(forms.Form):
-    words = forms.CharField(label="Leave a voicemail", max_length=1000,
-                            widget=forms.Textarea(attrs={"rows": 3}),
-                            error_messages={"required": "Type what the caller says."})
-    hang_up = forms.BooleanField(label="Hang up at the end instead of pressing #",
-                                 required=False)
-
-
-F = TypeVar("F", bound=forms.Form)
-
-
-def valid(form: F) -> F:
-    """The form, or a 400 naming what is wrong (nothing has been sent yet)."""
-    if not form.is_valid():
-        raise SimulationRefused(400, " ".join(e for errs in form.errors.values() for e in errs))
-    return form
 
 
 @dataclass
@@ -109,8 +54,27 @@ class Entry:
     answer: Answer | None
 
 
+def off_in_production(view: View) -> View:
+    """In production every simulator URL is a 404, whoever asks, signed in or not: a server
+    with real patients has no virtual phones, and signs no webhook for anyone."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if settings.PRODUCTION:
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def simulator_view(view: View) -> View:
+    """A page of a practice's simulator: its members only, never in production."""
+    return off_in_production(member_view()(view))
+
+
 # --- pages -----------------------------------------------------------------------------------
 
+@off_in_production
 @login_required
 def simulator_home(request: HttpRequest) -> HttpResponse:
     """/simulator: the signed-in member's first practice's phones."""
@@ -122,10 +86,10 @@ def simulator_home(request: HttpRequest) -> HttpResponse:
 
 
 def off_page(request: HttpRequest, off: SimulatorOff) -> HttpResponse:
-    return render(request, "gateways/simulator_off.html", {"reason": str(off)}, status=403)
+    return render(request, "simulator/off.html", {"reason": str(off)}, status=403)
 
 
-@member_view()
+@simulator_view
 def phones(request: HttpRequest) -> HttpResponse:
     try:
         account = simulator_account(request.practice)
@@ -136,17 +100,20 @@ def phones(request: HttpRequest) -> HttpResponse:
 
 def list_page(request: HttpRequest, account: GatewayAccount | None, form: OpenForm,
               status: int = 200) -> HttpResponse:
-    patients = unique(patient_phones(request.membership))
-    staff = unique(staff_phones(request.practice))
+    """The phones this member may see (``phones``' table), and nothing of the others."""
+    membership = request.membership
+    patients = unique(patient_phones(membership))
     for phone in patients:
         audit_view(request, phone)
-    return render(request, "gateways/simulator.html", {
-        "account": account, "form": form, "patient_phones": patients, "staff_phones": staff,
-        "other_phones": other_phones(request.practice, {p.token for p in staff})},
-        status=status)
+    return render(request, "simulator/phones.html", {
+        "account": account, "form": form, "patient_phones": patients,
+        "staff_phones": unique(staff_phones(membership)),
+        "other_phones": other_phones(membership),
+        "sees_clinical": sees_clinical_phones(membership),
+        "sees_staff": sees_staff_phones(membership)}, status=status)
 
 
-@member_view()
+@simulator_view
 def open_number(request: HttpRequest) -> HttpResponse:
     """Opening a number is a POST, so what was typed never lands in a URL."""
     if request.method != "POST":
@@ -158,15 +125,13 @@ def open_number(request: HttpRequest) -> HttpResponse:
     form = OpenForm(request.POST, practice_number=number_of(account))
     if not form.is_valid():
         return list_page(request, account, form, status=400)
-    number = form.cleaned_data["number"]
-    token = phone_token(request.practice, number)
-    if find_phone(request.membership, token) is None:
-        # The log is how the simulator remembers a number that is nobody's on file.
-        dispatch.log_event(request.practice, number, dispatch.FROM_PHONE, dispatch.OPEN)
-    return redirect("simulator:phone", practice=request.practice.slug, phone=token)
+    opened = open_phone(request.membership, form.cleaned_data["number"])
+    if opened is None:
+        raise Http404("No such phone.")
+    return back(request, opened)
 
 
-@member_view()
+@simulator_view
 def phone(request: HttpRequest, phone: str) -> HttpResponse:
     found = phone_or_404(request, phone)
     try:
@@ -178,15 +143,12 @@ def phone(request: HttpRequest, phone: str) -> HttpResponse:
 
 def phone_page(request: HttpRequest, phone: Phone, account: GatewayAccount | None,
                status: int = 200, error: str = "") -> HttpResponse:
-    events = (SimulatorEvent.objects.for_practice(request.practice)
-              .filter(number_index=phone.token).select_related("delivery")
-              .order_by("-created_at")[:HISTORY])
-    entries = [Entry(e, dispatch.answer_of(e) if e.kind == dispatch.SAY else None)
-               for e in events]
+    entries = [Entry(e, history.answer_of(e) if e.kind == history.SAY else None)
+               for e in history.events(request.practice, phone.token, HISTORY)]
     audit_view(request, phone, "simulator_events")
-    return render(request, "gateways/simulator_phone.html", {
+    return render(request, "simulator/phone.html", {
         "phone": phone, "account": account, "entries": entries, "error": error,
-        "call": dispatch.current_call(request.practice, phone.token), "keypad": KEYPAD,
+        "call": history.current_call(request.practice, phone.token), "keypad": KEYPAD,
         "text_form": TextForm(), "keys_form": KeysForm(), "voicemail_form": VoicemailForm()},
         status=status)
 
@@ -203,12 +165,11 @@ def number_of(account: GatewayAccount | None) -> str:
 
 
 def audit_view(request: HttpRequest, phone: Phone, *extra: str) -> None:
-    """A patient's number (and name, when shown) on screen is a touch of their PHI."""
+    """A patient's number and name on screen are a touch of their PHI."""
     if phone.contact is None:
         return
-    named = ["given_name", "family_name"] if phone.named else []
     record(Action.VIEW, request=request, practice=request.practice, obj=phone.contact,
-           patient=phone.patient, fields=["value", *named, *extra])
+           patient=phone.patient, fields=["value", "given_name", "family_name", *extra])
 
 
 # --- what a phone does -----------------------------------------------------------------------
@@ -237,7 +198,7 @@ def phone_action(view: PhoneAction) -> Callable[..., HttpResponse]:
             return phone_page(request, found, account, status=refusal.status,
                               error=str(refusal))
 
-    return member_view()(wrapper)
+    return simulator_view(wrapper)
 
 
 def back(request: HttpRequest, phone: Phone) -> HttpResponse:
@@ -245,7 +206,7 @@ def back(request: HttpRequest, phone: Phone) -> HttpResponse:
 
 
 def live_call(request: HttpRequest, phone: Phone) -> LiveCall:
-    call = dispatch.current_call(request.practice, phone.token)
+    call = history.current_call(request.practice, phone.token)
     if call is None:
         raise SimulationRefused(409, "This phone is not on a call with the practice. Call the "
                                      "practice first.")
@@ -255,14 +216,14 @@ def live_call(request: HttpRequest, phone: Phone) -> LiveCall:
 @phone_action
 def send_text(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     body = valid(TextForm(request.POST)).cleaned_data["body"]
-    replies = dispatch.text_practice(account, phone.number, body)
+    replies = calls.text_practice(account, phone.number, body)
     messages.success(request, "Text sent to the practice." + (" It replied." if replies else ""))
     return back(request, phone)
 
 
 @phone_action
 def call(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
-    dispatch.call_practice(account, phone.number)
+    calls.call_practice(account, phone.number)
     messages.success(request, "You called the practice and it answered.")
     return back(request, phone)
 
@@ -270,7 +231,7 @@ def call(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpRes
 @phone_action
 def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     keys = valid(KeysForm(request.POST)).cleaned_data["keys"]
-    dispatch.press_keys(account, phone.number, live_call(request, phone), keys)
+    calls.press_keys(account, phone.number, live_call(request, phone), keys)
     messages.success(request, f"You pressed {keys}.")
     return back(request, phone)
 
@@ -278,8 +239,8 @@ def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> H
 @phone_action
 def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     data = valid(VoicemailForm(request.POST)).cleaned_data
-    left = dispatch.leave_voicemail(account, phone.number, live_call(request, phone),
-                                    data["words"], hang_up_after=data["hang_up"])
+    left = calls.leave_voicemail(account, phone.number, live_call(request, phone),
+                                 data["words"], hang_up_after=data["hang_up"])
     messages.success(request, f"Voicemail left ({left.duration_s} s of audio).")
     if not left.spoken:
         messages.warning(request, "Neither flite nor espeak-ng is installed here (Debian "
@@ -295,28 +256,33 @@ def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> Ht
 @phone_action
 def stay_silent(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     """The caller waits without pressing anything, until the menu times out."""
-    dispatch.silence(account, phone.number, live_call(request, phone))
+    calls.silence(account, phone.number, live_call(request, phone))
     messages.info(request, "You waited without pressing a key.")
+    return back(request, phone)
+
+
+def forwarded_line(request: HttpRequest, phone: Phone, account: GatewayAccount,
+                   answered: bool, said: str) -> HttpResponse:
+    calls.dial_ended(account, phone.number, live_call(request, phone), answered=answered)
+    messages.info(request, said)
     return back(request, phone)
 
 
 @phone_action
 def line_answers(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
-    dispatch.dial_ended(account, phone.number, live_call(request, phone), answered=True)
-    messages.info(request, "The line the practice forwarded you to answered; the call ended.")
-    return back(request, phone)
+    return forwarded_line(request, phone, account, True,
+                          "The line the practice forwarded you to answered; the call ended.")
 
 
 @phone_action
 def line_unanswered(request: HttpRequest, phone: Phone,
                     account: GatewayAccount) -> HttpResponse:
-    dispatch.dial_ended(account, phone.number, live_call(request, phone), answered=False)
-    messages.info(request, "Nobody answered the line the practice forwarded you to.")
-    return back(request, phone)
+    return forwarded_line(request, phone, account, False,
+                          "Nobody answered the line the practice forwarded you to.")
 
 
 @phone_action
 def hang_up(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
-    dispatch.hang_up(account, phone.number, live_call(request, phone))
+    calls.hang_up(account, phone.number, live_call(request, phone))
     messages.info(request, "You hung up.")
     return back(request, phone)

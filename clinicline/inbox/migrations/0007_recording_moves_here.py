@@ -11,8 +11,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateways', '0003_constraints'),
-        ('inbox', '0005_transcription_retries'),
+        ('gateways', '0005_simulatorevent_to_simulator'),
+        ('inbox', '0006_notice'),
         ('practices', '0005_intake_settings'),
     ]
 
