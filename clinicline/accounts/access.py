@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -20,20 +20,51 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from clinicline.accounts.models import Membership
+from clinicline.accounts.models import Membership, User
 from clinicline.accounts.roles import Perm, allows
 from clinicline.practices.models import Practice
 
-View = Callable[..., HttpResponse]
+_P = ParamSpec("_P")
+_Request = TypeVar("_Request", bound=HttpRequest)
+_Model = TypeVar("_Model", bound=Model)
 
 
-def member_view(perm: Perm | None = None) -> Callable[[View], View]:
+class AuthenticatedRequest(HttpRequest):
+    """The request a ``login_required`` view sees: never an anonymous user."""
+
+    user: User
+
+
+class PracticeRequest(AuthenticatedRequest):
+    """The request a ``member_view`` sees: the practice from the URL, and the member's place
+    in it. Only for annotations; at run time it is Django's own request with two attributes
+    more."""
+
+    practice: Practice
+    membership: Membership
+
+
+# A practice page as written: the request first, then the URL's other parts by name.
+PracticeView = Callable[Concatenate[PracticeRequest, ...], HttpResponse]
+
+
+class MemberView(Protocol):
+    """A practice page as the URL resolver calls it, the practice still a slug."""
+
+    member_view: bool  # the tenancy matrix test looks for this
+
+    def __call__(self, request: HttpRequest, practice: str, **kwargs: Any) -> HttpResponse: ...
+
+
+def member_view(perm: Perm | None = None) -> Callable[[PracticeView], MemberView]:
     """Resolve ``practice`` (a slug in the URL) to the member's practice, or 404."""
 
-    def decorate(view: View) -> View:
-        @login_required
+    def decorate(view: PracticeView) -> MemberView:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, practice: str, **kwargs: Any) -> HttpResponse:
+            # login_required (below) has turned anonymous visitors away, and the two
+            # attributes are set before the view sees the request.
+            request = cast(PracticeRequest, request)
             membership = (Membership.objects.select_related("practice")
                           .filter(user=request.user, practice__slug=practice).first())
             if membership is None or (perm is not None and not allows(membership.role, perm)):
@@ -42,13 +73,14 @@ def member_view(perm: Perm | None = None) -> Callable[[View], View]:
             request.membership = membership
             return view(request, **kwargs)
 
-        wrapper.member_view = True  # the tenancy matrix test looks for this
-        return wrapper
+        guarded = cast(MemberView, login_required(wrapper))
+        guarded.member_view = True
+        return guarded
 
     return decorate
 
 
-def scoped_or_404(queryset: QuerySet, practice: Practice, **lookup: Any) -> Model:
+def scoped_or_404(queryset: QuerySet[_Model], practice: Practice, **lookup: Any) -> _Model:
     return get_object_or_404(queryset.filter(practice=practice), **lookup)
 
 
@@ -57,11 +89,13 @@ def recently_authenticated(request: HttpRequest) -> bool:
     return at is not None and timezone.now().timestamp() - at < settings.REAUTH_MINUTES * 60
 
 
-def reauth_required(view: View) -> View:
+def reauth_required(
+        view: Callable[Concatenate[_Request, _P], HttpResponse],
+) -> Callable[Concatenate[_Request, _P], HttpResponse]:
     """Sensitive actions (exports, break-glass) ask for password and code again."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: _Request, /, *args: _P.args, **kwargs: _P.kwargs) -> HttpResponse:
         if recently_authenticated(request):
             return view(request, *args, **kwargs)
         target = request.get_full_path()
