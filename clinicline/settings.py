@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 
 from clinicline.env import (
     ConfigError,
@@ -21,6 +22,10 @@ from clinicline.env import (
     new_master_key,
     new_secret_key,
 )
+
+# Lets a model say what a field holds (``EncryptedJSONField[dict[str, Any]]``): Django's
+# field, queryset and form classes take the type parameters the type checker reads.
+django_stubs_ext.monkeypatch(include_builtins=False)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = env_bool("CLINICLINE_PRODUCTION", False)
