@@ -101,6 +101,7 @@ class EncryptedField(models.TextField[_ST, _GT]):
     # own (str) would turn a JSON object into dict[str, str]. Annotations only.
     _pyi_private_set_type: Any
     _pyi_private_get_type: Any
+    db_index: bool  # Field.__init__ sets it; django-stubs leaves it out
     descriptor_class = EncryptedAttribute
     # A form edits the value the column holds, not its ciphertext.
     form_class: type[forms.Field] = forms.CharField
