@@ -43,6 +43,8 @@ class Patient(PracticeOwned):
         return f"{self.given_name} {self.family_name}"
 
     def refresh_indexes(self) -> None:
+        if self.date_of_birth is None:
+            raise ValueError("a patient is found by name and date of birth: give both")
         key = normalize.name_dob_key(self.given_name, self.family_name, self.date_of_birth)
         self.name_dob_index = blind_index(self.practice_id, BY_NAME_DOB, key)
         self.mrn_index = (blind_index(self.practice_id, BY_MRN, normalize.mrn_key(self.mrn))
