@@ -28,6 +28,8 @@ class PracticeSettingsForm(forms.ModelForm):
 class AgreementForm(forms.ModelForm):
     """A signed Business Associate Agreement, as the compliance file records it."""
 
+    vendor = forms.ModelChoiceField(queryset=Vendor.objects.order_by("name"), empty_label=None)
+
     class Meta:
         model = BusinessAssociateAgreement
         fields = ["vendor", "signed_on", "effective_on", "expires_on", "document_ref"]
@@ -38,8 +40,6 @@ class AgreementForm(forms.ModelForm):
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["vendor"].queryset = Vendor.objects.order_by("name")
-        self.fields["vendor"].empty_label = None
 
     def clean_signed_on(self) -> dt.date:
         signed_on = self.cleaned_data["signed_on"]
@@ -49,7 +49,8 @@ class AgreementForm(forms.ModelForm):
         return signed_on
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         effective_on, expires_on = cleaned.get("effective_on"), cleaned.get("expires_on")
         if effective_on and expires_on and expires_on < effective_on:
             self.add_error("expires_on", "The agreement cannot expire before it takes effect.")
