@@ -14,7 +14,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,8 @@ from clinicline.practices.models import Practice
 
 _P = ParamSpec("_P")
 _Request = TypeVar("_Request", bound=HttpRequest)
+_Response = TypeVar("_Response", bound=HttpResponseBase)
+_Response_co = TypeVar("_Response_co", bound=HttpResponseBase, covariant=True)
 _Model = TypeVar("_Model", bound=Model)
 
 
@@ -44,26 +46,32 @@ class PracticeRequest(AuthenticatedRequest):
     membership: Membership
 
 
-# A practice page as written: the request first, then the URL's other parts by name.
-PracticeView = Callable[Concatenate[PracticeRequest, ...], HttpResponse]
-
-
-class MemberView(Protocol):
+class MemberView(Protocol[_Response_co]):
     """A practice page as the URL resolver calls it, the practice still a slug."""
 
     member_view: bool  # the tenancy matrix test looks for this
 
-    def __call__(self, request: HttpRequest, practice: str, **kwargs: Any) -> HttpResponse: ...
+    def __call__(self, request: HttpRequest, practice: str, **kwargs: Any) -> _Response_co: ...
 
 
-def member_view(perm: Perm | None = None) -> Callable[[PracticeView], MemberView]:
+class MemberViewDecorator(Protocol):
+    """Turns a practice page as written (the request first, then the URL's other parts by
+    name) into a MemberView answering as the page does."""
+
+    def __call__(self, view: Callable[Concatenate[PracticeRequest, ...], _Response],
+                 /) -> MemberView[_Response]: ...
+
+
+def member_view(perm: Perm | None = None) -> MemberViewDecorator:
     """Resolve ``practice`` (a slug in the URL) to the member's practice, or 404."""
 
-    def decorate(view: PracticeView) -> MemberView:
+    def decorate(
+            view: Callable[Concatenate[PracticeRequest, ...], _Response],
+    ) -> MemberView[_Response]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, practice: str, **kwargs: Any) -> HttpResponse:
-            # login_required (below) has turned anonymous visitors away, and the two
-            # attributes are set before the view sees the request.
+        def wrapper(request: HttpRequest, practice: str, **kwargs: Any) -> _Response:
+            # login_required, wrapped around this, has turned anonymous visitors away; the
+            # two attributes are set below, before the view sees the request.
             request = cast(PracticeRequest, request)
             membership = (Membership.objects.select_related("practice")
                           .filter(user=request.user, practice__slug=practice).first())
@@ -73,7 +81,7 @@ def member_view(perm: Perm | None = None) -> Callable[[PracticeView], MemberView
             request.membership = membership
             return view(request, **kwargs)
 
-        guarded = cast(MemberView, login_required(wrapper))
+        guarded = cast(MemberView[_Response], login_required(wrapper))
         guarded.member_view = True
         return guarded
 
@@ -90,12 +98,13 @@ def recently_authenticated(request: HttpRequest) -> bool:
 
 
 def reauth_required(
-        view: Callable[Concatenate[_Request, _P], HttpResponse],
-) -> Callable[Concatenate[_Request, _P], HttpResponse]:
+        view: Callable[Concatenate[_Request, _P], _Response],
+) -> Callable[Concatenate[_Request, _P], _Response | HttpResponseRedirect]:
     """Sensitive actions (exports, break-glass) ask for password and code again."""
 
     @functools.wraps(view)
-    def wrapper(request: _Request, /, *args: _P.args, **kwargs: _P.kwargs) -> HttpResponse:
+    def wrapper(request: _Request, /, *args: _P.args,
+                **kwargs: _P.kwargs) -> _Response | HttpResponseRedirect:
         if recently_authenticated(request):
             return view(request, *args, **kwargs)
         target = request.get_full_path()
