@@ -178,6 +178,8 @@ class EncryptedField(models.TextField[_ST, _GT]):
     def formfield(self, form_class: type[forms.Field] | None = None,
                   choices_form_class: type[forms.ChoiceField] | None = None,
                   **kwargs: Any) -> forms.Field:
+        # Django's signature; choices_form_class has nothing to do here (no choices on
+        # ciphertext), and a ModelForm's field_classes arrive as form_class.
         defaults = {"required": not self.blank, "label": self.verbose_name,
                     "help_text": self.help_text}
         return (form_class or self.form_class)(**{**defaults, **kwargs})
