@@ -11,7 +11,7 @@ US_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Ph
             "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"]
 
 
-class PracticeSettingsForm(forms.ModelForm):
+class PracticeSettingsForm(forms.ModelForm[Practice]):
     callback_number = PhoneField(max_length=40, help_text="the number patients are asked to call")
     front_desk_number = PhoneField(
         max_length=40, required=False,
@@ -25,7 +25,7 @@ class PracticeSettingsForm(forms.ModelForm):
                   "idle_timeout_minutes", "urgent_callback_minutes", "message_retention_days"]
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(forms.ModelForm[BusinessAssociateAgreement]):
     """A signed Business Associate Agreement, as the compliance file records it."""
 
     vendor = forms.ModelChoiceField(queryset=Vendor.objects.order_by("name"), empty_label=None)
