@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_WORKERS ?= 2
 
-.PHONY: run test lint check-deploy bench lock debian clean
+.PHONY: run test lint typecheck lint-imports check-deploy bench lock debian clean
 
 # Debian packages the project needs, installed only when missing (needs root or sudo).
 debian:
@@ -41,6 +41,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# Not yet part of `make test`: they join it once every app passes.
+typecheck: $(STAMP)
+	$(BIN)/mypy clinicline
+
+# The layers of STYLE.md's "Dependency direction", as contracts in pyproject.toml.
+lint-imports: $(STAMP)
+	$(BIN)/lint-imports
 
 check-deploy: $(STAMP)
 	$(BIN)/clinicline check --deploy --fail-level WARNING

@@ -11,6 +11,7 @@ import binascii
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 TRUE = {"1", "true", "yes", "on"}
@@ -61,7 +62,7 @@ def env_secret(name: str) -> str | None:
     return value.strip() if value else None
 
 
-def dev_secret(path: Path, make: callable, what: str,
+def dev_secret(path: Path, make: Callable[[], str], what: str,
                note: str = "production reads it from the environment (see README)") -> str:
     """Read a development secret from the data dir, creating it (with a warning) if missing."""
     if path.exists():

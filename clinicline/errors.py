@@ -7,27 +7,37 @@ log file or an error page, so reports and log lines keep only the shape of a fai
 
 import logging
 import traceback
+from collections.abc import ItemsView
+from types import FrameType, TracebackType
+from typing import Any
 
+from django.http import HttpRequest
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 REDACTED = "<redacted>"
+
+# What sys.exc_info() returns, as logging hands it to formatException.
+ExcInfo = (tuple[type[BaseException], BaseException, TracebackType | None]
+           | tuple[None, None, None])
 
 SETTINGS_SHOWN = {"DEBUG", "PRODUCTION", "TIME_ZONE", "USE_TZ", "INSTALLED_APPS", "MIDDLEWARE"}
 
 
 class PHISafeExceptionReporterFilter(SafeExceptionReporterFilter):
-    def get_safe_settings(self) -> dict:
+    def get_safe_settings(self) -> dict[str, Any]:
         return {k: v for k, v in super().get_safe_settings().items() if k in SETTINGS_SHOWN}
 
-    def get_post_parameters(self, request):  # noqa: ANN001, ANN201 (Django's signature)
+    def get_post_parameters(self, request: HttpRequest | None) -> dict[str, Any]:
         if request is None:
             return {}
         return {key: self.cleansed_substitute for key in request.POST}
 
-    def get_traceback_frame_variables(self, request, tb_frame):  # noqa: ANN001, ANN201
-        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
+    def get_traceback_frame_variables(self, request: HttpRequest | None,
+                                      tb_frame: FrameType) -> ItemsView[str, Any]:
+        # Items of a dict, as Django's own returns them.
+        return {name: self.cleansed_substitute for name in tb_frame.f_locals}.items()
 
-    def is_active(self, request) -> bool:  # noqa: ANN001
+    def is_active(self, request: HttpRequest | None) -> bool:
         return True  # also when DEBUG is on
 
 
@@ -43,10 +53,10 @@ class PHISafeFormatter(logging.Formatter):
         finally:
             record.exc_text = cached
 
-    def formatException(self, ei) -> str:  # noqa: ANN001, N802 (logging's name)
-        exc_type, exc, tb = ei
+    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802 (logging's name)
+        _, exc, tb = ei
         frames = "".join(traceback.format_tb(tb))
-        return f"Traceback (most recent call last):\n{frames}{exc_type.__name__}: <redacted>"
+        return f"Traceback (most recent call last):\n{frames}{type(exc).__name__}: <redacted>"
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802
         return stack_info
@@ -55,7 +65,7 @@ class PHISafeFormatter(logging.Formatter):
 class PHISafeExceptionReporter(ExceptionReporter):
     """Error reports keep the exception's type and frames, never its message."""
 
-    def get_traceback_data(self) -> dict:
+    def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()
         if "exception_value" in data:
             data["exception_value"] = REDACTED

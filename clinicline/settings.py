@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 
 from clinicline.env import (
     ConfigError,
@@ -22,18 +23,22 @@ from clinicline.env import (
     new_secret_key,
 )
 
+# Lets a model say what a field holds (``EncryptedJSONField[dict[str, Any]]``): Django's
+# field, queryset and form classes take the type parameters the type checker reads.
+django_stubs_ext.monkeypatch(include_builtins=False)
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = env_bool("CLINICLINE_PRODUCTION", False)
 DATA_DIR = Path(env_str("CLINICLINE_DATA_DIR") or BASE_DIR / "var").resolve()
 DEBUG = env_bool("CLINICLINE_DEBUG", False)
 
 # --- secrets --------------------------------------------------------------------------
-SECRET_KEY = env_secret("SECRET_KEY")
+_secret = env_secret("SECRET_KEY")
 _master = env_secret("CLINICLINE_MASTER_KEY")
 _previous = env_secret("CLINICLINE_PREVIOUS_MASTER_KEYS") or ""
 if PRODUCTION:
     _problems = []
-    if not SECRET_KEY or len(SECRET_KEY) < 50:
+    if not _secret or len(_secret) < 50:
         _problems.append("SECRET_KEY (or SECRET_KEY_FILE) must be set, at least 50 characters")
     if not _master:
         _problems.append("CLINICLINE_MASTER_KEY (or CLINICLINE_MASTER_KEY_FILE) must be set")
@@ -52,8 +57,12 @@ if PRODUCTION:
             + "\n  - ".join(_problems)
         )
 else:
-    SECRET_KEY = SECRET_KEY or dev_secret(DATA_DIR / "secret_key", new_secret_key, "SECRET_KEY")
+    _secret = _secret or dev_secret(DATA_DIR / "secret_key", new_secret_key, "SECRET_KEY")
     _master = _master or dev_secret(DATA_DIR / "master.key", new_master_key, "master key")
+
+# Production refused to start above without them; development made them.
+assert _secret is not None and _master is not None
+SECRET_KEY = _secret
 
 # The first key wraps new data keys; the others only unwrap (during master-key rotation).
 MASTER_KEYS = [_master, *[k.strip() for k in _previous.replace("\n", ",").split(",") if k.strip()]]

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -55,5 +57,5 @@ class BreakGlassGrant(models.Model):
         return f"break-glass by {self.user} until {self.expires_at:%Y-%m-%d %H:%M}"
 
     @classmethod
-    def default_expiry(cls) -> "timezone.datetime":
-        return timezone.now() + timezone.timedelta(minutes=settings.BREAK_GLASS_MINUTES)
+    def default_expiry(cls) -> dt.datetime:
+        return timezone.now() + dt.timedelta(minutes=settings.BREAK_GLASS_MINUTES)

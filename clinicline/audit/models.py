@@ -6,6 +6,8 @@ SET NULL would rewrite history and break the chain).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 
@@ -50,9 +52,9 @@ class Outcome(models.TextChoices):
     DENIED = "denied"
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def for_practice(self, practice_id: int,
-                     member_ids: models.QuerySet | list[int]) -> AuditEventQuerySet:
+                     member_ids: models.QuerySet[Any, Any] | list[int]) -> AuditEventQuerySet:
         """A practice's events, and its members' events that belong to no practice (logins,
         lockouts): those are part of its staff's trail too."""
         return self.filter(models.Q(practice_id=practice_id)

@@ -68,9 +68,9 @@ def _append(event: AuditEvent) -> None:
         event.seq = seq + 1
         event.at = timezone.now()  # taken under the lock, so that time order is chain order
         event.hash = link(event.prev_hash, hashed_values(event))
-        values = [getattr(event, name) for name in COLUMNS]
+        values: list[Any] = [getattr(event, name) for name in COLUMNS]
         values[1] = connection.ops.adapt_datetimefield_value(event.at)
-        head = [event.seq, event.hash]
+        head = (event.seq, event.hash)
         if statements.move_head:
             cursor.execute(statements.append, values)
             event.pk = cursor.lastrowid

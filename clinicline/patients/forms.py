@@ -3,13 +3,14 @@ from typing import Any
 
 from django import forms
 
+from clinicline.patients.models import Patient
 from clinicline.patients.normalize import InvalidPhone, phone_e164
 
 
 class PhoneField(forms.CharField):
     """Any way a caller says a number; stored as E.164."""
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         text = super().to_python(value)
         if not text:
             return text
@@ -27,8 +28,9 @@ class SearchForm(forms.Form):
     date_of_birth = forms.DateField(required=False, label="Date of birth (YYYY-MM-DD)")
     mrn = forms.CharField(required=False, label="MRN")
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         by_name = data.get("given_name") and data.get("family_name") and data.get("date_of_birth")
         if not self.errors and not (data.get("phone") or data.get("mrn") or by_name):
             raise forms.ValidationError(
@@ -56,7 +58,7 @@ class PatientForm(forms.Form):
             raise forms.ValidationError("That date of birth is not possible.")
         return dob
 
-    def patient_values(self) -> dict:
+    def patient_values(self) -> dict[str, Any]:
         data = self.cleaned_data
         address = {k: data[k] for k in self.ADDRESS if data.get(k)}
         return {"given_name": data["given_name"].strip(),
@@ -65,7 +67,7 @@ class PatientForm(forms.Form):
                 "address": address or None, "restricted": data["restricted"]}
 
     @classmethod
-    def initial_for(cls, patient) -> dict:  # noqa: ANN001
+    def initial_for(cls, patient: Patient) -> dict[str, Any]:
         return {"given_name": patient.given_name, "family_name": patient.family_name,
                 "date_of_birth": patient.date_of_birth, "mrn": patient.mrn,
                 "restricted": patient.restricted, **(patient.address or {})}

@@ -1,4 +1,6 @@
+import datetime as dt
 import uuid
+from typing import Any
 
 from django.db import models
 
@@ -18,12 +20,12 @@ class Patient(PracticeOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Name, date of birth, MRN and address are read together, so they are sealed together:
     # one decryption a row.
-    identity = EncryptedJSONField(default=dict, editable=False)
-    given_name = SealedMember("identity")
-    family_name = SealedMember("identity")
-    date_of_birth = SealedMember("identity", date=True, default=None)
-    mrn = SealedMember("identity")
-    address = SealedMember("identity", default=None)
+    identity = EncryptedJSONField[dict[str, Any]](default=dict, editable=False)
+    given_name = SealedMember[str]("identity")
+    family_name = SealedMember[str]("identity")
+    date_of_birth = SealedMember[dt.date | None]("identity", date=True, default=None)
+    mrn = SealedMember[str]("identity")
+    address = SealedMember[dict[str, str] | None]("identity", default=None)  # street, city…
     restricted = models.BooleanField(
         default=False, help_text="only clinical roles open it without break-glass")
     name_dob_index = models.CharField(max_length=64, db_index=True, editable=False)
@@ -41,6 +43,8 @@ class Patient(PracticeOwned):
         return f"{self.given_name} {self.family_name}"
 
     def refresh_indexes(self) -> None:
+        if self.date_of_birth is None:
+            raise ValueError("a patient is found by name and date of birth: give both")
         key = normalize.name_dob_key(self.given_name, self.family_name, self.date_of_birth)
         self.name_dob_index = blind_index(self.practice_id, BY_NAME_DOB, key)
         self.mrn_index = (blind_index(self.practice_id, BY_MRN, normalize.mrn_key(self.mrn))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +18,7 @@ from clinicline.vault.blind import blind_index
 
 
 def create_patient(practice: Practice, *, request: HttpRequest | None = None, actor: Any = None,
-                   phones: list[str] = (), **values: Any) -> Patient:
+                   phones: Sequence[str] = (), **values: Any) -> Patient:
     with transaction.atomic():
         patient = Patient(practice=practice, **values)
         patient.refresh_indexes()

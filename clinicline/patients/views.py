@@ -1,10 +1,17 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from clinicline.accounts.access import member_view, reauth_required, scoped_or_404
+from clinicline.accounts.access import (
+    PracticeRequest,
+    member_view,
+    reauth_required,
+    scoped_or_404,
+)
 from clinicline.accounts.forms import BreakGlassForm
 from clinicline.accounts.models import BreakGlassGrant, Membership
 from clinicline.accounts.roles import Perm, Role, allows
@@ -22,7 +29,7 @@ LISTED = ("given_name", "family_name", "date_of_birth")
 
 
 @member_view(Perm.VIEW_PATIENT)
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: PracticeRequest) -> HttpResponse:
     """Search is a POST so that what was typed never lands in a URL or an access log."""
     form = SearchForm(request.POST or None)
     results = None
@@ -42,11 +49,11 @@ def search(request: HttpRequest) -> HttpResponse:
                   status=400 if form.errors else 200)
 
 
-def _patient(request: HttpRequest, patient_id) -> Patient:  # noqa: ANN001
+def _patient(request: PracticeRequest, patient_id: uuid.UUID) -> Patient:
     return scoped_or_404(Patient.objects.all(), request.practice, pk=patient_id)
 
 
-def _open_or_refuse(request: HttpRequest, patient: Patient) -> HttpResponse | None:
+def _open_or_refuse(request: PracticeRequest, patient: Patient) -> HttpResponse | None:
     """None if the member may open the record; otherwise the response to give instead."""
     access = access_to(request.membership, patient)
     if access is Access.OPEN:
@@ -59,7 +66,7 @@ def _open_or_refuse(request: HttpRequest, patient: Patient) -> HttpResponse | No
 
 
 @member_view()
-def detail(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+def detail(request: PracticeRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient(request, patient_id)
     if (refusal := _open_or_refuse(request, patient)) is not None:
         return refusal
@@ -72,7 +79,7 @@ def detail(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
 
 
 @member_view(Perm.EDIT_PATIENT)
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: PracticeRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     phone_form = PhoneForm(request.POST or None, prefix="contact")
     if form.is_valid() and phone_form.is_valid():
@@ -87,7 +94,7 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 @member_view(Perm.EDIT_PATIENT)
-def edit(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+def edit(request: PracticeRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient(request, patient_id)
     if (refusal := _open_or_refuse(request, patient)) is not None:
         return refusal
@@ -104,7 +111,7 @@ def edit(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
 
 
 @member_view(Perm.EDIT_PATIENT)
-def add_phone(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+def add_phone(request: PracticeRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient(request, patient_id)  # first, so a foreign id is a 404 for any method
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -112,7 +119,7 @@ def add_phone(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
         return refusal
     form = PhoneForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("patients:detail", practice=request.practice.slug, patient_id=patient.pk)
     service.add_contact(patient, "phone", form.cleaned_data["phone"],
                         label=form.cleaned_data["label"], request=request)
@@ -122,7 +129,7 @@ def add_phone(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
 
 @member_view(Perm.BREAK_GLASS)
 @reauth_required
-def break_glass_view(request: HttpRequest, patient_id) -> HttpResponse:  # noqa: ANN001
+def break_glass_view(request: PracticeRequest, patient_id: uuid.UUID) -> HttpResponse:
     """Asks for re-authentication first, then a reason; POST opens the record."""
     patient = _patient(request, patient_id)
     if access_to(request.membership, patient) is Access.OPEN:

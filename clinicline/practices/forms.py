@@ -11,7 +11,7 @@ US_ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Ph
             "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"]
 
 
-class PracticeSettingsForm(forms.ModelForm):
+class PracticeSettingsForm(forms.ModelForm[Practice]):
     callback_number = PhoneField(max_length=40, help_text="the number patients are asked to call")
     front_desk_number = PhoneField(
         max_length=40, required=False,
@@ -25,8 +25,10 @@ class PracticeSettingsForm(forms.ModelForm):
                   "idle_timeout_minutes", "urgent_callback_minutes", "message_retention_days"]
 
 
-class AgreementForm(forms.ModelForm):
+class AgreementForm(forms.ModelForm[BusinessAssociateAgreement]):
     """A signed Business Associate Agreement, as the compliance file records it."""
+
+    vendor = forms.ModelChoiceField(queryset=Vendor.objects.order_by("name"), empty_label=None)
 
     class Meta:
         model = BusinessAssociateAgreement
@@ -38,8 +40,6 @@ class AgreementForm(forms.ModelForm):
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["vendor"].queryset = Vendor.objects.order_by("name")
-        self.fields["vendor"].empty_label = None
 
     def clean_signed_on(self) -> dt.date:
         signed_on = self.cleaned_data["signed_on"]
@@ -49,7 +49,8 @@ class AgreementForm(forms.ModelForm):
         return signed_on
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         effective_on, expires_on = cleaned.get("effective_on"), cleaned.get("expires_on")
         if effective_on and expires_on and expires_on < effective_on:
             self.add_error("expires_on", "The agreement cannot expire before it takes effect.")

@@ -4,15 +4,16 @@ practice admin may change. Each change is audited as a settings change."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
@@ -25,8 +26,9 @@ class IntervalForm(forms.Form):
     opens = forms.TimeField()
     closes = forms.TimeField()
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         opens, closes = data.get("opens"), data.get("closes")
         if opens is not None and closes is not None and closes <= opens:
             raise forms.ValidationError("The office must close after it opens.")
@@ -42,7 +44,7 @@ class HolidayRemoveForm(forms.Form):
     date = forms.DateField()
 
 
-def _page(request: HttpRequest, *, interval_form: IntervalForm | None = None,
+def _page(request: PracticeRequest, *, interval_form: IntervalForm | None = None,
           holiday_form: HolidayForm | None = None, status: int = 200) -> HttpResponse:
     practice = request.practice
     week = hours.week(practice)
@@ -56,7 +58,7 @@ def _page(request: HttpRequest, *, interval_form: IntervalForm | None = None,
     }, status=status)
 
 
-def _bad(request: HttpRequest, form: forms.Form) -> HttpResponse:
+def _bad(request: PracticeRequest, form: forms.Form) -> HttpResponse:
     if isinstance(form, IntervalForm):
         return _page(request, interval_form=form, status=400)
     if isinstance(form, HolidayForm):
@@ -72,19 +74,19 @@ def _materialise_defaults(practice: Practice) -> None:
             for day, intervals in hours.DEFAULT_WEEK.items() for opens, closes in intervals)
 
 
-def _done(request: HttpRequest, text: str) -> HttpResponse:
+def _done(request: PracticeRequest, text: str) -> HttpResponse:
     messages.success(request, text)
     return redirect("practices:hours", practice=request.practice.slug)
 
 
 @member_view()
-def office_hours(request: HttpRequest) -> HttpResponse:
+def office_hours(request: PracticeRequest) -> HttpResponse:
     return _page(request)
 
 
 @member_view(Perm.MANAGE_PRACTICE)
 @require_POST
-def interval_add(request: HttpRequest) -> HttpResponse:
+def interval_add(request: PracticeRequest) -> HttpResponse:
     form = IntervalForm(request.POST)
     if not form.is_valid():
         return _bad(request, form)
@@ -104,7 +106,7 @@ def interval_add(request: HttpRequest) -> HttpResponse:
 
 @member_view(Perm.MANAGE_PRACTICE)
 @require_POST
-def interval_remove(request: HttpRequest) -> HttpResponse:
+def interval_remove(request: PracticeRequest) -> HttpResponse:
     form = IntervalForm(request.POST)
     if not form.is_valid():
         return _bad(request, form)
@@ -125,7 +127,7 @@ def interval_remove(request: HttpRequest) -> HttpResponse:
 
 @member_view(Perm.MANAGE_PRACTICE)
 @require_POST
-def holiday_add(request: HttpRequest) -> HttpResponse:
+def holiday_add(request: PracticeRequest) -> HttpResponse:
     form = HolidayForm(request.POST)
     if not form.is_valid():
         return _bad(request, form)
@@ -144,7 +146,7 @@ def holiday_add(request: HttpRequest) -> HttpResponse:
 
 @member_view(Perm.MANAGE_PRACTICE)
 @require_POST
-def holiday_remove(request: HttpRequest) -> HttpResponse:
+def holiday_remove(request: PracticeRequest) -> HttpResponse:
     form = HolidayRemoveForm(request.POST)
     if not form.is_valid():
         return _bad(request, form)

@@ -1,6 +1,7 @@
 import datetime as dt
 import uuid
 import zoneinfo
+from typing import Self, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -47,8 +48,11 @@ class Practice(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
-class PracticeQuerySet(models.QuerySet):
-    def for_practice(self, practice: Practice) -> "PracticeQuerySet":
+_M = TypeVar("_M", bound=models.Model)
+
+
+class PracticeQuerySet(models.QuerySet[_M]):
+    def for_practice(self, practice: Practice) -> Self:
         return self.filter(practice=practice)
 
 

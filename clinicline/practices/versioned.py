@@ -8,7 +8,7 @@ protocols and call types are both this.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any, Self, cast
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.practices.models import Practice, PracticeOwned
+from clinicline.practices.models import Practice, PracticeOwned, PracticeQuerySet
 
 
 class VersionedDocument(PracticeOwned):
@@ -36,23 +36,29 @@ class VersionedDocument(PracticeOwned):
                                                name="%(app_label)s_%(class)s_version")]
 
     @classmethod
+    def versions(cls, practice: Practice) -> PracticeQuerySet[Self]:
+        # ``objects`` is declared on this abstract base, so mypy types it by the base; called
+        # through ``cls`` it serves the concrete model's rows.
+        return cast("PracticeQuerySet[Self]", cls.objects.for_practice(practice))
+
+    @classmethod
     def in_force(cls, practice: Practice,
                  default: Callable[[], tuple[dict[str, Any], str]]) -> Self:
         """The newest version, or version 1 made from ``default()`` (document, source)."""
-        current = cls.objects.for_practice(practice).order_by("-version").first()
+        current = cls.versions(practice).order_by("-version").first()
         if current is not None:
             return current
         document, source = default()
         try:
             with transaction.atomic():
-                return cls.objects.create(practice=practice, version=1, document=document,
-                                          source=source)
+                return cls.versions(practice).create(practice=practice, version=1,
+                                                     document=document, source=source)
         except IntegrityError:  # two first uses at once: the other one made version 1
-            return cls.objects.for_practice(practice).order_by("-version").first()
+            return cls.versions(practice).order_by("-version")[0]
 
     @classmethod
     def numbered(cls, practice: Practice, version: int) -> Self | None:
-        return cls.objects.for_practice(practice).filter(version=version).first()
+        return cls.versions(practice).filter(version=version).first()
 
     @classmethod
     def add_version(cls, practice: Practice, document: dict[str, Any], source: str, *,
@@ -62,9 +68,9 @@ class VersionedDocument(PracticeOwned):
             # The practice row is the lock that makes concurrent uploads take turns (SQLite
             # needs none: its write transactions already do).
             Practice.objects.select_for_update().filter(pk=practice.pk).first()
-            latest = cls.objects.for_practice(practice).aggregate(v=Max("version"))["v"]
-            saved = cls.objects.create(practice=practice, version=(latest or 0) + 1,
-                                       document=document, source=source, created_by=by)
+            latest = cls.versions(practice).aggregate(v=Max("version"))["v"]
+            saved = cls.versions(practice).create(practice=practice, version=(latest or 0) + 1,
+                                                  document=document, source=source, created_by=by)
             record(Action.SETTINGS_CHANGE, request=request, actor=by, practice=practice,
                    obj=saved, reason=f"{what} v{saved.version}")
         return saved

@@ -4,11 +4,11 @@ admin changes it by uploading a new version (a file, so it can be reviewed and k
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.triage import service
 from clinicline.triage.forms import ProtocolUploadForm
@@ -19,12 +19,12 @@ SAFE = ["GET", "HEAD"]
 
 @member_view(Perm.VIEW_PATIENT)
 @require_GET
-def protocol_in_force(request: HttpRequest) -> HttpResponse:
+def protocol_in_force(request: PracticeRequest) -> HttpResponse:
     return _page(request, service.protocol_for(request.practice))
 
 
 @member_view(Perm.VIEW_PATIENT)
-def protocol_version(request: HttpRequest, version: int) -> HttpResponse:
+def protocol_version(request: PracticeRequest, version: int) -> HttpResponse:
     protocol = _version(request, version)  # first: a foreign version is a 404 to any method
     if request.method not in SAFE:
         return HttpResponseNotAllowed(SAFE)
@@ -32,7 +32,7 @@ def protocol_version(request: HttpRequest, version: int) -> HttpResponse:
 
 
 @member_view(Perm.VIEW_PATIENT)
-def download(request: HttpRequest, version: int) -> HttpResponse:
+def download(request: PracticeRequest, version: int) -> HttpResponse:
     protocol = _version(request, version)
     if request.method not in SAFE:
         return HttpResponseNotAllowed(SAFE)
@@ -44,7 +44,7 @@ def download(request: HttpRequest, version: int) -> HttpResponse:
 
 @member_view(Perm.MANAGE_PRACTICE)
 @require_POST
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: PracticeRequest) -> HttpResponse:
     form = ProtocolUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         # Nothing is saved; the page says which lines to fix.
@@ -55,14 +55,14 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect("triage:protocol", practice=request.practice.slug)
 
 
-def _version(request: HttpRequest, version: int) -> Protocol:
+def _version(request: PracticeRequest, version: int) -> Protocol:
     protocol = service.version_of(request.practice, version)
     if protocol is None:
         raise Http404("No such version.")
     return protocol
 
 
-def _page(request: HttpRequest, protocol: Protocol, form: ProtocolUploadForm | None = None,
+def _page(request: PracticeRequest, protocol: Protocol, form: ProtocolUploadForm | None = None,
           status: int = 200) -> HttpResponse:
     versions = list(Protocol.objects.for_practice(request.practice)
                     .select_related("created_by").defer("document", "source"))

@@ -11,19 +11,32 @@ a ``practice_id`` (or names another attribute with ``Meta``-free ``practice_attr
 Reading is the hot path (a list of patients opens five tokens a row), so the descriptor and
 ``open`` avoid repeated work: the ``<table>.<column>.`` part of the associated data is built
 once per field, the primary key's text once per instance.
+
+Each field is typed by what it holds, not by the text column underneath: a model's
+``EncryptedDateField`` reads as a ``datetime.date``. ``EncryptedJSONField[list[str]]`` says
+which JSON value a column holds (an object, ``dict[str, Any]``, when left out), and
+``SealedMember[str]`` the type of one value kept inside such a record. (Subscripting a field
+class at run time needs django-stubs-ext's monkeypatch, which settings applies.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Generic, Self, overload
 
 from django import forms
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
+from typing_extensions import TypeVar  # with default=, which typing has from 3.13
 
 from clinicline.vault.keyring import keyring
+
+_ST = TypeVar("_ST")  # what may be assigned to the attribute
+_GT = TypeVar("_GT")  # what reading the attribute gives
+_J = TypeVar("_J", default=dict[str, Any])  # what every JSON column held when this was written
+_T = TypeVar("_T", default=Any)  # a member left unparameterized reads as Any
 
 
 class Sealed(str):
@@ -61,7 +74,9 @@ class EncryptedAttribute(DeferredAttribute):
     instance ``__dict__`` would shadow it and hand out the ciphertext.
     """
 
-    def __init__(self, field: EncryptedField) -> None:
+    field: EncryptedField[Any, Any]
+
+    def __init__(self, field: EncryptedField[Any, Any]) -> None:
         super().__init__(field)
         self.attname = field.attname  # read on every access: spare the field lookup
 
@@ -81,21 +96,29 @@ class EncryptedAttribute(DeferredAttribute):
         return value
 
 
-class EncryptedField(models.TextField):
+class EncryptedField(models.TextField[_ST, _GT]):
+    # django-stubs fills the Any inside a parameter (dict[str, Any]) with these; TextField's
+    # own (str) would turn a JSON object into dict[str, str]. Annotations only.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+    db_index: bool  # Field.__init__ sets it; django-stubs leaves it out
     descriptor_class = EncryptedAttribute
+    # A form edits the value the column holds, not its ciphertext.
+    form_class: type[forms.Field] = forms.CharField
 
     def __init__(self, *args: Any, practice_attr: str = "practice_id", **kwargs: Any) -> None:
         self.practice_attr = practice_attr
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         if self.practice_attr != "practice_id":
             kwargs["practice_attr"] = self.practice_attr
         return name, path, args, kwargs
 
-    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs: Any) -> None:
-        super().contribute_to_class(cls, name, **kwargs)
+    def contribute_to_class(self, cls: type[models.Model], name: str,
+                            private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only)
         # ``<table>.<column>.``, fixed for the field's life; reading is the hot path. (An
         # abstract parent's field is copied to each concrete model and contributed again.)
         self.aad_prefix = f"{cls._meta.db_table}.{self.column}.".encode()
@@ -152,6 +175,15 @@ class EncryptedField(models.TextField):
     def to_python(self, value: Any) -> Any:
         return value
 
+    def formfield(self, form_class: type[forms.Field] | None = None,
+                  choices_form_class: type[forms.ChoiceField] | None = None,
+                  **kwargs: Any) -> forms.Field:
+        # Django's signature; choices_form_class has nothing to do here (no choices on
+        # ciphertext), and a ModelForm's field_classes arrive as form_class.
+        defaults = {"required": not self.blank, "label": self.verbose_name,
+                    "help_text": self.help_text}
+        return (form_class or self.form_class)(**{**defaults, **kwargs})
+
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name not in ALLOWED_LOOKUPS:
             raise TypeError(
@@ -167,13 +199,13 @@ class EncryptedField(models.TextField):
         )
 
 
-class EncryptedTextField(EncryptedField):
-    def formfield(self, **kwargs: Any) -> forms.Field:
-        return forms.CharField(**{"required": not self.blank, "label": self.verbose_name,
-                                  "help_text": self.help_text, **kwargs})
+class EncryptedTextField(EncryptedField[str, str]):
+    pass
 
 
-class EncryptedDateField(EncryptedField):
+class EncryptedDateField(EncryptedField[dt.date, dt.date]):
+    form_class = forms.DateField
+
     def encode(self, value: dt.date) -> bytes:
         return value.isoformat().encode()
 
@@ -185,24 +217,18 @@ class EncryptedDateField(EncryptedField):
             return dt.date.fromisoformat(value)
         return value
 
-    def formfield(self, **kwargs: Any) -> forms.Field:
-        return forms.DateField(**{"required": not self.blank, "label": self.verbose_name,
-                                  "help_text": self.help_text, **kwargs})
 
+class EncryptedJSONField(EncryptedField[_J, _J]):
+    form_class = forms.JSONField
 
-class EncryptedJSONField(EncryptedField):
     def encode(self, value: Any) -> bytes:
         return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
     def decode(self, data: bytes) -> Any:
         return json.loads(data)
 
-    def formfield(self, **kwargs: Any) -> forms.Field:
-        return forms.JSONField(**{"required": not self.blank, "label": self.verbose_name,
-                                  **kwargs})
 
-
-class SealedMember(property):
+class SealedMember(property, Generic[_T]):
     """One value kept inside an encrypted JSON record of the same row.
 
     Reading a row's PHI is the hot path: several values sealed together cost one decryption
@@ -213,6 +239,17 @@ class SealedMember(property):
     def __init__(self, record: str, *, date: bool = False, default: Any = "") -> None:
         self.record, self.is_date, self.default = record, date, default
         super().__init__(self._get, self._set)
+
+    if TYPE_CHECKING:
+        # What the checker sees of reading and assigning; at run time property's own
+        # __get__ and __set__ serve, without an extra call on the hot path.
+        @overload
+        def __get__(self, instance: None, owner: type | None = None, /) -> Self: ...
+        @overload
+        def __get__(self, instance: models.Model, owner: type | None = None, /) -> _T: ...
+        def __get__(self, instance: models.Model | None,
+                    owner: type | None = None, /) -> Self | _T: ...
+        def __set__(self, instance: models.Model, value: _T, /) -> None: ...
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -235,5 +272,5 @@ class SealedMember(property):
         record[self.name] = value.isoformat() if self.is_date and value is not None else value
 
 
-def encrypted_fields(model: type[models.Model]) -> list[EncryptedField]:
+def encrypted_fields(model: type[models.Model]) -> list[EncryptedField[Any, Any]]:
     return [f for f in model._meta.concrete_fields if isinstance(f, EncryptedField)]

@@ -79,7 +79,9 @@ class Keyring:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._keks: list[LocalKEK] | None = None
-        self._keys: dict[tuple[int, str, int], AESGCM | bytes] = {}
+        # (practice id, purpose, version) -> the data key's cipher, or the index key's bytes.
+        self._ciphers: dict[tuple[int, str, int], AESGCM] = {}
+        self._index_keys: dict[tuple[int, str, int], bytes] = {}
         self._active: dict[int, tuple[int, float]] = {}
         # (practice id, version as written in tokens) -> cipher; filled by ``open``.
         self._openers: dict[tuple[int, str], AESGCM] = {}
@@ -92,7 +94,8 @@ class Keyring:
         """Forget every cached key and active version (after a rotation in this process)."""
         with self._lock:
             self._keks = None
-            self._keys.clear()
+            self._ciphers.clear()
+            self._index_keys.clear()
             self._active.clear()
             self._openers.clear()
             self._uncommitted.clear()
@@ -153,12 +156,12 @@ class Keyring:
 
     def aead(self, practice_id: int, version: int) -> AESGCM:
         slot = (practice_id, DataKey.Purpose.DATA, version)
-        aead = self._keys.get(slot)
+        aead = self._ciphers.get(slot)
         if aead is None:
             aead = AESGCM(self._load(*slot))
             if self._cacheable(*slot):
-                self._keys[slot] = aead
-        return aead  # type: ignore[return-value]
+                self._ciphers[slot] = aead
+        return aead
 
     def active_version(self, practice_id: int) -> int:
         cached = self._active.get(practice_id)
@@ -171,13 +174,13 @@ class Keyring:
 
     def index_key(self, practice_id: int) -> bytes:
         slot = (practice_id, DataKey.Purpose.INDEX, 0)
-        key = self._keys.get(slot)
+        key = self._index_keys.get(slot)
         if key is None:
             row = self._first_key(practice_id, DataKey.Purpose.INDEX)
             key = self.unwrap(row)
             if self._cacheable(practice_id, DataKey.Purpose.INDEX, row.version):
-                self._keys[slot] = key
-        return key  # type: ignore[return-value]
+                self._index_keys[slot] = key
+        return key
 
     # --- sealing -----------------------------------------------------------------------
     def seal(self, practice_id: int, aad: bytes, plaintext: bytes, *,

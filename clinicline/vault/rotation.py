@@ -93,14 +93,14 @@ class EncryptedTable:
     """One model's encrypted columns that share a practice attribute."""
 
     model: type[models.Model]
-    fields: tuple[EncryptedField, ...]
+    fields: tuple[EncryptedField[Any, Any], ...]
     practice_attr: str
 
     @property
     def label(self) -> str:
         return self.model._meta.db_table
 
-    def rows(self, practice_id: int) -> models.QuerySet:
+    def rows(self, practice_id: int) -> models.QuerySet[models.Model]:
         # The base manager: a default manager may hide rows (soft deletes) that still hold
         # ciphertext under the key being retired.
         return self.model._base_manager.filter(**{self.practice_attr: practice_id})
@@ -121,7 +121,8 @@ def encrypted_tables() -> list[EncryptedTable]:
     return tables
 
 
-def _stale(table: EncryptedTable, practice_id: int, version: int) -> models.QuerySet:
+def _stale(table: EncryptedTable, practice_id: int,
+           version: int) -> models.QuerySet[models.Model]:
     """The practice's rows with at least one token not sealed under ``version``."""
     prefix = f"{TOKEN_PREFIX}.{version}."
     rows, stale = table.rows(practice_id), Q()

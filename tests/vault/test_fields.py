@@ -7,12 +7,13 @@ import base64
 import datetime as dt
 
 import pytest
+from django import forms
 from django.core.exceptions import FieldError
 from django.db import transaction
 
 from clinicline.patients import service as patients
 from clinicline.patients.models import ContactPoint, Patient
-from clinicline.vault.fields import EncryptedDateField, Sealed
+from clinicline.vault.fields import EncryptedDateField, EncryptedJSONField, Sealed
 from clinicline.vault.keyring import VaultError, keyring
 from tests.conftest import make_patient
 from tests.vault.conftest import raw_column
@@ -198,6 +199,23 @@ def test_a_date_field_seals_the_iso_date_and_opens_a_date(walter):
     assert "1958" not in token
     assert field.open(walter, token) == dt.date(1958, 4, 2)
     assert field.to_python("1958-04-02") == dt.date(1958, 4, 2)
+
+
+def test_a_form_edits_the_value_an_encrypted_field_holds():
+    assert isinstance(EncryptedDateField().formfield(), forms.DateField)
+    assert isinstance(EncryptedJSONField().formfield(), forms.JSONField)
+    form = forms.modelform_factory(ContactPoint, fields=["value"])()
+    assert isinstance(form.fields["value"], forms.CharField)
+    # A ModelForm's field_classes reach the field as form_class.
+    form = forms.modelform_factory(ContactPoint, fields=["value"],
+                                   field_classes={"value": forms.EmailField})()
+    assert isinstance(form.fields["value"], forms.EmailField)
+    assert form.fields["value"].required
+
+
+def test_a_patient_without_a_date_of_birth_cannot_be_indexed(practice):
+    with pytest.raises(ValueError, match="date of birth"):
+        Patient(practice=practice, given_name="Zoë", family_name="Núñez").refresh_indexes()
 
 
 def test_sealed_members_live_in_one_record(practice):

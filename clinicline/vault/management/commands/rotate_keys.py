@@ -10,9 +10,11 @@ See clinicline/vault/rotation.py for how each works and why it is safe to interr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.db.models import Model
 from tqdm import tqdm
 
 from clinicline.vault import rotation
@@ -22,7 +24,8 @@ from clinicline.vault.rotation import Progress, ProgressFactory, RotationError
 
 # The practice model, reached through the key's foreign key: the vault sits below the
 # practices app and names it only there.
-Practice = DataKey._meta.get_field("practice").related_model
+# (A foreign key's related_model is "self" only for a key to its own model.)
+Practice = cast(type[Model], DataKey._meta.get_field("practice").related_model)
 
 
 class _BarStream:
@@ -98,8 +101,8 @@ class Command(BaseCommand):
 
     def _find(self, slug: str) -> Any:
         try:
-            return Practice.objects.get(slug=slug)
-        except Practice.DoesNotExist:
+            return Practice._default_manager.get(slug=slug)
+        except ObjectDoesNotExist:  # Practice.DoesNotExist, which type[Model] does not name
             raise CommandError(f"no practice with slug {slug!r}") from None
 
     def _master(self, progress: ProgressFactory) -> None:
@@ -120,7 +123,7 @@ class Command(BaseCommand):
     def _all_practices(self, batch_size: int, settle_s: float,
                        progress: ProgressFactory) -> None:
         with_keys = DataKey.objects.filter(purpose=DataKey.Purpose.DATA).values("practice_id")
-        practices = list(Practice.objects.filter(pk__in=with_keys).order_by("pk"))
+        practices = list(Practice._default_manager.filter(pk__in=with_keys).order_by("pk"))
         if not practices:
             self.stdout.write("no practice has a data key yet (nothing is encrypted); "
                               "nothing to rotate")
