@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from clinicline.accounts.access import View, member_view
+from clinicline.accounts.access import member_view
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.practices.models import GatewayAccount
@@ -52,6 +52,9 @@ NO_NUMBER = ("This practice has no test-mode gateway number, so there is nothing
 class Entry:
     event: SimulatorEvent
     answer: Answer | None
+
+
+View = Callable[..., HttpResponse]
 
 
 def off_in_production(view: View) -> View:

@@ -1,3 +1,5 @@
+"""The loopback gateway: outbound texts and calls land on the simulator's virtual phones."""
+
 import uuid
 
 from clinicline.outbox.models import Channel, Delivery
