@@ -42,6 +42,7 @@ from clinicline.inbox.visibility import (
 from clinicline.intake.service import call_types_for
 from clinicline.intake.service import version_of as call_types_version
 from clinicline.practices.models import Team
+from clinicline.practices.templatetags.practice_time import local_time
 from clinicline.triage.service import version_of as protocol_version
 from clinicline.triage.spec import Priority
 
@@ -138,15 +139,10 @@ def _rows(request: HttpRequest, listed: list[Message]) -> list[Row]:
     tz, now = request.practice.tz, timezone.now()
     statuses, sources = dict(MessageStatus.choices), dict(Source.choices)
     return [Row(link.replace(zero, str(m.pk)), m.priority.capitalize(),
-                labels.get(m.call_type, m.call_type), _local(m.created_at.astimezone(tz)),
+                labels.get(m.call_type, m.call_type), local_time(m.created_at, tz),
                 age(now - m.created_at), statuses.get(m.status, m.status),
                 m.claimed_by.username if m.claimed_by_id else "", sources.get(m.source, m.source))
             for m in listed]
-
-
-def _local(at: dt.datetime) -> str:
-    hour = at.hour % 12 or 12
-    return f"{at:%b} {at.day}, {hour}:{at:%M} {'am' if at.hour < 12 else 'pm'}"
 
 
 def age(elapsed: dt.timedelta) -> str:
