@@ -101,7 +101,6 @@ class Nav:
     """What the bar shows to this member in this practice."""
 
     def __init__(self, request: HttpRequest) -> None:
-        self.request = request
         self.membership: Membership | None = getattr(request, "membership", None)
         self.here = request.path
 
