@@ -1,6 +1,7 @@
-"""The frame on a phone and on a laptop: the console, a queue, a message and the audit trail
-at 390 px and at 1366 px wide, each photographed (var/screenshots/, for a person to look
-at) and each failing if anything runs off the side of the screen."""
+"""The frame on a phone and on a laptop: the practice's home, the console, a queue, a
+message, the audit trail and the 404 page at 390 px and at 1366 px wide, each photographed
+(var/screenshots/, for a person to look at) and each failing if anything runs off the side
+of the screen."""
 
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def test_console_queue_message_and_audit_fit_a_phone_and_a_laptop(live_server, o
 
     page = open_page()
     log_in(page, live_server.url, nurse)
-    for name, path in [("console", "/console/?type=clinical"),
+    for name, path in [("home", "/"), ("console", "/console/?type=clinical"),
                        ("queue", f"/inbox/q/{messages[0].team.slug}/"),
                        ("message", f"/inbox/m/{messages[0].pk}/"),
                        ("conversation", f"/inbox/m/{messages[-1].pk}/")]:
@@ -99,6 +100,9 @@ def test_console_queue_message_and_audit_fit_a_phone_and_a_laptop(live_server, o
     page.screenshot(path=SCREENSHOTS / "menu-phone.png", full_page=True)
     if page.evaluate(OVERFLOW) > 0:
         problems.append("the phone's Practice menu runs off the screen")
+
+    page.goto(f"{live_server.url}/no/such/page/")
+    problems += check(page, "not-found")
 
     officer_page = open_page()
     log_in(officer_page, live_server.url, officer)
