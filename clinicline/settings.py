@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinicline.accounts.context.session_limits",
+                "clinicline.navigation.nav",
             ],
         },
     },

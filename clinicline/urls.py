@@ -21,3 +21,8 @@ urlpatterns = [
     path("p/<slug:practice>/inbox/", include("clinicline.inbox.urls")),
     path("p/<slug:practice>/console/", include("clinicline.intake.console_urls")),
 ]
+
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error

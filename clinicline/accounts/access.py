@@ -50,6 +50,7 @@ class MemberView(Protocol[_Response_co]):
     """A practice page as the URL resolver calls it, the practice still a slug."""
 
     member_view: bool  # the tenancy matrix test looks for this
+    member_perm: Perm | None  # what the page asks of a member's role (the navigation bar)
 
     def __call__(self, request: HttpRequest, practice: str, **kwargs: Any) -> _Response_co: ...
 
@@ -83,6 +84,7 @@ def member_view(perm: Perm | None = None) -> MemberViewDecorator:
 
         guarded = cast(MemberView[_Response], login_required(wrapper))
         guarded.member_view = True
+        guarded.member_perm = perm  # the navigation bar offers the page by the same check
         return guarded
 
     return decorate

@@ -1,9 +1,19 @@
 """The compliance page: the practice's audit trail, filtered and paged; CSV export and a
-chain check for the compliance officer. Looking at the trail is itself audited."""
+chain check for the compliance officer. Looking at the trail is itself audited.
+
+The page names people and actions in words (a member's username and role, "viewed PHI", a
+record as "patient 3f2a9c1b") from the row's own clear columns and the practice's roster:
+an audit row holds no PHI, and labelling one decrypts nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.apps import apps
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -14,14 +24,15 @@ from django.views.decorators.http import require_POST
 
 from clinicline.accounts.access import member_view, reauth_required
 from clinicline.accounts.models import Membership
-from clinicline.accounts.roles import Perm, allows
+from clinicline.accounts.roles import Perm, Role, allows
 from clinicline.audit.export import csv_lines
 from clinicline.audit.forms import EventFilter
-from clinicline.audit.models import Action, AuditEvent
+from clinicline.audit.models import Action, AuditEvent, Outcome
 from clinicline.audit.service import record
 from clinicline.audit.verify import verify
 
 PAGE_SIZE = 100
+SHORT_REF = 8  # characters of an id shown: enough to tell records apart on one page
 
 
 def _filter(request: HttpRequest) -> EventFilter:
@@ -47,9 +58,68 @@ def events(request: HttpRequest) -> HttpResponse:
         rows = _events(request, form, viewed).order_by("-seq")
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "audit/events.html", {
-        "form": form, "page": page,
+        "form": form, "page": page, "rows": described(request, page) if page else [],
         "officer": allows(request.membership.role, Perm.EXPORT_AUDIT),
     }, status=200 if page is not None else 400)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One event as a person reads it."""
+
+    event: AuditEvent
+    who: str
+    role: str
+    action: str
+    record: str
+    patient: str     # the short reference; the full opaque id filters by it
+    fields: str
+    outcome: str
+
+
+def described(request: HttpRequest, events: Iterable[AuditEvent]) -> list[Row]:
+    events = list(events)
+    roles = dict(Membership.objects.filter(practice=request.practice,
+                                           user_id__in={e.actor_id for e in events})
+                 .values_list("user_id", "role"))
+    actions, outcomes = dict(Action.choices), dict(Outcome.choices)
+    return [Row(e, e.actor_label or ("the system" if e.actor_id is None else "former member"),
+                Role(roles[e.actor_id]).label if e.actor_id in roles else "",
+                actions.get(e.action, e.action), record_of(e), e.patient_id[:SHORT_REF],
+                fields_of(e), outcomes.get(e.outcome, e.outcome))
+            for e in events]
+
+
+def model_of(event: AuditEvent) -> type | None:
+    try:
+        return apps.get_model(event.object_type) if event.object_type else None
+    except (LookupError, ValueError):
+        return None
+
+
+def record_of(event: AuditEvent) -> str:
+    """ "message 3f2a9c1b": the kind of record and a short reference, never its content
+    (nothing when the record is the patient: the patient's own reference says it)."""
+    if not event.object_type or event.object_id == event.patient_id:
+        return ""
+    model = model_of(event)
+    kind = model._meta.verbose_name if model is not None else event.object_type
+    return f"{kind} {event.object_id[:SHORT_REF]}".strip()
+
+
+def fields_of(event: AuditEvent) -> str:
+    """The field names touched, as the record's form labels them ("date of birth")."""
+    model = model_of(event)
+    return ", ".join(label_of(model, name.strip()) for name in event.fields.split(",")
+                     if name.strip())
+
+
+def label_of(model: type | None, name: str) -> str:
+    try:
+        field = model._meta.get_field(name) if model is not None else None
+    except FieldDoesNotExist:
+        field = None  # a sealed member, or a name the record no longer has
+    return str(getattr(field, "verbose_name", "") or name.replace("_", " "))
 
 
 @member_view(Perm.EXPORT_AUDIT)

@@ -168,6 +168,12 @@ class Message(PracticeOwned):
         return str(self.triage.get("script", ""))
 
     @property
+    def said(self) -> list[str]:
+        """What the caller was told or sent, word for word, where the system said it (the
+        IVR, a text's replies); an agent's words are the agent's, so not claimed here."""
+        return [str(line) for line in self.triage.get("said", [])]
+
+    @property
     def advise_911(self) -> bool:
         return bool(self.triage.get("advise_911"))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from django.contrib import messages
@@ -42,6 +42,7 @@ from clinicline.inbox.visibility import (
 from clinicline.intake.service import call_types_for
 from clinicline.intake.service import version_of as call_types_version
 from clinicline.practices.models import Team
+from clinicline.practices.templatetags.practice_time import local_time
 from clinicline.triage.service import version_of as protocol_version
 from clinicline.triage.spec import Priority
 
@@ -138,15 +139,10 @@ def _rows(request: HttpRequest, listed: list[Message]) -> list[Row]:
     tz, now = request.practice.tz, timezone.now()
     statuses, sources = dict(MessageStatus.choices), dict(Source.choices)
     return [Row(link.replace(zero, str(m.pk)), m.priority.capitalize(),
-                labels.get(m.call_type, m.call_type), _local(m.created_at.astimezone(tz)),
+                labels.get(m.call_type, m.call_type), local_time(m.created_at, tz),
                 age(now - m.created_at), statuses.get(m.status, m.status),
                 m.claimed_by.username if m.claimed_by_id else "", sources.get(m.source, m.source))
             for m in listed]
-
-
-def _local(at: dt.datetime) -> str:
-    hour = at.hour % 12 or 12
-    return f"{at:%b} {at.day}, {hour}:{at:%M} {'am' if at.hour < 12 else 'pm'}"
 
 
 def age(elapsed: dt.timedelta) -> str:
@@ -187,14 +183,18 @@ def _message_context(request: HttpRequest, message: Message) -> dict[str, Any]:
     membership: Membership = request.membership
     types = call_types_version(request.practice, message.call_type_version)
     call_type = types.get(message.call_type) if types else None
-    labels = {f.name: f.label for f in call_type.fields} if call_type else {}
+    fields = call_type.fields if call_type else ()
+    labels = {f.name: f.label for f in fields}
     protocol = protocol_version(request.practice, message.protocol_version)
-    question = protocol.spec.question if protocol else (lambda _: None)
+    questions = protocol.spec.questions if protocol else ()
+    texts = {q.id: q.text for q in questions}
     members = Membership.objects.filter(practice=request.practice, user__is_active=True)
     return {
         "message": message, "call_type_label": call_type.label if call_type else "",
-        "fields": [(labels.get(k, k.replace("_", " ")), v) for k, v in message.fields.items()],
-        "answers": [(getattr(question(q), "text", q), a) for q, a in message.answers.items()],
+        "fields": [(labels.get(k, k.replace("_", " ")), v)
+                   for k, v in in_order(message.fields, [f.name for f in fields])],
+        "answers": [(texts.get(q, q), a)
+                    for q, a in in_order(message.answers, [q.id for q in questions])],
         "notes": message.notes.select_related("author"),
         "receipts": message.receipts.select_related("user"),
         "teams": [t for t in Team.objects.filter(practice=request.practice).order_by("name")
@@ -207,6 +207,13 @@ def _message_context(request: HttpRequest, message: Message) -> dict[str, Any]:
             message.status == MessageStatus.CLAIMED and message.claimed_by_id == request.user.pk),
         "can_view_patient": allows(membership.role, Perm.VIEW_PATIENT),
     }
+
+
+def in_order(values: dict[str, Any], order: Sequence[str]) -> list[tuple[str, Any]]:
+    """``values`` in the order the message's own versions give (the call type's fields, the
+    protocol's questions); a name they do not know comes last, as stored."""
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(values.items(), key=lambda item: rank.get(item[0], len(rank)))
 
 
 Step = Callable[[HttpRequest, Message], str]

@@ -13,7 +13,6 @@ from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.inbox.models import Notice
-from clinicline.inbox.visibility import queues_for
 from clinicline.practices.forms import AgreementForm, PracticeSettingsForm
 from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
 
@@ -22,17 +21,12 @@ NOTICES_SHOWN = 10
 
 @member_view()
 def practice_home(request: HttpRequest) -> HttpResponse:
-    role = request.membership.role
+    # The pages the member may open are the navigation bar's (clinicline.navigation).
     unread = Notice.objects.for_practice(request.practice).filter(
         user=request.user, read_at__isnull=True)
     return render(request, "practices/home.html", {
         "notices": list(unread.order_by("-created_at", "-pk")[:NOTICES_SHOWN]),
         "unread_count": unread.count(),
-        "can_view_patients": allows(role, Perm.VIEW_PATIENT),
-        "can_view_audit": allows(role, Perm.VIEW_AUDIT),
-        "can_manage": allows(role, Perm.MANAGE_PRACTICE),
-        "can_take_calls": allows(role, Perm.TAKE_CALLS),
-        "works_queues": bool(queues_for(request.membership)),
     })
 
 

@@ -12,7 +12,9 @@ import time_machine
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from clinicline import claims
 from clinicline.gateways.models import InboundWebhook
@@ -22,6 +24,7 @@ from clinicline.inbox.service import caller_index
 from clinicline.intake import texts
 from clinicline.intake.models import InboundText
 from clinicline.outbox.models import Channel, Delivery
+from tests.conftest import signed_in
 from tests.gateways.test_webhooks import PATIENT, SMS, make_gateway, post, text, twiml
 
 pytestmark = pytest.mark.django_db
@@ -203,3 +206,14 @@ def test_a_routine_text_records_the_auto_reply_and_sends_nothing_more(gateway):
     texts.handle_texts()
     assert Message.objects.get().triage["said"] == [texts.AUTO_REPLY_TEXT]
     assert not Delivery.objects.exists()
+
+
+def test_the_message_page_shows_what_was_sent_not_the_agents_script(gateway, practice, nurse):
+    send("my dad has slurred speech and his face is drooping")
+    texts.handle_texts()
+    message = Message.objects.get()
+    page = signed_in(nurse).get(reverse("inbox:message", kwargs={
+        "practice": practice.slug, "message_id": message.pk})).content.decode()
+    assert escape(texts.AUTO_REPLY_TEXT) in page and escape(texts.EMERGENCY_TEXT) in page
+    assert "signs of a stroke" not in page  # the protocol's script was never said to them
+    assert "The protocol advises calling 911." in page

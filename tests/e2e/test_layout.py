@@ -1,0 +1,111 @@
+"""The frame on a phone and on a laptop: the practice's home, the console, a queue, a
+message, the audit trail and the 404 page at 390 px and at 1366 px wide, each photographed
+(var/screenshots/, for a person to look at) and each failing if anything runs off the side
+of the screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from clinicline.accounts.roles import Role
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+from clinicline.inbox.service import open_message
+from clinicline.intake.service import call_types_for
+from tests.conftest import make_member, make_patient, make_practice
+from tests.e2e.conftest import log_in
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+WIDTHS = {"phone": (390, 844), "laptop": (1366, 768)}
+OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+# And inside the page: a table wider than the column it sits in (it pokes past the cards).
+SPILL = "(m => m.scrollWidth - m.clientWidth)(document.querySelector('main'))"
+
+
+def seed_messages(practice) -> list:
+    """A night's worth: clinical calls with long words, a refill, and a text conversation."""
+    types = call_types_for(practice)
+    texts = [{"at": "2026-12-01T07:14:00+00:00", "from": "caller",
+              "body": "My prescription ran out yesterday, can someone call me back please?"}]
+    made = [open_message(practice, types.get("clinical"), {
+        "patient_name": f"Walter Okafor-Featherstonehaugh {n}",
+        "date_of_birth": dt.date(1958, 4, 2), "callback_number": "+16175550142",
+        "concern": "Swollen left calf since the knee replacement (arthroplasty) two weeks ago; "
+                   "mildly short of breath when climbing stairs."},
+        answers={"breathing": True, "chest_pain": False, "recent_surgery": True})
+        for n in range(3)]
+    made.append(open_message(practice, types.get("refill"), {
+        "patient_name": "Priya Raman", "date_of_birth": dt.date(1990, 6, 8),
+        "medication": "levetiracetam 500 mg", "pharmacy": "Riverside Pharmacy",
+        "callback_number": "+12125550187", "days_left": 0}, conversation=texts))
+    return made
+
+
+def seed_trail(practice, nurse, patient) -> None:
+    reason = ("Caller reported chest pain while the record was restricted; opened under "
+              "break-glass to confirm allergies before the on-call provider rang back. "
+              "Reference INC-2026-12-01-0001-CHESTPAIN-ALLERGYCHECK-REQUESTEDBYONCALL")
+    record(Action.BREAK_GLASS, actor=nurse, practice=practice, obj=patient, patient=patient,
+           reason=reason, fields=["given_name", "family_name", "date_of_birth", "address"])
+    record(Action.LOGIN, actor=nurse)
+
+
+def check(page: Page, name: str) -> list[str]:
+    """Photograph the page at each width; return what overflows where."""
+    problems = []
+    for width_name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.reload()
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width_name}.png", full_page=True)
+        page.evaluate("window.scrollTo(0, 0)")  # past an autofocus: the top of the page
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width_name}-screen.png")
+        extra = page.evaluate(OVERFLOW)
+        if extra > 0:
+            problems.append(f"{name} at {width}px runs {extra}px off the screen")
+        spill = page.evaluate(SPILL)
+        if spill > 0:
+            problems.append(f"{name} at {width}px spills {spill}px out of its column")
+    return problems
+
+
+@pytest.mark.django_db(transaction=True)
+def test_console_queue_message_and_audit_fit_a_phone_and_a_laptop(live_server, open_page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    practice = make_practice()
+    nurse = make_member(practice, Role.NURSE, "nurse")
+    officer = make_member(practice, Role.COMPLIANCE_OFFICER, "compliance")
+    patient = make_patient(practice)
+    messages = seed_messages(practice)
+    seed_trail(practice, nurse, patient)
+    home = f"{live_server.url}/p/{practice.slug}"
+    problems = []
+
+    page = open_page()
+    log_in(page, live_server.url, nurse)
+    for name, path in [("home", "/"), ("console", "/console/?type=clinical"),
+                       ("queue", f"/inbox/q/{messages[0].team.slug}/"),
+                       ("message", f"/inbox/m/{messages[0].pk}/"),
+                       ("conversation", f"/inbox/m/{messages[-1].pk}/")]:
+        page.goto(home + path)
+        problems += check(page, name)
+
+    # The phone's menu opened: still on the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(home + "/")
+    page.locator(".site-nav summary", has_text="Practice").click()
+    page.screenshot(path=SCREENSHOTS / "menu-phone.png", full_page=True)
+    if page.evaluate(OVERFLOW) > 0:
+        problems.append("the phone's Practice menu runs off the screen")
+
+    page.goto(f"{live_server.url}/no/such/page/")
+    problems += check(page, "not-found")
+
+    officer_page = open_page()
+    log_in(officer_page, live_server.url, officer)
+    officer_page.goto(home + "/compliance/audit/")
+    problems += check(officer_page, "audit")
+    assert problems == []
