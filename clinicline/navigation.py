@@ -20,9 +20,9 @@ from django.utils.functional import SimpleLazyObject, cached_property
 
 from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import Perm, allows
-from clinicline.simulator.phones import SimulatorOff, simulator_account
 from clinicline.inbox.visibility import queues_for
 from clinicline.practices.models import Practice
+from clinicline.simulator.phones import SimulatorOff, simulator_account
 
 WORK, INBOX, PRACTICE, COMPLIANCE = "", "Inbox", "Practice", "Compliance"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
-from clinicline.accounts.access import member_view, reauth_required
+from clinicline.accounts.access import PracticeRequest, member_view, reauth_required
 from clinicline.accounts.roles import Perm
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
@@ -30,14 +30,14 @@ def account_of(practice: Practice) -> GatewayAccount | None:
     return GatewayAccount.objects.for_practice(practice).first()
 
 
-def posted(request: HttpRequest) -> dict | None:
+def posted(request: PracticeRequest) -> dict | None:
     """The submitted data, or None for a GET (an empty POST is still a submission)."""
     return request.POST if request.method == "POST" else None
 
 
 @member_view(Perm.MANAGE_PRACTICE)
 @reauth_required
-def gateway_settings(request: HttpRequest) -> HttpResponse:
+def gateway_settings(request: PracticeRequest) -> HttpResponse:
     account = account_of(request.practice)
     form = GatewayAccountForm(posted(request), instance=account)
     if form.is_valid():
@@ -61,7 +61,7 @@ def gateway_settings(request: HttpRequest) -> HttpResponse:
 
 @member_view(Perm.MANAGE_PRACTICE)
 @reauth_required
-def gateway_mode(request: HttpRequest) -> HttpResponse:
+def gateway_mode(request: PracticeRequest) -> HttpResponse:
     account = account_of(request.practice)
     if account is None:
         messages.error(request, "Set up the practice's Twilio account first.")
@@ -83,7 +83,7 @@ def gateway_mode(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-def switch(request: HttpRequest, account: GatewayAccount, test_mode: bool) -> None:
+def switch(request: PracticeRequest, account: GatewayAccount, test_mode: bool) -> None:
     if account.test_mode == test_mode:
         messages.info(request, "The gateway was already in that mode.")
         return

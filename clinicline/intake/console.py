@@ -21,12 +21,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
@@ -93,7 +93,7 @@ def promise(practice: Practice, message: Message, office: Office) -> str:
 
 @login_required
 @require_GET
-def picker(request: HttpRequest) -> HttpResponse:
+def picker(request: PracticeRequest) -> HttpResponse:
     """The member's practices where they take calls; ``?dialled=`` picks the practice whose
     line (gateway number or callback number) was dialled."""
     practices = [m.practice for m in request.user.memberships.select_related("practice")
@@ -120,7 +120,7 @@ def picker(request: HttpRequest) -> HttpResponse:
 
 # --- taking a call ----------------------------------------------------------------------
 
-def _call_type(request: HttpRequest, slug: str) -> CallType | None:
+def _call_type(request: PracticeRequest, slug: str) -> CallType | None:
     return call_types_for(request.practice).get(slug) if slug else None
 
 
@@ -133,7 +133,7 @@ class Call:
     questions: TriageForm | None = None
 
     @classmethod
-    def of(cls, request: HttpRequest, slug: str, data: Any = None) -> Call:
+    def of(cls, request: PracticeRequest, slug: str, data: Any = None) -> Call:
         call_type = _call_type(request, slug)
         if call_type is None:
             return cls(None)
@@ -158,7 +158,7 @@ class Call:
         return self.fields.is_valid() & self.questions.is_valid()  # both: all errors shown
 
 
-def _page(request: HttpRequest, call: Call, *, decision: Decision | None = None,
+def _page(request: PracticeRequest, call: Call, *, decision: Decision | None = None,
           status: int = 200) -> HttpResponse:
     office = Office.now(request.practice)
     call.focus(decision)
@@ -175,13 +175,13 @@ def _page(request: HttpRequest, call: Call, *, decision: Decision | None = None,
 
 @member_view(Perm.TAKE_CALLS)
 @require_GET
-def call(request: HttpRequest) -> HttpResponse:
+def call(request: PracticeRequest) -> HttpResponse:
     return _page(request, Call.of(request, request.GET.get("type", "")))
 
 
 @member_view(Perm.TAKE_CALLS)
 @require_POST
-def check(request: HttpRequest) -> HttpResponse:
+def check(request: PracticeRequest) -> HttpResponse:
     """Show the protocol's priority and script for what has been typed; saves nothing."""
     taking = Call.of(request, request.POST.get("call_type", ""), request.POST)
     if not taking.is_valid():
@@ -193,7 +193,7 @@ def check(request: HttpRequest) -> HttpResponse:
 
 @member_view(Perm.TAKE_CALLS)
 @require_POST
-def save(request: HttpRequest) -> HttpResponse:
+def save(request: PracticeRequest) -> HttpResponse:
     """Open the message (triaged again by the protocol, routed, sealed, audited)."""
     token = request.POST.get("call_token", "")[:32]
     taken = request.session.get(TAKEN) or {}
@@ -210,7 +210,7 @@ def save(request: HttpRequest) -> HttpResponse:
     return redirect("console:taken", practice=request.practice.slug)
 
 
-def _taken_message(request: HttpRequest) -> Message | None:
+def _taken_message(request: PracticeRequest) -> Message | None:
     taken = request.session.get(TAKEN) or {}
     age = timezone.now().timestamp() - float(taken.get("at", 0))
     if taken.get("practice") != request.practice.pk or age > READ_BACK_FOR.total_seconds():
@@ -221,7 +221,7 @@ def _taken_message(request: HttpRequest) -> Message | None:
 
 @member_view(Perm.TAKE_CALLS)
 @require_GET
-def taken(request: HttpRequest) -> HttpResponse:
+def taken(request: PracticeRequest) -> HttpResponse:
     """The read-back of the call just taken, for the member who took it."""
     message = _taken_message(request)
     if message is None:
@@ -242,7 +242,7 @@ def taken(request: HttpRequest) -> HttpResponse:
 # --- return calls -------------------------------------------------------------------------
 
 @member_view(Perm.TAKE_CALLS)
-def return_call(request: HttpRequest) -> HttpResponse:
+def return_call(request: PracticeRequest) -> HttpResponse:
     """Identity first. What the office left for the caller is rendered in the answer to
     the check itself, so nothing about them is kept in a URL or the session."""
     form = ReturnCallForm(request.POST or None)

@@ -4,11 +4,11 @@ admin changes them by uploading a new version (JSON or YAML)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.intake import service
 from clinicline.intake.forms import CallTypeUploadForm
@@ -17,13 +17,13 @@ from clinicline.intake.models import CallTypeSet
 
 @member_view(Perm.VIEW_PATIENT)
 @require_GET
-def call_types(request: HttpRequest) -> HttpResponse:
+def call_types(request: PracticeRequest) -> HttpResponse:
     return _page(request, service.call_types_for(request.practice))
 
 
 @member_view(Perm.MANAGE_PRACTICE)
 @require_POST
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: PracticeRequest) -> HttpResponse:
     form = CallTypeUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         # Nothing is saved; the page says what to fix.
@@ -34,7 +34,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect("intake:call-types", practice=request.practice.slug)
 
 
-def _page(request: HttpRequest, current: CallTypeSet, form: CallTypeUploadForm | None = None,
+def _page(request: PracticeRequest, current: CallTypeSet, form: CallTypeUploadForm | None = None,
           status: int = 200) -> HttpResponse:
     versions = list(CallTypeSet.objects.for_practice(request.practice)
                     .select_related("created_by").defer("document", "source"))

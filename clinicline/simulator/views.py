@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.practices.models import GatewayAccount
@@ -62,7 +62,7 @@ def off_in_production(view: View) -> View:
     with real patients has no virtual phones, and signs no webhook for anyone."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: PracticeRequest, *args: object, **kwargs: object) -> HttpResponse:
         if settings.PRODUCTION:
             raise Http404("No such page.")
         return view(request, *args, **kwargs)
@@ -79,7 +79,7 @@ def simulator_view(view: View) -> View:
 
 @off_in_production
 @login_required
-def simulator_home(request: HttpRequest) -> HttpResponse:
+def simulator_home(request: PracticeRequest) -> HttpResponse:
     """/simulator: the signed-in member's first practice's phones."""
     membership = (request.user.memberships.select_related("practice")
                   .order_by("practice__name").first())
@@ -88,12 +88,12 @@ def simulator_home(request: HttpRequest) -> HttpResponse:
     return redirect("simulator:phones", practice=membership.practice.slug)
 
 
-def off_page(request: HttpRequest, off: SimulatorOff) -> HttpResponse:
+def off_page(request: PracticeRequest, off: SimulatorOff) -> HttpResponse:
     return render(request, "simulator/off.html", {"reason": str(off)}, status=403)
 
 
 @simulator_view
-def phones(request: HttpRequest) -> HttpResponse:
+def phones(request: PracticeRequest) -> HttpResponse:
     try:
         account = simulator_account(request.practice)
     except SimulatorOff as off:
@@ -101,7 +101,7 @@ def phones(request: HttpRequest) -> HttpResponse:
     return list_page(request, account, OpenForm(practice_number=number_of(account)))
 
 
-def list_page(request: HttpRequest, account: GatewayAccount | None, form: OpenForm,
+def list_page(request: PracticeRequest, account: GatewayAccount | None, form: OpenForm,
               status: int = 200) -> HttpResponse:
     """The phones this member may see (``phones``' table), and nothing of the others."""
     membership = request.membership
@@ -117,7 +117,7 @@ def list_page(request: HttpRequest, account: GatewayAccount | None, form: OpenFo
 
 
 @simulator_view
-def open_number(request: HttpRequest) -> HttpResponse:
+def open_number(request: PracticeRequest) -> HttpResponse:
     """Opening a number is a POST, so what was typed never lands in a URL."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -135,7 +135,7 @@ def open_number(request: HttpRequest) -> HttpResponse:
 
 
 @simulator_view
-def phone(request: HttpRequest, phone: str) -> HttpResponse:
+def phone(request: PracticeRequest, phone: str) -> HttpResponse:
     found = phone_or_404(request, phone)
     try:
         account = simulator_account(request.practice)
@@ -144,7 +144,7 @@ def phone(request: HttpRequest, phone: str) -> HttpResponse:
     return phone_page(request, found, account)
 
 
-def phone_page(request: HttpRequest, phone: Phone, account: GatewayAccount | None,
+def phone_page(request: PracticeRequest, phone: Phone, account: GatewayAccount | None,
                status: int = 200, error: str = "") -> HttpResponse:
     entries = [Entry(e, history.answer_of(e) if e.kind == history.SAY else None)
                for e in history.events(request.practice, phone.token, HISTORY)]
@@ -156,7 +156,7 @@ def phone_page(request: HttpRequest, phone: Phone, account: GatewayAccount | Non
         status=status)
 
 
-def phone_or_404(request: HttpRequest, token: str) -> Phone:
+def phone_or_404(request: PracticeRequest, token: str) -> Phone:
     found = find_phone(request.membership, token)
     if found is None:
         raise Http404("No such phone.")
@@ -167,7 +167,7 @@ def number_of(account: GatewayAccount | None) -> str:
     return account.phone_number if account is not None else ""
 
 
-def audit_view(request: HttpRequest, phone: Phone, *extra: str) -> None:
+def audit_view(request: PracticeRequest, phone: Phone, *extra: str) -> None:
     """A patient's number and name on screen are a touch of their PHI."""
     if phone.contact is None:
         return
@@ -177,7 +177,7 @@ def audit_view(request: HttpRequest, phone: Phone, *extra: str) -> None:
 
 # --- what a phone does -----------------------------------------------------------------------
 
-PhoneAction = Callable[[HttpRequest, Phone, GatewayAccount], HttpResponse]
+PhoneAction = Callable[[PracticeRequest, Phone, GatewayAccount], HttpResponse]
 
 
 def phone_action(view: PhoneAction) -> Callable[..., HttpResponse]:
@@ -185,7 +185,7 @@ def phone_action(view: PhoneAction) -> Callable[..., HttpResponse]:
     account; a refusal shows the phone's page again with the reason and its status."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, phone: str) -> HttpResponse:
+    def wrapper(request: PracticeRequest, phone: str) -> HttpResponse:
         found = phone_or_404(request, phone)  # first: a foreign token is a 404 for any method
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -204,11 +204,11 @@ def phone_action(view: PhoneAction) -> Callable[..., HttpResponse]:
     return simulator_view(wrapper)
 
 
-def back(request: HttpRequest, phone: Phone) -> HttpResponse:
+def back(request: PracticeRequest, phone: Phone) -> HttpResponse:
     return redirect("simulator:phone", practice=request.practice.slug, phone=phone.token)
 
 
-def live_call(request: HttpRequest, phone: Phone) -> LiveCall:
+def live_call(request: PracticeRequest, phone: Phone) -> LiveCall:
     call = history.current_call(request.practice, phone.token)
     if call is None:
         raise SimulationRefused(409, "This phone is not on a call with the practice. Call the "
@@ -217,7 +217,7 @@ def live_call(request: HttpRequest, phone: Phone) -> LiveCall:
 
 
 @phone_action
-def send_text(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+def send_text(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     body = valid(TextForm(request.POST)).cleaned_data["body"]
     replies = calls.text_practice(account, phone.number, body)
     messages.success(request, "Text sent to the practice." + (" It replied." if replies else ""))
@@ -225,14 +225,14 @@ def send_text(request: HttpRequest, phone: Phone, account: GatewayAccount) -> Ht
 
 
 @phone_action
-def call(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+def call(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     calls.call_practice(account, phone.number)
     messages.success(request, "You called the practice and it answered.")
     return back(request, phone)
 
 
 @phone_action
-def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+def press_keys(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     keys = valid(KeysForm(request.POST)).cleaned_data["keys"]
     calls.press_keys(account, phone.number, live_call(request, phone), keys)
     messages.success(request, f"You pressed {keys}.")
@@ -240,7 +240,7 @@ def press_keys(request: HttpRequest, phone: Phone, account: GatewayAccount) -> H
 
 
 @phone_action
-def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+def voicemail(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     data = valid(VoicemailForm(request.POST)).cleaned_data
     left = calls.leave_voicemail(account, phone.number, live_call(request, phone),
                                  data["words"], hang_up_after=data["hang_up"])
@@ -257,14 +257,14 @@ def voicemail(request: HttpRequest, phone: Phone, account: GatewayAccount) -> Ht
 
 
 @phone_action
-def stay_silent(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+def stay_silent(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     """The caller waits without pressing anything, until the menu times out."""
     calls.silence(account, phone.number, live_call(request, phone))
     messages.info(request, "You waited without pressing a key.")
     return back(request, phone)
 
 
-def forwarded_line(request: HttpRequest, phone: Phone, account: GatewayAccount,
+def forwarded_line(request: PracticeRequest, phone: Phone, account: GatewayAccount,
                    answered: bool, said: str) -> HttpResponse:
     calls.dial_ended(account, phone.number, live_call(request, phone), answered=answered)
     messages.info(request, said)
@@ -272,20 +272,20 @@ def forwarded_line(request: HttpRequest, phone: Phone, account: GatewayAccount,
 
 
 @phone_action
-def line_answers(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+def line_answers(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     return forwarded_line(request, phone, account, True,
                           "The line the practice forwarded you to answered; the call ended.")
 
 
 @phone_action
-def line_unanswered(request: HttpRequest, phone: Phone,
+def line_unanswered(request: PracticeRequest, phone: Phone,
                     account: GatewayAccount) -> HttpResponse:
     return forwarded_line(request, phone, account, False,
                           "Nobody answered the line the practice forwarded you to.")
 
 
 @phone_action
-def hang_up(request: HttpRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+def hang_up(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     calls.hang_up(account, phone.number, live_call(request, phone))
     messages.info(request, "You hung up.")
     return back(request, phone)
