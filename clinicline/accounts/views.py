@@ -1,4 +1,5 @@
 import base64
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import authenticate
@@ -9,7 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicline.accounts import mfa
 from clinicline.accounts.access import reauth_required
@@ -30,12 +33,23 @@ def _next(request: HttpRequest, default: str = "home") -> str:
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     form_class = LoginForm
-    redirect_authenticated_user = True
 
-    def get_context_data(self, **kwargs):  # noqa: ANN003, ANN201
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Only a finished login (password and code) skips this page. A half-open one, left
+        # at the code on a shared front-desk browser, gives way to whoever logs in next.
+        if request.user.is_authenticated and request.user.is_verified():
+            return redirect(self.get_success_url())
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "expired": "expired" in self.request.GET}
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
+        half_open = self.request.user
+        if half_open.is_authenticated and half_open.pk != form.get_user().pk:
+            # login() flushes another user's session; the trail says whose ended, and why.
+            record(Action.LOGOUT, request=self.request, actor=half_open,
+                   reason="replaced by another user's login before MFA")
         response = super().form_valid(form)
         start_session(self.request)
         return response
@@ -45,11 +59,24 @@ class LogoutView(auth_views.LogoutView):
     next_page = "accounts:login"
 
 
-def _verified(request: HttpRequest, device) -> None:  # noqa: ANN001
+def _complete(request: HttpRequest, device: Device) -> None:
+    """Past MFA: a new session id, as at the password step, so an id seen before the code
+    (on a shared screen, in a proxy log) never becomes a verified session."""
     otp_login(request, device)
+    request.session.cycle_key()
     request.session["reauth_at"] = timezone.now().timestamp()
+
+
+def _verified(request: HttpRequest, device: Device) -> None:
+    _complete(request, device)
     action = Action.RECOVERY_USED if isinstance(device, StaticDevice) else Action.MFA_VERIFIED
     record(action, request=request)
+
+
+def _too_soon(request: HttpRequest, form: CodeForm, exc: mfa.TooSoon, reason: str) -> None:
+    record(Action.MFA_FAILED, request=request, outcome=Outcome.FAILURE,
+           reason=f"{reason}throttled for {exc.wait_s} s")
+    form.add_error("code", exc.message)
 
 
 @login_required
@@ -60,12 +87,16 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:mfa_enrol")
     form = CodeForm(request.POST or None)
     if form.is_valid():
-        device = mfa.verify_code(request.user, form.cleaned_data["code"])
-        if device is not None:
-            _verified(request, device)
-            return redirect(_next(request))
-        record(Action.MFA_FAILED, request=request, outcome=Outcome.FAILURE)
-        form.add_error("code", "That code is not right, or it has expired. Try the next one.")
+        try:
+            device = mfa.verify_code(request.user, form.cleaned_data["code"])
+        except mfa.TooSoon as exc:
+            _too_soon(request, form, exc, "")
+        else:
+            if device is not None:
+                _verified(request, device)
+                return redirect(_next(request))
+            record(Action.MFA_FAILED, request=request, outcome=Outcome.FAILURE)
+            form.add_error("code", "That code is not right, or it has expired. Try the next one.")
     return render(request, "accounts/mfa_verify.html", {"form": form}, status=400 if
                   form.errors else 200)
 
@@ -77,20 +108,29 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     device = mfa.pending_totp(request.user)
     form = CodeForm(request.POST or None)
     if form.is_valid():
-        if device.verify_token(form.cleaned_data["code"].replace(" ", "")):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            codes = mfa.new_recovery_codes(request.user)
-            otp_login(request, device)
-            request.session["reauth_at"] = timezone.now().timestamp()
-            record(Action.MFA_ENROL, request=request)
-            return render(request, "accounts/recovery_codes.html", {"codes": codes})
-        record(Action.MFA_FAILED, request=request, outcome=Outcome.FAILURE, reason="enrolment")
-        form.add_error("code", "That code does not match. Check the time on your phone and "
-                               "enter the code the app shows now.")
+        try:
+            matches = mfa.verify_enrolment(device, form.cleaned_data["code"])
+        except mfa.TooSoon as exc:
+            _too_soon(request, form, exc, "enrolment ")
+        else:
+            if matches:
+                return _enrolled(request, device)
+            record(Action.MFA_FAILED, request=request, outcome=Outcome.FAILURE,
+                   reason="enrolment")
+            form.add_error("code", "That code does not match. Check the time on your phone "
+                                   "and enter the code the app shows now.")
     return render(request, "accounts/mfa_enrol.html", {
         "form": form, "qr": mfa.qr_data_uri(device), "secret": _b32(device.bin_key),
     }, status=400 if form.errors else 200)
+
+
+def _enrolled(request: HttpRequest, device: TOTPDevice) -> HttpResponse:
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = mfa.new_recovery_codes(request.user)
+    _complete(request, device)
+    record(Action.MFA_ENROL, request=request)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
 
 
 def _b32(key: bytes) -> str:
@@ -114,13 +154,19 @@ def reauth(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         user = authenticate(request, username=request.user.get_username(),
                             password=form.cleaned_data["password"])
-        device = mfa.verify_code(request.user, form.cleaned_data["code"]) if user else None
-        if device is not None:
-            request.session["reauth_at"] = timezone.now().timestamp()
-            record(Action.REAUTH, request=request)
-            return redirect(_next(request))
-        record(Action.REAUTH_FAILED, request=request, outcome=Outcome.FAILURE)
-        messages.error(request, "Password or code not accepted.")
+        try:
+            device = mfa.verify_code(request.user, form.cleaned_data["code"]) if user else None
+        except mfa.TooSoon as exc:
+            record(Action.REAUTH_FAILED, request=request, outcome=Outcome.FAILURE,
+                   reason=f"throttled for {exc.wait_s} s")
+            messages.error(request, exc.message)
+        else:
+            if device is not None:
+                request.session["reauth_at"] = timezone.now().timestamp()
+                record(Action.REAUTH, request=request)
+                return redirect(_next(request))
+            record(Action.REAUTH_FAILED, request=request, outcome=Outcome.FAILURE)
+            messages.error(request, "Password or code not accepted.")
     return render(request, "accounts/reauth.html", {"form": form, "next": _next(request, "")},
                   status=400 if request.method == "POST" else 200)
 

@@ -12,6 +12,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from clinicline.audit.models import Action, AuditEvent
+from clinicline.forms import DayField
 
 
 class DateInput(forms.DateInput):
@@ -24,10 +25,9 @@ class EventFilter(forms.Form):
                               error_messages={"invalid": "Enter a patient id (a UUID) from the "
                                                          "patient's record, not a name."})
     action = forms.ChoiceField(required=False, choices=[("", "any action"), *Action.choices])
-    since = forms.DateField(required=False, label="From", widget=DateInput,
-                            error_messages={"invalid": "Enter a date as YYYY-MM-DD."})
-    until = forms.DateField(required=False, label="To", widget=DateInput,
-                            error_messages={"invalid": "Enter a date as YYYY-MM-DD."})
+    # Bounded, so that the end date's next midnight is still a date (9999-12-31 is not).
+    since = DayField(required=False, label="From", widget=DateInput)
+    until = DayField(required=False, label="To", widget=DateInput)
 
     def __init__(self, data: Mapping[str, Any], *, members: list[tuple[int, str]],
                  tz: zoneinfo.ZoneInfo) -> None:

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from clinicline.accounts.access import member_view, reauth_required
 from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import Perm, Role, allows
-from clinicline.audit.export import csv_lines
+from clinicline.audit.export import csv_file
 from clinicline.audit.forms import EventFilter
 from clinicline.audit.models import Action, AuditEvent, Outcome
 from clinicline.audit.service import record
@@ -41,11 +41,10 @@ def _filter(request: HttpRequest) -> EventFilter:
     return EventFilter(request.GET, members=members, tz=request.practice.tz)
 
 
-def _events(request: HttpRequest, form: EventFilter, before: AuditEvent) -> QuerySet[AuditEvent]:
-    """The filtered events up to, not including, the one recording this look at them."""
+def _events(request: HttpRequest, form: EventFilter) -> QuerySet[AuditEvent]:
     members = Membership.objects.filter(practice=request.practice).values("user_id")
     trail = AuditEvent.objects.for_practice(request.practice.pk, members)
-    return form.apply(trail).filter(seq__lt=before.seq)
+    return form.apply(trail)
 
 
 @member_view(Perm.VIEW_AUDIT)
@@ -55,7 +54,8 @@ def events(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         viewed = record(Action.AUDIT_VIEW, request=request, practice=request.practice,
                         reason=form.describe())
-        rows = _events(request, form, viewed).order_by("-seq")
+        # Up to, not including, the event recording this look at them.
+        rows = _events(request, form).filter(seq__lt=viewed.seq).order_by("-seq")
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "audit/events.html", {
         "form": form, "page": page, "rows": described(request, page) if page else [],
@@ -125,20 +125,20 @@ def label_of(model: type | None, name: str) -> str:
 @member_view(Perm.EXPORT_AUDIT)
 @reauth_required
 def export(request: HttpRequest) -> HttpResponse:
-    """The filtered trail as CSV, oldest first; the export is recorded before it is read."""
+    """The filtered trail as CSV, oldest first; the export is recorded once it is made."""
     form = _filter(request)
     if not form.is_valid():
         messages.error(request, "Correct the filters, then export again.")
         events_url = reverse("audit:events", kwargs={"practice": request.practice.slug})
         return redirect(f"{events_url}?{request.GET.urlencode()}")
-    exported = record(Action.EXPORT, request=request, practice=request.practice,
-                      reason=form.describe())
-    rows = _events(request, form, exported).order_by("seq")
-    response = StreamingHttpResponse(csv_lines(rows, request.practice.tz),
-                                     content_type="text/csv; charset=utf-8")
+    # Made in full first, so the event records an export that exists, with its size; it
+    # cannot list itself, since it is written after the last row.
+    produced, count = csv_file(_events(request, form).order_by("seq"), request.practice.tz)
+    record(Action.EXPORT, request=request, practice=request.practice,
+           reason=f"{form.describe()}; {count} events")
     name = f"audit-{request.practice.slug}-{timezone.localdate(timezone=request.practice.tz)}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return FileResponse(produced, as_attachment=True, filename=f"{name}.csv",
+                        content_type="text/csv; charset=utf-8")
 
 
 @member_view(Perm.EXPORT_AUDIT)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from clinicline.accounts.models import Membership
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
+from clinicline.forms import parse_id
 from clinicline.inbox.models import Message, MessageNote, MessageStatus, Outcome, ReadReceipt
 from clinicline.inbox.visibility import can_receive, role_may_open
 from clinicline.practices.models import Team
@@ -80,8 +81,8 @@ def claim(membership: Membership, message: Message, *,
 def _target_team(message: Message, team_id: str | int | None) -> Team | None:
     if team_id in (None, ""):
         return None
-    team = Team.objects.filter(practice_id=message.practice_id, pk=str(team_id)).first() \
-        if str(team_id).isdigit() else None
+    pk = parse_id(team_id)
+    team = Team.objects.filter(practice_id=message.practice_id, pk=pk).first() if pk else None
     if team is None or not can_receive(team, message):
         raise Refused("That team's queue cannot take this message: nobody there may open it.")
     return team
@@ -90,9 +91,9 @@ def _target_team(message: Message, team_id: str | int | None) -> Team | None:
 def _target_member(message: Message, team: Team, user_id: str | int | None) -> Membership | None:
     if user_id in (None, ""):
         return None
-    member = Membership.objects.filter(practice_id=message.practice_id,
-                                       user_id=str(user_id)).select_related("user").first() \
-        if str(user_id).isdigit() else None
+    pk = parse_id(user_id)
+    member = Membership.objects.filter(practice_id=message.practice_id, user_id=pk) \
+        .select_related("user").first() if pk else None
     if (member is None or not member.user.is_active
             or not role_may_open(member.role, team.work, message.clinical)):
         raise Refused("That person cannot open this message, so it cannot be assigned to them.")

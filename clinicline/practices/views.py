@@ -12,6 +12,7 @@ from clinicline.accounts.access import member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
+from clinicline.forms import parse_id
 from clinicline.inbox.models import Notice
 from clinicline.practices.forms import AgreementForm, PracticeSettingsForm
 from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
@@ -35,12 +36,12 @@ def practice_home(request: HttpRequest) -> HttpResponse:
 def notices_read(request: HttpRequest) -> HttpResponse:
     """Mark the notices the member saw as read: only those listed, so one that arrived
     after the page was drawn stays unread."""
-    ids = request.POST.getlist("notice")
-    if not ids or not all(i.isdigit() for i in ids):
+    ids = [parse_id(i) for i in request.POST.getlist("notice")]
+    if not ids or None in ids:
         return HttpResponse("Say which notices to mark as read.", status=400,
                             content_type="text/plain")
     Notice.objects.for_practice(request.practice).filter(
-        user=request.user, pk__in=[int(i) for i in ids], read_at__isnull=True,
+        user=request.user, pk__in=ids, read_at__isnull=True,
     ).update(read_at=timezone.now())
     return redirect("practices:home", practice=request.practice.slug)
 

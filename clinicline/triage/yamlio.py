@@ -14,25 +14,15 @@ from typing import Any
 
 import yaml
 
+from clinicline import safe_yaml
+from clinicline.safe_yaml import Problem
+
 Path = tuple[str | int, ...]
 MAX_CHARS = 256 * 1024  # a protocol is a page of rules, not a data set
 
 
-@dataclass(frozen=True)
-class Problem:
-    line: int | None
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
-
-
-class ProtocolError(ValueError):
+class ProtocolError(safe_yaml.Refused):
     """A protocol that may not be used; ``problems`` lists each fault with its line."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.line or 0, p.message))
-        super().__init__("; ".join(map(str, self.problems)))
 
 
 @dataclass(frozen=True)
@@ -52,24 +42,12 @@ class Located:
 
 
 def load(text: str) -> Located:
-    """Parse ``text``; malformed YAML, duplicate keys and aliases are refused by line."""
-    if len(text) > MAX_CHARS:
-        raise ProtocolError([Problem(None, f"the file is over {MAX_CHARS // 1024} KB")])
+    """Parse ``text`` with the upload loader (no tags, aliases or deep nesting; dates stay
+    text); malformed YAML and duplicate keys are refused by line."""
     try:
-        # Aliases are refused, because a few lines of anchors can expand to gigabytes; the
-        # events still know where each alias is written (the composed tree does not).
-        aliases = [e.start_mark.line + 1 for e in yaml.parse(text, Loader=yaml.SafeLoader)
-                   if isinstance(e, yaml.AliasEvent)]
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ProtocolError([Problem(mark.line + 1 if mark else None,
-                                     f"not valid YAML: {exc.problem or exc}")]) from None
-    except yaml.YAMLError as exc:
-        raise ProtocolError([Problem(None, f"not valid YAML: {exc}")]) from None
-    if aliases:
-        raise ProtocolError([Problem(line, "anchors and aliases (&, *) are not allowed")
-                             for line in aliases])
+        root = safe_yaml.compose(text, max_chars=MAX_CHARS)
+    except safe_yaml.Refused as exc:
+        raise ProtocolError(exc.problems) from None
     if root is None:
         raise ProtocolError([Problem(None, "the file is empty")])
     reader = _Reader()
@@ -91,7 +69,6 @@ class _Reader:
     def __init__(self) -> None:
         self.lines: dict[Path, int] = {}
         self.problems: list[Problem] = []
-        self._scalars = yaml.SafeLoader("")  # resolves "yes", "3", "~" as YAML 1.1 does
 
     def read(self, node: yaml.Node, path: Path) -> Any:
         line = node.start_mark.line + 1
@@ -100,7 +77,11 @@ class _Reader:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.read(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalars.construct_object(node)
+        try:
+            return safe_yaml.construct(node)  # "yes", "3", "~" as YAML 1.1 reads them
+        except safe_yaml.Refused as exc:  # !!int abc
+            self.problems.extend(exc.problems)
+            return None
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}

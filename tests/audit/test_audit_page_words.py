@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import call_types_for, take_message
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +32,7 @@ def words(html: str) -> str:
 
 
 def test_people_actions_and_records_in_words(practice, nurse, patient, compliance_officer):
-    message = open_message(practice, call_types_for(practice).get("scheduling"), {
+    message = take_message(practice, call_types_for(practice).get("scheduling"), {
         "patient_name": "Walter Okafor", "callback_number": "+16175550142"})
     record(Action.VIEW, actor=nurse, practice=practice, obj=patient, patient=patient,
            fields=["given_name", "date_of_birth"])

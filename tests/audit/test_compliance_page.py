@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import zoneinfo
+from unittest import mock
 
 import pytest
 import time_machine
@@ -166,6 +167,9 @@ def test_dates_are_the_practices_days(practice, officer, trail):
     ({"since": "yesterday"}, "Enter a date as YYYY-MM-DD."),
     ({"until": "2025-02-30"}, "Enter a date as YYYY-MM-DD."),
     ({"since": "2025-03-02", "until": "2025-03-01"}, "The end date is before the start date."),
+    # The day after the last day of the calendar is no date: the bound comes first.
+    ({"until": "9999-12-31"}, "Enter a date up to 2999-12-31."),
+    ({"since": "0001-01-01"}, "Enter a date from 1900-01-01 on."),
     ({"patient": "Walter Okafor"}, "Enter a patient id (a UUID)"),
     ({"action": "phi.peek"}, "Select a valid choice"),
 ])
@@ -216,11 +220,11 @@ def test_export_asks_the_officer_to_reauthenticate_first(practice, officer):
     assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
 
 
-def test_export_streams_the_filtered_trail_and_is_audited(practice, officer, trail,
+def test_export_sends_the_filtered_trail_and_records_it_with_its_size(practice, officer, trail,
                                                          compliance_officer):
     response = officer.get(url(practice, "audit:export"), {"action": Action.VIEW})
     assert "attachment" in response["Content-Disposition"]
-    assert not hasattr(response, "content")  # streamed, not built in memory
+    assert not hasattr(response, "content")  # sent from a file, not built as one string
     rows = exported(response)
     assert [int(r["seq"]) for r in rows] == [trail["late"]]
     assert rows[0]["patient_id"] == str(trail["first"])
@@ -228,7 +232,7 @@ def test_export_streams_the_filtered_trail_and_is_audited(practice, officer, tra
     assert rows[0]["hash"] == AuditEvent.objects.get(seq=trail["late"]).hash
     event = AuditEvent.objects.get(action=Action.EXPORT)
     assert (event.actor_id, event.practice_id) == (compliance_officer.pk, practice.pk)
-    assert event.reason == "filters: action=phi.view"
+    assert event.reason == "filters: action=phi.view; 1 events"
 
 
 def test_export_of_everything_is_oldest_first_and_leaves_out_its_own_event(practice, officer,
@@ -247,8 +251,24 @@ def test_export_defuses_spreadsheet_formulas(practice, officer, nurse):
     assert rows[0]["user_agent"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
 
 
-def test_export_with_bad_filters_goes_back_to_the_page(practice, officer):
-    response = officer.get(url(practice, "audit:export"), {"since": "soon"})
+@pytest.mark.parametrize("since,until", [("soon", ""), ("", "9999-12-31")])
+def test_export_with_bad_filters_goes_back_to_the_page(practice, officer, since, until):
+    response = officer.get(url(practice, "audit:export"), {"since": since, "until": until})
     assert response.status_code == 302
-    assert response.url == f"{url(practice)}?since=soon"
+    assert response.url == f"{url(practice)}?since={since}&until={until}"
+    assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
+
+
+def test_the_export_is_recorded_after_its_last_row(practice, officer, trail):
+    seqs = [int(r["seq"]) for r in exported(officer.get(url(practice, "audit:export")))]
+    event = AuditEvent.objects.get(action=Action.EXPORT)
+    assert event.seq > max(seqs) and event.reason == f"filters: none; {len(seqs)} events"
+
+
+def test_an_export_that_fails_half_way_is_not_recorded(practice, officer, trail):
+    """The event says an export was made: one that broke before its end was not."""
+    with mock.patch("clinicline.audit.export._row", autospec=True,
+                    side_effect=[["a row"], OSError("disk full")]):
+        with pytest.raises(OSError, match="disk full"):
+            officer.get(url(practice, "audit:export"))
     assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()

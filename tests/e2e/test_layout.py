@@ -14,8 +14,7 @@ from playwright.sync_api import Page
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for
+from clinicline.intake.service import call_types_for, take_message
 from tests.conftest import make_member, make_patient, make_practice
 from tests.e2e.conftest import log_in
 
@@ -31,14 +30,14 @@ def seed_messages(practice) -> list:
     types = call_types_for(practice)
     texts = [{"at": "2026-12-01T07:14:00+00:00", "from": "caller",
               "body": "My prescription ran out yesterday, can someone call me back please?"}]
-    made = [open_message(practice, types.get("clinical"), {
+    made = [take_message(practice, types.get("clinical"), {
         "patient_name": f"Walter Okafor-Featherstonehaugh {n}",
         "date_of_birth": dt.date(1958, 4, 2), "callback_number": "+16175550142",
         "concern": "Swollen left calf since the knee replacement (arthroplasty) two weeks ago; "
                    "mildly short of breath when climbing stairs."},
         answers={"breathing": True, "chest_pain": False, "recent_surgery": True})
         for n in range(3)]
-    made.append(open_message(practice, types.get("refill"), {
+    made.append(take_message(practice, types.get("refill"), {
         "patient_name": "Priya Raman", "date_of_birth": dt.date(1990, 6, 8),
         "medication": "levetiracetam 500 mg", "pharmacy": "Riverside Pharmacy",
         "callback_number": "+12125550187", "days_left": 0}, conversation=texts))

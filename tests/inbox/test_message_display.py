@@ -12,8 +12,7 @@ import yaml
 from django.urls import reverse
 
 from clinicline.inbox.models import Message
-from clinicline.inbox.service import open_message
-from clinicline.intake.service import call_types_for, import_call_types
+from clinicline.intake.service import call_types_for, import_call_types, take_message
 from clinicline.intake.spec import to_document
 from tests.conftest import signed_in
 
@@ -31,7 +30,7 @@ QUESTION_ORDER = ["trouble breathing", "chest pain", "insulin", "run out"]
 
 
 def refill(practice, **sealed) -> Message:
-    return open_message(practice, call_types_for(practice).get("refill"), REFILL,
+    return take_message(practice, call_types_for(practice).get("refill"), REFILL,
                         answers=ANSWERS, **sealed)
 
 

@@ -226,6 +226,17 @@ def test_reassigning_to_a_queue_that_cannot_take_it_is_400(practice, nurse):
     assert m.team.slug == "clinical"
 
 
+@pytest.mark.parametrize("field", ["team", "member"])
+@pytest.mark.parametrize("value", ["²", "١", str(2**63), "9" * 40, "-1", "1e3"])
+def test_reassigning_to_an_id_that_is_no_id_is_400(practice, nurse, field, value):
+    m = clinical(practice)
+    response = signed_in(nurse).post(at("reassign", m), {field: value})
+    assert response.status_code == 400 and "cannot" in response.content.decode()
+    m.refresh_from_db()
+    assert (m.team.slug, m.status) == ("clinical", MessageStatus.NEW)
+    assert not AuditEvent.objects.filter(action=Action.MESSAGE_ASSIGN).exists()
+
+
 def test_reassigning_a_message_away_returns_to_the_inbox(practice, manager, scheduler):
     m = message(practice, "scheduling", preferred_times="mornings")
     manager_queue = message(practice, "complaint", complaint="rude").team

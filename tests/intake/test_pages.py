@@ -85,6 +85,12 @@ def test_an_upload_becomes_the_version_in_force_audited(practice, practice_admin
     ("call_types:\n- {slug: a, fields: [{name: x}, {name: x}]}\n",
      "duplicate field &#x27;x&#x27;"),
     ("call_types:\n- {slug: a, fields: [{label: Nameless}]}\n", "missing or invalid name"),
+    # What once made a 500: a tag, an impossible date, and nesting the composer recursed on.
+    ("call_types:\n- slug: !!python/name:os.system a\n",
+     "line 2: the tag !!python/name:os.system is not allowed"),
+    ("call_types:\n- !custom {slug: a}\n", "line 2: the tag !custom is not allowed"),
+    ("call_types:\n- slug: a\n  label: " + "[" * 3000 + "]" * 3000 + "\n",
+     "line 3: nested more than 32 deep"),
 ])
 def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_saved(
         practice, practice_admin, text, message):
@@ -94,6 +100,12 @@ def test_a_bad_file_is_refused_with_a_clear_message_and_nothing_saved(
     assert "The file was not saved." in body and message in body
     assert list(CallTypeSet.objects.values_list("version", flat=True)) == [1]
     assert not AuditEvent.objects.filter(action=Action.SETTINGS_CHANGE).exists()
+
+
+def test_a_date_on_no_calendar_is_text_where_text_is_wanted(practice, practice_admin):
+    text = YAML.replace("label: Billing only", "label: 2001-02-30")
+    assert upload(signed_in(practice_admin), text).status_code == 302
+    assert service.call_types_for(practice).get("billing").label == "2001-02-30"
 
 
 def test_get_on_upload_is_not_allowed(practice, practice_admin):

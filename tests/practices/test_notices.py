@@ -76,7 +76,9 @@ def test_marking_read_takes_only_the_listed_notices(practice, nurse, biller):
     assert "Seen notice" not in page and "Arrived after the page was drawn" in page
 
 
-@pytest.mark.parametrize("ids", [(), ("abc",), ("1; DROP TABLE",)])
+# "²" passes str.isdigit() and fails int(); "١" passes both; 2**63 overflows a bigint key.
+@pytest.mark.parametrize("ids", [(), ("abc",), ("1; DROP TABLE",), ("²",), ("١",), ("1", "²"),
+                                 (str(2**63),), ("9" * 40,), ("0",), ("-1",)])
 def test_a_bad_mark_read_request_is_a_clear_400(practice, nurse, ids):
     notice = notify(practice, nurse, "A notice", "n-1")
     url = reverse("practices:notices_read", kwargs={"practice": practice.slug})

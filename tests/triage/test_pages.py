@@ -81,6 +81,9 @@ def test_a_bad_upload_is_refused_with_its_lines_and_nothing_saved(practice, prac
     (b"\xff\xfe not utf-8", "not UTF-8"),
     (b"", "The submitted file is empty."),
     ("rules: [\n", "not valid YAML"),
+    ("questions: !!python/object/apply:os.system [ls]\n",
+     "line 1: the tag !!python/object/apply:os.system is not allowed"),
+    ("questions:\n  - " + "[" * 3000 + "]" * 3000 + "\n", "line 2: nested more than 32 deep"),
 ])
 def test_a_file_that_is_not_a_protocol_is_refused(practice, practice_admin, data, message):
     response = upload(signed_in(practice_admin), data)

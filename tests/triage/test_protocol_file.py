@@ -120,6 +120,14 @@ REFUSALS = [
      "aliases"),
     ("an empty list of conditions", "{question: calf}", "{any: []}", "{any: []}",
      "any needs at least one condition"),
+    ("a Python tag", "say: Dial 911.", "say: !!python/name:os.system Dial 911.", "os.system",
+     "the tag !!python/name:os.system is not allowed"),
+    ("a custom tag", "when: {question: calf}", "when: !custom {question: calf}", "!custom",
+     "the tag !custom is not allowed"),
+    ("a timestamp tag", "say: Dial 911.", "say: !!timestamp 2001-02-30", "2001-02-30",
+     "the tag !!timestamp is not allowed"),
+    ("nesting 3,000 deep", "{question: calf}", "[" * 3000 + "]" * 3000, "[[[",
+     "nested more than 32 deep"),
 ]
 
 
@@ -130,6 +138,11 @@ def test_a_bad_file_is_refused_naming_its_line(what, old, new, marker, message):
     error = refused(text)
     assert f"line {line_of(text, marker)}: " in str(error)
     assert message in str(error)
+
+
+def test_a_date_on_no_calendar_is_the_text_it_is_written_as():
+    _, spec = parse(SMALL.replace("text: Trouble breathing?", "text: 2001-02-30"))
+    assert spec.questions[0].text == "2001-02-30"
 
 
 def test_a_cycle_among_follow_ups_is_refused_at_its_first_question():

@@ -3,6 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinicline.accounts.models import User
+
 
 class Command(BaseCommand):
     help = "Print the current TOTP code of a user's authenticator (development only)."
@@ -13,6 +15,8 @@ class Command(BaseCommand):
     def handle(self, *args, username: str, **options) -> None:  # noqa: ANN002, ANN003
         if settings.PRODUCTION:
             raise CommandError("totp reads authenticator secrets; it is refused in production")
+        if not User.objects.filter(username=username).exists():
+            raise CommandError(f"No user named {username!r}")
         device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
         if device is None:
             raise CommandError(f"{username} has no confirmed authenticator")

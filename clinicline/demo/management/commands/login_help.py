@@ -9,11 +9,13 @@ class Command(BaseCommand):
     help = "Print how to log in to the demo practice."
 
     def add_arguments(self, parser) -> None:  # noqa: ANN001
-        parser.add_argument("--url", default="http://127.0.0.1:8000/")
+        parser.add_argument("--url", help="where the site is served (default: "
+                                          "CLINICLINE_SITE_URL, else http://127.0.0.1:8000/)")
 
-    def handle(self, *args, url: str, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, url: str | None, **options) -> None:  # noqa: ANN002, ANN003
         if settings.PRODUCTION:
             raise CommandError("login-help prints the demo password; not in production")
+        url = (url or settings.SITE_URL).rstrip("/") + "/"
         members = Membership.objects.filter(practice__slug=SLUG).select_related("user")
         if not members:
             self.stdout.write(f"clinicline is at {url}")
