@@ -15,7 +15,7 @@ from django.core.management import execute_from_command_line, get_commands, load
 
 from clinicline.env import ConfigError
 
-LISTING = ([], ["help"], ["--help"], ["-h"])
+LISTING: tuple[list[str], ...] = ([], ["help"], ["--help"], ["-h"])
 SUMMARY_CHARS = 80
 
 

@@ -86,7 +86,7 @@ def tag_name(tag: str) -> str:
     return "!!" + tag.removeprefix(CORE) if tag.startswith(CORE) else tag
 
 
-def _line(mark: yaml.Mark | None) -> int | None:
+def _line(mark: Any) -> int | None:  # a Mark of the pure or the C parser
     return mark.line + 1 if mark is not None else None
 
 

@@ -5,17 +5,19 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
+from django_otp.middleware import is_verified
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicline.accounts import mfa
-from clinicline.accounts.access import reauth_required
+from clinicline.accounts.access import AuthenticatedRequest, reauth_required
 from clinicline.accounts.forms import CodeForm, LoginForm, ReauthForm
 from clinicline.accounts.middleware import start_session
 from clinicline.audit.models import Action, Outcome
@@ -34,17 +36,17 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     form_class = LoginForm
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Only a finished login (password and code) skips this page. A half-open one, left
         # at the code on a shared front-desk browser, gives way to whoever logs in next.
-        if request.user.is_authenticated and request.user.is_verified():
+        if request.user.is_authenticated and is_verified(request.user):
             return redirect(self.get_success_url())
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "expired": "expired" in self.request.GET}
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         half_open = self.request.user
         if half_open.is_authenticated and half_open.pk != form.get_user().pk:
             # login() flushes another user's session; the trail says whose ended, and why.
@@ -73,15 +75,15 @@ def _verified(request: HttpRequest, device: Device) -> None:
     record(action, request=request)
 
 
-def _too_soon(request: HttpRequest, form: CodeForm, exc: mfa.TooSoon, reason: str) -> None:
+def _too_soon(request: AuthenticatedRequest, form: CodeForm, exc: mfa.TooSoon, reason: str) -> None:
     record(Action.MFA_FAILED, request=request, outcome=Outcome.FAILURE,
            reason=f"{reason}throttled for {exc.wait_s} s")
     form.add_error("code", exc.message)
 
 
 @login_required
-def mfa_verify(request: HttpRequest) -> HttpResponse:
-    if request.user.is_verified():
+def mfa_verify(request: AuthenticatedRequest) -> HttpResponse:
+    if is_verified(request.user):
         return redirect(_next(request))
     if mfa.confirmed_totp(request.user) is None:
         return redirect("accounts:mfa_enrol")
@@ -102,7 +104,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def mfa_enrol(request: HttpRequest) -> HttpResponse:
+def mfa_enrol(request: AuthenticatedRequest) -> HttpResponse:
     if mfa.confirmed_totp(request.user) is not None:
         return redirect("accounts:mfa_verify")
     device = mfa.pending_totp(request.user)
@@ -124,7 +126,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-def _enrolled(request: HttpRequest, device: TOTPDevice) -> HttpResponse:
+def _enrolled(request: AuthenticatedRequest, device: TOTPDevice) -> HttpResponse:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = mfa.new_recovery_codes(request.user)
@@ -139,7 +141,7 @@ def _b32(key: bytes) -> str:
 
 @login_required
 @reauth_required
-def recovery_codes(request: HttpRequest) -> HttpResponse:
+def recovery_codes(request: AuthenticatedRequest) -> HttpResponse:
     """New recovery codes replace the old ones."""
     if request.method != "POST":
         return render(request, "accounts/recovery_confirm.html")
@@ -149,7 +151,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def reauth(request: HttpRequest) -> HttpResponse:
+def reauth(request: AuthenticatedRequest) -> HttpResponse:
     form = ReauthForm(request.POST or None)
     if form.is_valid():
         user = authenticate(request, username=request.user.get_username(),

@@ -6,7 +6,7 @@ import csv
 import io
 import tempfile
 import zoneinfo
-from typing import BinaryIO
+from typing import IO
 
 from django.db.models import QuerySet
 
@@ -35,7 +35,7 @@ def _row(e: AuditEvent, tz: zoneinfo.ZoneInfo) -> list[object]:
         e.user_agent, e.reason, e.outcome, e.prev_hash, e.hash)]
 
 
-def csv_file(events: QuerySet[AuditEvent], tz: zoneinfo.ZoneInfo) -> tuple[BinaryIO, int]:
+def csv_file(events: QuerySet[AuditEvent], tz: zoneinfo.ZoneInfo) -> tuple[IO[bytes], int]:
     """The whole CSV, rewound, and how many events it holds.
 
     It is written in full before anything is sent, so that the export's audit event can

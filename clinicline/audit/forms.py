@@ -32,11 +32,13 @@ class EventFilter(forms.Form):
     def __init__(self, data: Mapping[str, Any], *, members: list[tuple[int, str]],
                  tz: zoneinfo.ZoneInfo) -> None:
         super().__init__(data)
-        self.fields["actor"].choices = [("", "anyone"), *members]
+        actor = self.fields["actor"]
+        assert isinstance(actor, forms.ChoiceField)  # declared above
+        actor.choices = [("", "anyone"), *members]
         self.tz = tz
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", "The end date is before the start date.")

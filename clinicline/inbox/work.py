@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -51,7 +51,8 @@ def _audit(action: Action, membership: Membership, message: Message,
            obj=message, patient=message.patient_id or "", fields=fields, reason=reason)
 
 
-def _row(message: Message):  # noqa: ANN202  (a QuerySet of the one row)
+def _row(message: Message) -> QuerySet[Message]:
+    """The one row, as a queryset (for conditional updates)."""
     return Message.objects.filter(pk=message.pk, practice_id=message.practice_id)
 
 

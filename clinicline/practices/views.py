@@ -3,12 +3,12 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
@@ -21,7 +21,7 @@ NOTICES_SHOWN = 10
 
 
 @member_view()
-def practice_home(request: HttpRequest) -> HttpResponse:
+def practice_home(request: PracticeRequest) -> HttpResponse:
     # The pages the member may open are the navigation bar's (clinicline.navigation).
     unread = Notice.objects.for_practice(request.practice).filter(
         user=request.user, read_at__isnull=True)
@@ -33,7 +33,7 @@ def practice_home(request: HttpRequest) -> HttpResponse:
 
 @member_view()
 @require_POST
-def notices_read(request: HttpRequest) -> HttpResponse:
+def notices_read(request: PracticeRequest) -> HttpResponse:
     """Mark the notices the member saw as read: only those listed, so one that arrived
     after the page was drawn stays unread."""
     ids = [parse_id(i) for i in request.POST.getlist("notice")]
@@ -47,7 +47,7 @@ def notices_read(request: HttpRequest) -> HttpResponse:
 
 
 @member_view(Perm.MANAGE_PRACTICE)
-def practice_settings(request: HttpRequest) -> HttpResponse:
+def practice_settings(request: PracticeRequest) -> HttpResponse:
     # An empty POST is a submission too (a 400), not a fresh page.
     form = PracticeSettingsForm(request.POST if request.method == "POST" else None,
                                 instance=request.practice)
@@ -80,7 +80,7 @@ def practice_today(practice: Practice) -> dt.date:
 
 
 @member_view(Perm.VIEW_AUDIT)
-def agreements(request: HttpRequest) -> HttpResponse:
+def agreements(request: PracticeRequest) -> HttpResponse:
     """Every vendor that may handle PHI, and this practice's agreements with each: the
     compliance officer reads it, the practice admin records new ones."""
     today = practice_today(request.practice)
@@ -98,7 +98,7 @@ def agreements(request: HttpRequest) -> HttpResponse:
 
 
 @member_view(Perm.MANAGE_PRACTICE)
-def agreement_add(request: HttpRequest) -> HttpResponse:
+def agreement_add(request: PracticeRequest) -> HttpResponse:
     form = AgreementForm(request.POST if request.method == "POST" else None,
                          today=practice_today(request.practice))
     if form.is_valid():

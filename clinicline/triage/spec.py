@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from clinicline.safe_yaml import Problem
 from clinicline.triage.detector import Detector, compile_flag, normalize
-from clinicline.triage.yamlio import Located, Path, Problem, ProtocolError
+from clinicline.triage.yamlio import Located, Path, ProtocolError
 
 
 class Priority(StrEnum):

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -9,10 +11,10 @@ from clinicline.accounts.models import User
 class Command(BaseCommand):
     help = "Print the current TOTP code of a user's authenticator (development only)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
 
-    def handle(self, *args, username: str, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args: Any, username: str, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("totp reads authenticator secrets; it is refused in production")
         if not User.objects.filter(username=username).exists():

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinicline.accounts.models import Membership
 from clinicline.demo.seed import SLUG, demo_password
@@ -8,11 +10,11 @@ from clinicline.demo.seed import SLUG, demo_password
 class Command(BaseCommand):
     help = "Print how to log in to the demo practice."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", help="where the site is served (default: "
                                           "CLINICLINE_SITE_URL, else http://127.0.0.1:8000/)")
 
-    def handle(self, *args, url: str | None, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args: Any, url: str | None, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("login-help prints the demo password; not in production")
         url = (url or settings.SITE_URL).rstrip("/") + "/"
