@@ -40,3 +40,9 @@ permission_denied = error_page(403)
 page_not_found = error_page(404)
 server_error = error_page(500)
 unavailable = error_page(503)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form posted without its token (an old tab, a blocked cookie): the styled 403, which
+    names no reason (Django's own page would show its diagnostics)."""
+    return permission_denied(request)

@@ -52,3 +52,11 @@ def test_the_unavailable_page_is_ready_for_maintenance(django_db_blocker):
         page = render_to_string("503.html")
         response = views.unavailable(RequestFactory().get("/"))
     assert HEADINGS[503] in page and response.status_code == 503
+
+
+def test_a_form_posted_without_its_csrf_token_gets_the_styled_403(db):
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/",
+                                                     {"username": "nurse", "password": "x"})
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert HEADINGS[403] in page and "CSRF" not in page and leaks(page) == []
