@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import Perm, Role, allows
-from clinicline.inbox.routing import DEFAULT_TEAMS
+from clinicline.inbox.routing import DEFAULT_TEAMS, default_team
 from clinicline.inbox.visibility import queues_for
 from clinicline.navigation import PAGES, view_perm
 from clinicline.practices.models import GatewayAccount, Practice, Team
@@ -38,9 +38,8 @@ HREF = re.compile(r'href="([^"]+)"')
 @pytest.fixture
 def teams(practice) -> list[Team]:
     """The practice's default team queues, and one it added itself."""
-    named = {**DEFAULT_TEAMS, "wound-care": "Wound care"}
-    return [Team.objects.create(practice=practice, slug=slug, name=name)
-            for slug, name in named.items()]
+    return [*(default_team(practice, slug) for slug in DEFAULT_TEAMS),
+            Team.objects.create(practice=practice, slug="wound-care", name="Wound care")]
 
 
 def bar(client: Client, practice: Practice) -> list[str]:

@@ -26,7 +26,7 @@ def heading(client) -> str:
 
 def call_types(count: int) -> str:
     return yaml.safe_dump({"call_types": [
-        {"slug": f"type-{n}", "label": f"Type {n}",
+        {"slug": f"type-{n}", "label": f"Type {n}", "clinical": n == 1, "general": n == 1,
          "fields": [{"name": "patient_name", "label": "Patient name", "kind": "text"}]}
         for n in range(1, count + 1)]})
 
