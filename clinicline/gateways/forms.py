@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from clinicline.patients.normalize import InvalidPhone, phone_e164
+from clinicline.patients.forms import PhoneField
 from clinicline.practices.models import GatewayAccount, Practice
 
 ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
@@ -26,6 +26,7 @@ class GatewayAccountForm(forms.ModelForm):
     class Meta:
         model = GatewayAccount
         fields = ["phone_number", "account_sid", "delete_recordings"]
+        field_classes = {"phone_number": PhoneField}
         labels = {"phone_number": "Practice phone number", "account_sid": "Account SID",
                   "delete_recordings": "Delete voicemail audio from Twilio once fetched"}
         help_texts = {"account_sid": "Starts with AC, then 32 letters and digits."}
@@ -35,12 +36,6 @@ class GatewayAccountForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.is_new = self.instance._state.adding
-
-    def clean_phone_number(self) -> str:
-        try:
-            return phone_e164(self.cleaned_data["phone_number"])
-        except InvalidPhone as exc:
-            raise forms.ValidationError(str(exc)) from None
 
     def clean_account_sid(self) -> str:
         sid = self.cleaned_data["account_sid"].strip()
