@@ -26,7 +26,7 @@ from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clinicline.accounts.access import PracticeRequest, member_view
+from clinicline.accounts.access import AuthenticatedRequest, PracticeRequest, member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
@@ -93,7 +93,7 @@ def promise(practice: Practice, message: Message, office: Office) -> str:
 
 @login_required
 @require_GET
-def picker(request: PracticeRequest) -> HttpResponse:
+def picker(request: AuthenticatedRequest) -> HttpResponse:
     """The member's practices where they take calls; ``?dialled=`` picks the practice whose
     line (gateway number or callback number) was dialled."""
     practices = [m.practice for m in request.user.memberships.select_related("practice")
