@@ -37,6 +37,8 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy clinicline
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import resolve, reverse
 from django.utils.functional import SimpleLazyObject, cached_property
 
+from clinicline.accounts.access import is_member_view
 from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import Perm, allows
 from clinicline.inbox.visibility import queues_for
@@ -77,6 +79,8 @@ PAGES: tuple[Page, ...] = (
 def view_perm(url_name: str) -> Perm | None:
     """The permission the page's ``member_view`` checks (None: any member)."""
     view = resolve(reverse(url_name, kwargs={"practice": "any"})).func
+    if not is_member_view(view):
+        raise ImproperlyConfigured(f"{url_name} is not a member_view page")
     return view.member_perm
 
 

@@ -6,9 +6,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 
+from clinicline.accounts.access import AuthenticatedRequest
+
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     memberships = request.user.memberships.select_related("practice").order_by("practice__name")
     if len(memberships) == 1:
         return redirect("practices:home", practice=memberships[0].practice.slug)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeGuard, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -61,6 +61,11 @@ class MemberViewDecorator(Protocol):
 
     def __call__(self, view: Callable[Concatenate[PracticeRequest, ...], _Response],
                  /) -> MemberView[_Response]: ...
+
+
+def is_member_view(view: Callable[..., Any]) -> TypeGuard[MemberView[HttpResponseBase]]:
+    """Whether ``view`` (as the URL resolver has it) is a ``member_view`` page."""
+    return getattr(view, "member_view", False) is True
 
 
 def member_view(perm: Perm | None = None) -> MemberViewDecorator:

@@ -15,14 +15,14 @@ from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.db.models import Model, QuerySet
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clinicline.accounts.access import member_view, reauth_required
+from clinicline.accounts.access import PracticeRequest, member_view, reauth_required
 from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import Perm, Role, allows
 from clinicline.audit.export import csv_file
@@ -35,20 +35,20 @@ PAGE_SIZE = 100
 SHORT_REF = 8  # characters of an id shown: enough to tell records apart on one page
 
 
-def _filter(request: HttpRequest) -> EventFilter:
+def _filter(request: PracticeRequest) -> EventFilter:
     members = list(Membership.objects.filter(practice=request.practice)
                    .order_by("user__username").values_list("user_id", "user__username"))
     return EventFilter(request.GET, members=members, tz=request.practice.tz)
 
 
-def _events(request: HttpRequest, form: EventFilter) -> QuerySet[AuditEvent]:
+def _events(request: PracticeRequest, form: EventFilter) -> QuerySet[AuditEvent]:
     members = Membership.objects.filter(practice=request.practice).values("user_id")
     trail = AuditEvent.objects.for_practice(request.practice.pk, members)
     return form.apply(trail)
 
 
 @member_view(Perm.VIEW_AUDIT)
-def events(request: HttpRequest) -> HttpResponse:
+def events(request: PracticeRequest) -> HttpResponse:
     form = _filter(request)
     page = None
     if form.is_valid():
@@ -77,7 +77,7 @@ class Row:
     outcome: str
 
 
-def described(request: HttpRequest, events: Iterable[AuditEvent]) -> list[Row]:
+def described(request: PracticeRequest, events: Iterable[AuditEvent]) -> list[Row]:
     events = list(events)
     roles = dict(Membership.objects.filter(practice=request.practice,
                                            user_id__in={e.actor_id for e in events})
@@ -90,7 +90,7 @@ def described(request: HttpRequest, events: Iterable[AuditEvent]) -> list[Row]:
             for e in events]
 
 
-def model_of(event: AuditEvent) -> type | None:
+def model_of(event: AuditEvent) -> type[Model] | None:
     try:
         return apps.get_model(event.object_type) if event.object_type else None
     except (LookupError, ValueError):
@@ -114,7 +114,7 @@ def fields_of(event: AuditEvent) -> str:
                      if name.strip())
 
 
-def label_of(model: type | None, name: str) -> str:
+def label_of(model: type[Model] | None, name: str) -> str:
     try:
         field = model._meta.get_field(name) if model is not None else None
     except FieldDoesNotExist:
@@ -124,7 +124,7 @@ def label_of(model: type | None, name: str) -> str:
 
 @member_view(Perm.EXPORT_AUDIT)
 @reauth_required
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: PracticeRequest) -> HttpResponse | FileResponse:
     """The filtered trail as CSV, oldest first; the export is recorded once it is made."""
     form = _filter(request)
     if not form.is_valid():
@@ -143,7 +143,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 @member_view(Perm.EXPORT_AUDIT)
 @require_POST
-def verify_chain(request: HttpRequest) -> HttpResponse:
+def verify_chain(request: PracticeRequest) -> HttpResponse:
     """Recompute the whole chain on demand: it takes seconds on a large install, too long
     to do on every page view."""
     verdict = verify()

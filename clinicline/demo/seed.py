@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -89,7 +90,7 @@ def create_demo() -> Practice:
 
 
 # What the inbox holds on a fresh demo: the routine drills, as if taken the evening before.
-MESSAGES = [
+MESSAGES: list[tuple[str, Source, dict[str, Any]]] = [
     ("refill", Source.VOICEMAIL, {
         "patient_name": "Marcus Bell", "date_of_birth": dt.date(1971, 11, 19),
         "callback_number": "+12025550173", "medication": "lisinopril 20 mg",
@@ -111,4 +112,7 @@ MESSAGES = [
 def leave_messages(practice: Practice) -> None:
     call_types = call_types_for(practice)
     for slug, source, fields in MESSAGES:
-        take_message(practice, call_types.get(slug), fields, source=source)
+        call_type = call_types.get(slug)
+        if call_type is None:  # the default call types have every slug above
+            raise LookupError(f"the demo's call type {slug!r} is not in force")
+        take_message(practice, call_type, fields, source=source)

@@ -29,7 +29,8 @@ from twilio.request_validator import RequestValidator
 from clinicline import rows
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
-from clinicline.gateways import calls, status, texts, twiml
+from clinicline.gateways import calls, texts, twiml
+from clinicline.gateways import status as delivery_status  # ``status`` is the view below
 from clinicline.gateways.inbound import E164, SID, Inbound, Refusal, sid, state
 from clinicline.gateways.models import InboundWebhook, Kind
 from clinicline.practices.models import GatewayAccount
@@ -61,9 +62,9 @@ ROUTES: dict[str, Route] = {
     Kind.GATHER: Route(calls.gather, fallback=calls.fallback),
     Kind.RECORDING: Route(calls.recording),
     Kind.SMS: Route(texts.sms, fallback=texts.fallback, keyed=True),
-    Kind.STATUS: Route(status.callback),
+    Kind.STATUS: Route(delivery_status.callback),
 }
-NO_REPLY = {Kind.SMS: twiml.NO_REPLY}
+NO_REPLY: dict[str, str] = {Kind.SMS: twiml.NO_REPLY}
 
 
 def form_params(request: HttpRequest) -> dict[str, str]:

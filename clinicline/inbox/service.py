@@ -33,7 +33,7 @@ from clinicline.patients.service import find_by_name_dob
 from clinicline.practices import hours
 from clinicline.practices.models import Practice, Team
 from clinicline.triage import service as triage
-from clinicline.triage.engine import Decision
+from clinicline.triage.engine import Decision, decide
 from clinicline.triage.spec import Priority
 from clinicline.vault.blind import blind_index
 
@@ -92,10 +92,11 @@ def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def triage_record(decision: Decision, *, floor: str = "", floor_rule: str = "") -> dict[str, Any]:
-    detail = {"priority": str(decision.priority), "rules": list(decision.rules),
-              "actions": [str(a) for a in decision.actions], "script": decision.script,
-              "red_flags": list(decision.red_flags), "advise_911": decision.advise_911,
-              "escalate_now": decision.escalate_now}
+    detail: dict[str, Any] = {
+        "priority": str(decision.priority), "rules": list(decision.rules),
+        "actions": [str(a) for a in decision.actions], "script": decision.script,
+        "red_flags": list(decision.red_flags), "advise_911": decision.advise_911,
+        "escalate_now": decision.escalate_now}
     if floor and Priority(floor).rank > decision.priority.rank:
         detail["priority"] = floor
         detail["rules"].append(floor_rule)
@@ -124,8 +125,8 @@ def open_message(practice: Practice, taken: Taken, *, taken_by: Any = None,
     at = taken.at or timezone.now()
     with transaction.atomic():
         protocol = triage.protocol_for(practice)
-        decision = triage.decide(protocol.spec, taken.call_type, dict(taken.answers),
-                                 taken.free_texts())
+        decision = decide(protocol.spec, taken.call_type, dict(taken.answers),
+                          taken.free_texts())
         detail = triage_record(decision, floor=taken.floor, floor_rule=taken.floor_rule)
         detail["free_text_fields"] = list(taken.free_text_fields)
         detail["said"] = list(taken.said)
@@ -188,7 +189,7 @@ def raise_priority(message: Message, texts: Iterable[str], *, reason: str) -> bo
     given = given_texts(message)
     protocol = triage.version_of(message.practice, message.protocol_version)
     spec = protocol.spec if protocol else triage.protocol_for(message.practice).spec
-    decision = triage.decide(spec, message.call_type, message.answers, [*given, *texts])
+    decision = decide(spec, message.call_type, message.answers, [*given, *texts])
     rose = decision.priority.rank > Priority(message.priority).rank
     newly_clinical = bool(decision.red_flags) and not message.clinical
     if not rose and not newly_clinical:

@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from clinicline.accounts.access import member_view
+from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action, Outcome
@@ -60,7 +60,7 @@ STATUS_TABS = {"open": (MessageStatus.NEW, MessageStatus.CLAIMED),
 
 
 @member_view()
-def routing_rules(request: HttpRequest) -> HttpResponse:
+def routing_rules(request: PracticeRequest) -> HttpResponse:
     """The routing rules in force, read-only: the practice's own, or the defaults."""
     own = rules(request.practice)
     return render(request, "inbox/routing.html", {
@@ -71,7 +71,7 @@ def routing_rules(request: HttpRequest) -> HttpResponse:
 
 
 @member_view()
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: PracticeRequest) -> HttpResponse:
     """The queues this member works, with counts; for clinical staff also any other queue
     holding clinical messages (routing never strands one where nobody may open it)."""
     membership: Membership = request.membership
@@ -87,7 +87,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @member_view()
-def queue(request: HttpRequest, team: str) -> HttpResponse:
+def queue(request: PracticeRequest, team: str) -> HttpResponse:
     """One team's queue: PHI-free rows, polled by htmx (as a passive request)."""
     membership: Membership = request.membership
     found = Team.objects.filter(practice=request.practice, slug=team).first()
@@ -96,7 +96,7 @@ def queue(request: HttpRequest, team: str) -> HttpResponse:
         raise Http404("No such page.")
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    tab = request.GET.get("status") if request.GET.get("status") in STATUS_TABS else "open"
+    tab = request.GET.get("status", "") if request.GET.get("status") in STATUS_TABS else "open"
     page = Paginator(_listed(membership, found, tab), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = _rows(request, page.object_list)
     context = {"team": found, "page": page, "rows": rows, "tab": tab,
@@ -129,7 +129,7 @@ class Row(NamedTuple):
     source: str
 
 
-def _rows(request: HttpRequest, listed: list[Message]) -> list[Row]:
+def _rows(request: PracticeRequest, listed: Iterable[Message]) -> list[Row]:
     # Built here rather than with template tags: a page is fifty rows of eight cells, and
     # reverse(), |date and |timesince per cell were most of the page's server time.
     labels = {t.slug: t.label for t in call_types_for(request.practice).call_types}
@@ -141,7 +141,7 @@ def _rows(request: HttpRequest, listed: list[Message]) -> list[Row]:
     return [Row(link.replace(zero, str(m.pk)), m.priority.capitalize(),
                 labels.get(m.call_type, m.call_type), local_time(m.created_at, tz),
                 age(now - m.created_at), statuses.get(m.status, m.status),
-                m.claimed_by.username if m.claimed_by_id else "", sources.get(m.source, m.source))
+                m.claimed_by.username if m.claimed_by else "", sources.get(m.source, m.source))
             for m in listed]
 
 
@@ -154,7 +154,7 @@ def age(elapsed: dt.timedelta) -> str:
     return f"{minutes // (24 * 60)} d"
 
 
-def _openable(request: HttpRequest, message_id: uuid.UUID) -> Message:
+def _openable(request: PracticeRequest, message_id: uuid.UUID) -> Message:
     """The message, if this member may open it; else 404 (and an audit of the refusal when
     the message exists in this practice)."""
     message = (Message.objects.select_related("team", "claimed_by", "closed_by")
@@ -169,7 +169,7 @@ def _openable(request: HttpRequest, message_id: uuid.UUID) -> Message:
 
 
 @member_view()
-def message(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
+def message(request: PracticeRequest, message_id: uuid.UUID) -> HttpResponse:
     """Opening a message: its content, triage, notes and read receipts; every GET is a read
     receipt and an audit VIEW."""
     found = _openable(request, message_id)
@@ -179,7 +179,7 @@ def message(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
     return render(request, "inbox/message.html", _message_context(request, found))
 
 
-def _message_context(request: HttpRequest, message: Message) -> dict[str, Any]:
+def _message_context(request: PracticeRequest, message: Message) -> dict[str, Any]:
     membership: Membership = request.membership
     types = call_types_version(request.practice, message.call_type_version)
     call_type = types.get(message.call_type) if types else None
@@ -216,7 +216,7 @@ def in_order(values: dict[str, Any], order: Sequence[str]) -> list[tuple[str, An
     return sorted(values.items(), key=lambda item: rank.get(item[0], len(rank)))
 
 
-Step = Callable[[HttpRequest, Message], str]
+Step = Callable[[PracticeRequest, Message], str]
 
 
 def action(step: Step) -> Callable[..., HttpResponse]:
@@ -226,7 +226,7 @@ def action(step: Step) -> Callable[..., HttpResponse]:
 
     @member_view()
     @functools.wraps(step)
-    def view(request: HttpRequest, message_id: uuid.UUID) -> HttpResponse:
+    def view(request: PracticeRequest, message_id: uuid.UUID) -> HttpResponse:
         found = _openable(request, message_id)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -248,25 +248,25 @@ def action(step: Step) -> Callable[..., HttpResponse]:
 
 
 @action
-def claim(request: HttpRequest, message: Message) -> str:
+def claim(request: PracticeRequest, message: Message) -> str:
     work.claim(request.membership, message, request=request)
     return "You have claimed this message."
 
 
 @action
-def reassign(request: HttpRequest, message: Message) -> str:
+def reassign(request: PracticeRequest, message: Message) -> str:
     work.reassign(request.membership, message, team_id=request.POST.get("team"),
                   user_id=request.POST.get("member"), request=request)
     return "Reassigned."
 
 
 @action
-def note(request: HttpRequest, message: Message) -> str:
+def note(request: PracticeRequest, message: Message) -> str:
     work.add_note(request.membership, message, request.POST.get("body", ""), request=request)
     return "Note added."
 
 
 @action
-def close(request: HttpRequest, message: Message) -> str:
+def close(request: PracticeRequest, message: Message) -> str:
     work.close(request.membership, message, request.POST.get("outcome", ""), request=request)
     return "Message closed."

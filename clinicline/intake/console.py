@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django import forms
 from django.contrib import messages
@@ -26,7 +26,7 @@ from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clinicline.accounts.access import PracticeRequest, member_view
+from clinicline.accounts.access import AuthenticatedRequest, PracticeRequest, member_view
 from clinicline.accounts.roles import Perm, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
@@ -93,7 +93,7 @@ def promise(practice: Practice, message: Message, office: Office) -> str:
 
 @login_required
 @require_GET
-def picker(request: PracticeRequest) -> HttpResponse:
+def picker(request: AuthenticatedRequest) -> HttpResponse:
     """The member's practices where they take calls; ``?dialled=`` picks the practice whose
     line (gateway number or callback number) was dialled."""
     practices = [m.practice for m in request.user.memberships.select_related("practice")
@@ -152,10 +152,21 @@ class Call:
         if first is not None:
             first.field.widget.attrs["autofocus"] = True
 
-    def is_valid(self) -> bool:
-        if self.fields is None or self.questions is None:
-            return False
-        return self.fields.is_valid() & self.questions.is_valid()  # both: all errors shown
+    def valid(self) -> Valid | None:
+        """The call type and both forms, when both are valid; None otherwise."""
+        if self.call_type is None or self.fields is None or self.questions is None:
+            return None
+        if not (self.fields.is_valid() & self.questions.is_valid()):  # both: all errors shown
+            return None
+        return Valid(self.call_type, self.fields, self.questions)
+
+
+class Valid(NamedTuple):
+    """A call whose forms are valid: what saving or checking it needs."""
+
+    call_type: CallType
+    fields: forms.Form
+    questions: TriageForm
 
 
 def _page(request: PracticeRequest, call: Call, *, decision: Decision | None = None,
@@ -184,10 +195,11 @@ def call(request: PracticeRequest) -> HttpResponse:
 def check(request: PracticeRequest) -> HttpResponse:
     """Show the protocol's priority and script for what has been typed; saves nothing."""
     taking = Call.of(request, request.POST.get("call_type", ""), request.POST)
-    if not taking.is_valid():
+    valid = taking.valid()
+    if valid is None:
         return _page(request, taking, status=400)
-    decision = triage.triage(request.practice, taking.call_type.slug, taking.questions.answers,
-                             as_taken(taking.call_type, taking.fields.cleaned_data).free_texts())
+    decision = triage.triage(request.practice, valid.call_type.slug, valid.questions.answers,
+                             as_taken(valid.call_type, valid.fields.cleaned_data).free_texts())
     return _page(request, taking, decision=decision)
 
 
@@ -200,10 +212,11 @@ def save(request: PracticeRequest) -> HttpResponse:
     if token and taken.get("token") == token and taken.get("practice") == request.practice.pk:
         return redirect("console:taken", practice=request.practice.slug)  # pressed twice
     taking = Call.of(request, request.POST.get("call_type", ""), request.POST)
-    if not taking.is_valid():
+    valid = taking.valid()
+    if valid is None:
         return _page(request, taking, status=400)
-    message = take_message(request.practice, taking.call_type, taking.fields.cleaned_data,
-                           source=Source.AGENT, answers=taking.questions.answers,
+    message = take_message(request.practice, valid.call_type, valid.fields.cleaned_data,
+                           source=Source.AGENT, answers=valid.questions.answers,
                            taken_by=request.user, request=request)
     request.session[TAKEN] = {"message": str(message.pk), "practice": request.practice.pk,
                               "token": token, "at": timezone.now().timestamp()}

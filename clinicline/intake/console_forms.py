@@ -7,8 +7,9 @@ from typing import Any
 
 from django import forms
 
-from clinicline.intake.forms import CalendarDateField, PhoneField
+from clinicline.intake.forms import CalendarDateField
 from clinicline.intake.identity import Claim
+from clinicline.patients.forms import PhoneField
 from clinicline.triage.engine import questions_for
 from clinicline.triage.spec import ProtocolSpec, Question
 
@@ -42,7 +43,7 @@ class TriageForm(forms.Form):
         return [(self[q.id], q) for q in self.all_questions]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}  # Form.clean returns cleaned_data, never None
         given = {q: value == "yes" for q, value in data.items() if value}
         asked = questions_for(self.spec, self.call_type, given)
         for question in asked:
@@ -68,7 +69,7 @@ class ReturnCallForm(forms.Form):
         self.fields["given_name"].widget.attrs["autofocus"] = True  # each check starts here
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}  # Form.clean returns cleaned_data, never None
         if not data.get("phone") and not (data.get("mrn") or "").strip() \
                 and "phone" not in self.errors:
             raise forms.ValidationError(

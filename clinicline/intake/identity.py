@@ -17,9 +17,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
+from clinicline.accounts.access import AuthenticatedRequest
 from clinicline.audit.models import Action, AuditEvent, Outcome
 from clinicline.audit.service import record
 from clinicline.patients import normalize
@@ -105,7 +105,8 @@ def match(practice: Practice, claim: Claim) -> Match:
     return Match(fits[0], fits[0], f"verified by name, date of birth and {factors}")
 
 
-def verify_caller(practice: Practice, claim: Claim, *, request: HttpRequest) -> Verification:
+def verify_caller(practice: Practice, claim: Claim, *,
+                  request: AuthenticatedRequest) -> Verification:
     """Check ``claim`` for the member at ``request``; audited whatever the outcome."""
     user_id = request.user.pk
     with transaction.atomic():

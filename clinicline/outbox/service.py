@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
 from clinicline import claims
@@ -37,7 +38,17 @@ STUCK_AFTER = dt.timedelta(minutes=5)
 CLAIM_BATCH = 20
 # Channels that leave our systems: the last screen applies to them.
 NON_SECURE = {Channel.SMS, Channel.VOICE, Channel.EMAIL}
-KEY_MAX = Delivery._meta.get_field("idempotency_key").max_length
+
+
+def _max_length(field_name: str) -> int:
+    field = Delivery._meta.get_field(field_name)
+    # A CharField always has one; the check tells the type checker so.
+    if not isinstance(field, Field) or field.max_length is None:
+        raise ImproperlyConfigured(f"Delivery.{field_name} has no max_length")
+    return field.max_length
+
+
+KEY_MAX = _max_length("idempotency_key")
 
 
 def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: str,

@@ -51,7 +51,8 @@ def call_practice(account: GatewayAccount, number: str) -> Answer:
                     call_params(account, number, call_sid, "ringing"))
 
 
-def press_keys(account: GatewayAccount, number: str, call: LiveCall, digits: str) -> Answer:
+def press_keys(account: GatewayAccount, number: str, call: LiveCall,
+               digits: str) -> Answer | None:
     if call.answer.gather is None:
         raise SimulationRefused(409, NOT_GATHERING)
     history.log_event(account.practice_id, number, FROM_PHONE, history.KEYS, digits, call.sid)

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
+from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from twilio.request_validator import RequestValidator
 
@@ -66,6 +67,8 @@ def post_webhook(account: GatewayAccount, path: str, params: dict[str, str]) -> 
     # request_finished, whose close_old_connections would close the database connection that
     # the member's own request (which is running this) is still using.
     response = WSGIHandler().get_response(request)
+    if not isinstance(response, HttpResponse):  # webhooks answer TwiML, never a stream
+        raise SimulationRefused(502, "The practice's webhook answered with a stream.")
     body = response.content.decode("utf-8", "replace")
     if response.status_code != 200:
         # Webhook refusals are short, PHI-free plain text ("Missing CallSid.").

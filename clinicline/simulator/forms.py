@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django import forms
 
@@ -17,7 +17,7 @@ class OpenForm(forms.Form):
     number = forms.CharField(label="Open another phone", max_length=32,
                              error_messages={"required": "Type a phone number to open."})
 
-    def __init__(self, *args: object, practice_number: str = "", **kwargs: object) -> None:
+    def __init__(self, *args: Any, practice_number: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.practice_number = practice_number
 
@@ -65,5 +65,6 @@ F = TypeVar("F", bound=forms.Form)
 def valid(form: F) -> F:
     """The form, or a 400 naming what is wrong (nothing has been sent yet)."""
     if not form.is_valid():
-        raise SimulationRefused(400, " ".join(e for errs in form.errors.values() for e in errs))
+        raise SimulationRefused(400, " ".join(str(e) for errs in form.errors.values()
+                                                for e in errs))
     return form

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
-from clinicline.accounts.access import PracticeRequest, member_view
+from clinicline.accounts.access import AuthenticatedRequest, PracticeRequest, member_view
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.practices.models import GatewayAccount
@@ -62,7 +62,7 @@ def off_in_production(view: View) -> View:
     with real patients has no virtual phones, and signs no webhook for anyone."""
 
     @functools.wraps(view)
-    def wrapper(request: PracticeRequest, *args: object, **kwargs: object) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if settings.PRODUCTION:
             raise Http404("No such page.")
         return view(request, *args, **kwargs)
@@ -79,7 +79,7 @@ def simulator_view(view: View) -> View:
 
 @off_in_production
 @login_required
-def simulator_home(request: PracticeRequest) -> HttpResponse:
+def simulator_home(request: AuthenticatedRequest) -> HttpResponse:
     """/simulator: the signed-in member's first practice's phones."""
     membership = (request.user.memberships.select_related("practice")
                   .order_by("practice__name").first())

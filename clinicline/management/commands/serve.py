@@ -9,18 +9,19 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
     help = "Serve the web app (gunicorn) and run a worker, together, until interrupted."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
 
-    def handle(self, *args, bind: str, workers: int, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args: Any, bind: str, workers: int, **options: Any) -> None:
         exe = sys.executable
         procs = [
             subprocess.Popen([exe, "-m", "gunicorn", "clinicline.wsgi", "--bind", bind,  # noqa: S603

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinicline.jobs import JOBS
 from clinicline.worker import Worker
@@ -7,11 +9,11 @@ from clinicline.worker import Worker
 class Command(BaseCommand):
     help = "Run the background worker (due deliveries, escalations, housekeeping) until stopped."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
 
-    def handle(self, *args, poll: float, once: bool, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args: Any, poll: float, once: bool, **options: Any) -> None:
         worker = Worker(JOBS, poll_s=poll)
         if once:
             self.stdout.write(f"handled {worker.run_due()}")

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinicline.demo import seed as demo
 from clinicline.practices.models import Practice
@@ -8,11 +10,11 @@ from clinicline.practices.models import Practice
 class Command(BaseCommand):
     help = "Create (or complete) the demo practice, Riverside Family Medicine. Idempotent."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--if-empty", action="store_true",
                             help="only when no practice exists yet")
 
-    def handle(self, *args, if_empty: bool, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args: Any, if_empty: bool, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("the demo practice is for development; not in production")
         if if_empty and Practice.objects.exists():
