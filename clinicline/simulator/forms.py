@@ -7,25 +7,22 @@ from typing import Any, TypeVar
 
 from django import forms
 
-from clinicline.patients import normalize
+from clinicline.patients.forms import PhoneField
 from clinicline.simulator.carrier import SimulationRefused
 
 KEYS = re.compile(r"[0-9*#]{1,20}")
 
 
 class OpenForm(forms.Form):
-    number = forms.CharField(label="Open another phone", max_length=32,
-                             error_messages={"required": "Type a phone number to open."})
+    number = PhoneField(label="Open another phone", max_length=32,
+                        error_messages={"required": "Type a phone number to open."})
 
     def __init__(self, *args: Any, practice_number: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.practice_number = practice_number
 
     def clean_number(self) -> str:
-        try:
-            number = normalize.phone_e164(self.cleaned_data["number"])
-        except normalize.InvalidPhone as exc:
-            raise forms.ValidationError(str(exc)) from None
+        number = str(self.cleaned_data["number"])
         if number == self.practice_number:
             raise forms.ValidationError("That is the practice's own number; open a phone that "
                                         "calls it.")
