@@ -14,6 +14,7 @@ from clinicline.inbox.notify import announce_all
 from clinicline.intake.texts import handle_texts
 from clinicline.intake.transcribe import transcribe_due
 from clinicline.outbox.jobs import requeue_stuck, send_due
+from clinicline.practices import voice_fallback
 from clinicline.worker import FAST, SLOW, Job
 
 JOBS: tuple[Job, ...] = (
@@ -24,6 +25,8 @@ JOBS: tuple[Job, ...] = (
     Job("inbox-notify", announce_all, every_s=30, lane=FAST),
     Job("outbox-stuck", requeue_stuck, every_s=60, lane=FAST),
     Job("expired-sessions", delete_expired_sessions, every_s=3600, lane=FAST),
+    # What the voice webhook answers when the database cannot (a local file).
+    Job("voice-fallback", voice_fallback.refresh, every_s=300, lane=FAST),
     # Slow lane: a carrier fetch or a decode can take seconds.
     Job("recordings", fetch_due, every_s=5, lane=SLOW),
     Job("transcribe", transcribe_due, every_s=5, lane=SLOW),

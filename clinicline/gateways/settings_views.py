@@ -19,6 +19,7 @@ from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.gateways.forms import GatewayAccountForm, ModeForm
 from clinicline.gateways.transports.twilio import VENDOR
+from clinicline.practices import voice_fallback
 from clinicline.practices.models import GatewayAccount, Practice, current_baa
 
 NO_BAA = ("Twilio cannot carry this practice's texts and calls until a current Business "
@@ -48,6 +49,7 @@ def gateway_settings(request: PracticeRequest) -> HttpResponse:
                 if changed:  # which fields, never their values: the token least of all
                     record(Action.GATEWAY_CHANGE, request=request, practice=request.practice,
                            obj=saved, fields=changed, reason="created" if form.is_new else "")
+                    voice_fallback.write_after_commit()  # a new number answers in an outage
         except IntegrityError:  # the same number, saved by another practice just now
             form.add_error("phone_number", GatewayAccountForm.Meta.error_messages[
                 "phone_number"]["unique"])

@@ -14,6 +14,7 @@ from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.forms import parse_id
 from clinicline.inbox.models import Notice
+from clinicline.practices import voice_fallback
 from clinicline.practices.forms import AgreementForm, PracticeSettingsForm
 from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
 
@@ -56,6 +57,8 @@ def practice_settings(request: PracticeRequest) -> HttpResponse:
             form.save()
             record(Action.SETTINGS_CHANGE, request=request, practice=request.practice,
                    fields=form.changed_data)
+            if {"name", "front_desk_number"} & set(form.changed_data):
+                voice_fallback.write_after_commit()  # what callers hear in an outage
         messages.success(request, "Settings saved. New session limits apply at next login.")
         return redirect("practices:settings", practice=request.practice.slug)
     return render(request, "practices/settings.html", {"form": form},
