@@ -11,7 +11,8 @@ from clinicline.gateways.inbound import DURATION, E164, SID, Inbound
 from clinicline.inbox.models import Recording
 from clinicline.inbox.recordings import RecordingError
 from clinicline.intake import ivr
-from clinicline.outbox.voice import CallEvent
+from clinicline.outbox.voice import CallEvent, Hangup
+from clinicline.practices import voice_fallback
 
 
 def call_event(params: dict[str, str]) -> CallEvent:
@@ -40,6 +41,19 @@ def fallback(inbound: Inbound) -> str:
     if twiml.step_of(inbound.path).name == ivr.RECORDED:
         return twiml.voice(ivr.goodbye())
     return twiml.voice(ivr.fallback(inbound.practice.name))
+
+
+def unavailable(number: str, path: str, dial_status: str = "") -> str:
+    """The answer when the database cannot be reached, from the local fallback file alone
+    (``practices.voice_fallback``): the emergency line, no messages now, the fallback phone.
+    Its steps come back to the fallback URL, which needs no database either."""
+    if twiml.step_of(path).name == ivr.UNAVAILABLE_DIALLED:
+        done = (Hangup(),) if dial_status in ivr.ANSWERED else ivr.goodbye()
+        return twiml.voice(done, twiml.fallback_step_url)
+    line = voice_fallback.line_for(number) if E164.fullmatch(number) else None
+    script = (ivr.unavailable(line.practice_name, line.fallback_phone) if line
+              else ivr.unavailable("", ""))
+    return twiml.voice(script, twiml.fallback_step_url)
 
 
 def recording(inbound: Inbound) -> str:

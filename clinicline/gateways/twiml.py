@@ -9,6 +9,7 @@ is the one we wrote. The way back, ``step_of``, reads a step from the URL a requ
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.urls import reverse
@@ -33,8 +34,14 @@ MAX_PARAMS = 8
 MAX_VALUE = 64
 
 
-def step_url(step: Step) -> str:
-    return f"{reverse('gateways:twilio_gather')}?{urlencode({STEP: step.name, **step.params})}"
+def step_url(step: Step, view: str = "gateways:twilio_gather") -> str:
+    return f"{reverse(view)}?{urlencode({STEP: step.name, **step.params})}"
+
+
+def fallback_step_url(step: Step) -> str:
+    """A step of the database-free answer: back to the fallback URL, never the gather
+    webhook (which needs the database)."""
+    return step_url(step, "gateways:twilio_voice_fallback")
 
 
 def ready_url(step: Step) -> str:
@@ -54,7 +61,8 @@ def say(parent: VoiceResponse, verb: Say) -> None:
     parent.say(verb.text, language=verb.language)
 
 
-def add(response: VoiceResponse, verb: Verb) -> None:
+def add(response: VoiceResponse, verb: Verb,
+        step_url: Callable[[Step], str] = step_url) -> None:
     match verb:
         case Say():
             say(response, verb)
@@ -77,10 +85,11 @@ def add(response: VoiceResponse, verb: Verb) -> None:
             response.hangup()
 
 
-def voice(script: Script) -> str:
+def voice(script: Script, step_url: Callable[[Step], str] = step_url) -> str:
+    """The script as TwiML; ``step_url`` makes each step a URL (the gather webhook's)."""
     response = VoiceResponse()
     for verb in script:
-        add(response, verb)
+        add(response, verb, step_url)
     return str(response)
 
 

@@ -9,6 +9,11 @@ against that practice's auth token (a forged or missing one is a 403 and an audi
 the provider's id makes it idempotent (a retry gets the first answer, with no second
 effect), unknown parameters are kept, and nothing is a 500. Handlers answer at once and
 leave heavy work (fetching audio, transcribing) to the worker.
+
+The database unreachable (``clinicline.outage``) is an expected state: whatever a request
+had begun rolls back with its transaction, and it answers 503 with ``Retry-After`` so the
+carrier retries, except a new call, which answers from the local fallback file (the
+emergency line and the fallback phone). The fallback URL answers that way always.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from twilio.request_validator import RequestValidator
 
-from clinicline import rows
+from clinicline import outage, rows
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.gateways import calls, texts, twiml
@@ -201,6 +206,8 @@ def once(kind: str, key: str, account: GatewayAccount, params: dict[str, str],
         if earlier is not None:
             return same_practice(earlier, account)
         failure = type(exc).__name__  # not our key: the handler's own conflict
+    except outage.UNREACHABLE:
+        raise  # not the handler's bug: nothing was stored, and the carrier is told to retry
     except Exception as exc:  # noqa: BLE001 (any bug in a handler)
         failure = type(exc).__name__
     # Logged without the message (it may quote PHI); the params are kept with the error so
@@ -241,10 +248,35 @@ def webhook_view(kind: str) -> Callable[[HttpRequest], HttpResponse]:
             return answer(kind, request)
         except Refusal as refusal:
             return HttpResponse(str(refusal), status=refusal.status, content_type="text/plain")
+        except outage.UNREACHABLE as exc:
+            outage.reported(exc, f"the {kind} webhook")
+            if kind == Kind.VOICE:
+                return unavailable_call(request)
+            return outage.plain()
 
     view.__name__ = view.__qualname__ = f"twilio_{kind}"
     # Twilio cannot hold a CSRF token; the signature is what proves where a request is from.
     return csrf_exempt(view)
+
+
+def unavailable_call(request: HttpRequest) -> HttpResponse:
+    # The signature cannot be checked here: the auth token is in the database. The answer
+    # is given unverified, which is safe: it holds no PHI (a practice's name and public
+    # numbers) and has no effect (nothing is stored, nothing is sent).
+    params = request.POST if request.method == "POST" else request.GET
+    text = calls.unavailable(params.get("To", ""), request.get_full_path(),
+                             params.get("DialCallStatus", ""))
+    return HttpResponse(text, content_type="text/xml")
+
+
+@csrf_exempt
+def voice_fallback(request: HttpRequest) -> HttpResponse:
+    """Twilio's fallback URL for a number's voice webhook, requested when the primary
+    fails or times out: the database-free answer, without touching the database."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"], "Twilio GETs or POSTs this.",
+                                      content_type="text/plain")
+    return unavailable_call(request)
 
 
 voice = webhook_view(Kind.VOICE)

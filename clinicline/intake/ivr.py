@@ -60,6 +60,8 @@ ANSWERED = {"completed", "answered"}
 # vendor calls once the audio is ready. Without a call-type parameter the voicemail is
 # the practice's general one (the fallback greeting takes those).
 RECORDED, READY = "recorded", "ready"
+# The step after the outage answer's call to the fallback phone.
+UNAVAILABLE_DIALLED = "unavailable-dialled"
 
 
 # --- call types ------------------------------------------------------------------------------
@@ -106,6 +108,18 @@ def fallback(practice_name: str) -> Script:
             Say("Please leave a message with your name and the best number to reach you "
                 "after the tone."),
             Record(Step.of(RECORDED), Step.of(READY), VOICEMAIL_S))
+
+
+def unavailable(practice_name: str, fallback_phone: str) -> Script:
+    """What a caller hears when the practice's records cannot be reached (a database
+    outage): the emergency line, that no message can be taken now, and the fallback phone
+    when there is one. Built from two strings that need no query."""
+    welcome = greeting(practice_name) if practice_name else Say(EMERGENCY)
+    sorry = Say("We are sorry, we cannot take messages right now.")
+    if not fallback_phone:
+        return (welcome, sorry, Say("Please call again in a few minutes."), Hangup())
+    return (welcome, sorry, Say("Please hold while we connect you."),
+            Dial(fallback_phone, Step.of(UNAVAILABLE_DIALLED), DIAL_TIMEOUT_S))
 
 
 def goodbye() -> Script:
