@@ -1,3 +1,4 @@
+import sys
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
@@ -6,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 
+from clinicline import outage
 from clinicline.accounts.access import AuthenticatedRequest
 
 
@@ -18,9 +20,14 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """For load balancers: answers without a session and touches no PHI."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """For load balancers: answers without a session and touches no PHI. The database
+    unreachable is 503 ("down, try another"), not 500 ("broken")."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except outage.UNREACHABLE as exc:
+        outage.reported(exc, "/healthz")
+        return outage.retry_later(JsonResponse({"status": "unavailable"}, status=503))
     return JsonResponse({"status": "ok"})
 
 
@@ -40,8 +47,19 @@ def error_page(status: int) -> Callable[..., HttpResponse]:
 bad_request = error_page(400)
 permission_denied = error_page(403)
 page_not_found = error_page(404)
-server_error = error_page(500)
 unavailable = error_page(503)
+broken = error_page(500)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page; but the database unreachable before any view ran (a middleware
+    reading the session) is the 503 page, as it is inside a view
+    (``outage.DatabaseUnavailableMiddleware``). Django calls this inside its ``except``."""
+    failure = sys.exc_info()[1]
+    if isinstance(failure, outage.UNREACHABLE):
+        outage.reported(failure, "a page")
+        return outage.page()
+    return broken(request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
