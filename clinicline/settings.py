@@ -149,14 +149,23 @@ DATABASES = {
                              600 if _database_url.startswith("sqlite") else 0),
     )
 }
+# Timeouts under Twilio's 15-second budget for a webhook: a database that hangs (a network
+# partition) instead of refusing must not hold a web worker past it; the request answers
+# 503 and the carrier retries (clinicline.outage).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE takes the write lock
     # at BEGIN so two writers queue instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": env_int("DATABASE_BUSY_TIMEOUT_S", 5),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # What DATABASE_URL's own query says (?connect_timeout=…) wins.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT_S", 5))
+    _options.setdefault(
+        "options", f"-c statement_timeout={env_int('DATABASE_STATEMENT_TIMEOUT_MS', 10000)}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- accounts -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ command in a subprocess with an environment of its own."""
 
 from __future__ import annotations
 
+import json
 import stat
 
 import pytest
@@ -239,3 +240,32 @@ def test_development_uses_keys_from_the_environment_when_given(tmp_path):
     assert "WARNING" not in result.stderr
     assert not (tmp_path / "data" / "secret_key").exists()
     assert not (tmp_path / "data" / "master.key").exists()
+
+
+def database_options(env: dict[str, str]) -> dict:
+    shown = clinicline("shell", "-v", "0", "-c", "import json; from django.conf import "
+                       "settings; print(json.dumps(settings.DATABASES['default']['OPTIONS']))",
+                       env=env)
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
+def test_database_timeouts_default_under_twilios_15_seconds(tmp_path):
+    """A database that hangs instead of refusing must not hold a webhook past Twilio's
+    budget: the connect and statement timeouts end it first (and it answers 503)."""
+    postgres = database_options(base_env(tmp_path, DATABASE_URL="postgres://u@db.invalid/c"))
+    assert postgres["connect_timeout"] == 5
+    assert postgres["options"] == "-c statement_timeout=10000"
+    assert database_options(base_env(tmp_path))["timeout"] == 5
+
+
+def test_database_timeouts_come_from_the_environment(tmp_path):
+    postgres = database_options(base_env(
+        tmp_path, DATABASE_URL="postgres://u@db.invalid/c", DATABASE_CONNECT_TIMEOUT_S="3",
+        DATABASE_STATEMENT_TIMEOUT_MS="4000"))
+    assert (postgres["connect_timeout"], postgres["options"]) == (3, "-c statement_timeout=4000")
+    sqlite = database_options(base_env(tmp_path, DATABASE_BUSY_TIMEOUT_S="2"))
+    assert sqlite["timeout"] == 2
+    refused = clinicline("check", env=base_env(tmp_path, DATABASE_BUSY_TIMEOUT_S="soon"))
+    assert refused.returncode != 0 and "DATABASE_BUSY_TIMEOUT_S must be a whole number" in (
+        refused.stderr)
