@@ -8,6 +8,10 @@ SIGTERM/SIGINT between two steps.
 Jobs run in lanes, one thread each: a job that may take seconds (fetching audio from the
 carrier, transcribing it) is in the ``slow`` lane, so it never holds up a text, a page or
 an escalation step waiting in the ``fast`` one.
+
+The database unreachable is a state, not a bug: the worker says so once when it goes away
+and once when it is back, and in between each job that finds it gone waits longer before
+its next try (up to ``MAX_BACKOFF_S``), instead of a traceback every pass.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import close_old_connections, connections
+from django.db.utils import InterfaceError, OperationalError
 
 log = logging.getLogger("clinicline.worker")
 
@@ -34,6 +39,8 @@ class Job:
 
 
 FAST, SLOW = "fast", "slow"
+UNREACHABLE = (OperationalError, InterfaceError)
+MAX_BACKOFF_S = 10.0
 
 
 class Worker:
@@ -41,6 +48,8 @@ class Worker:
         self.jobs = list(jobs)
         self.poll_s = poll_s
         self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.outage_passes = 0  # consecutive jobs that found the database unreachable
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
@@ -55,13 +64,34 @@ class Worker:
             if job.next_at > now:
                 continue
             close_old_connections()
+            wait_s = job.every_s
             try:
                 handled += job.run()
+            except UNREACHABLE as exc:
+                wait_s = max(wait_s, self.database_unreachable(exc))
+                self.failed.append(job.name)
             except Exception:  # one failing job must not stop the others
                 log.exception("job %s failed", job.name)
                 self.failed.append(job.name)
-            job.next_at = time.monotonic() + job.every_s
+            else:
+                self.database_reachable()
+            job.next_at = time.monotonic() + wait_s
         return handled
+
+    def database_unreachable(self, exc: Exception) -> float:
+        """Says so once per outage (by type only); returns how long the job backs off."""
+        with self.lock:
+            if not self.outage_passes:
+                log.warning("database unreachable (%s); jobs back off until it is back",
+                            type(exc).__name__)
+            self.outage_passes += 1
+            return min(MAX_BACKOFF_S, 0.5 * 2 ** min(self.outage_passes, 8))
+
+    def database_reachable(self) -> None:
+        with self.lock:
+            if self.outage_passes:
+                log.warning("database reachable again; jobs run as usual")
+                self.outage_passes = 0
 
     def forever(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)

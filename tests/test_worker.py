@@ -1,6 +1,8 @@
 """The worker: its jobs, listed in one place, its lanes, and the one way every job claims."""
 
 import ast
+import contextlib
+import logging
 import threading
 import time
 from pathlib import Path
@@ -10,7 +12,9 @@ import pytest
 
 import clinicline
 from clinicline.jobs import JOBS
-from clinicline.worker import SLOW, Job, Worker
+from clinicline.practices.models import Practice
+from clinicline.worker import MAX_BACKOFF_S, SLOW, Job, Worker
+from tests.support_db import database_down
 from tests.support_proc import TIMEOUT_S
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +91,31 @@ def test_no_job_claims_its_rows_but_through_claim_due():
     assert claimers == {"claims.py"}
     sources = "".join(p.read_text() for p in SOURCE.rglob("*.py"))
     assert "advisory_lock" not in sources
+
+
+def test_the_database_going_away_is_logged_once_and_backed_off_until_it_is_back(caplog):
+    """An outage is a state: one line when it starts, one when it ends, and the job waits
+    longer between tries instead of a traceback every pass."""
+    down = True
+
+    def query() -> int:  # a real query, against a database that refuses when "down"
+        with (database_down() if down else contextlib.nullcontext()):
+            return Practice.objects.count()
+
+    worker = Worker([Job("outbox", query, every_s=0.001)])
+    waits = []
+    with caplog.at_level(logging.INFO, logger="clinicline.worker"):
+        for _ in range(4):
+            worker.run_due([worker.jobs[0]])
+            waits.append(worker.jobs[0].next_at - time.monotonic())
+            worker.jobs[0].next_at = 0.0
+        assert worker.failed == ["outbox"]
+        down = False
+        worker.run_due()
+        worker.run_due()
+    assert worker.failed == []
+    assert waits == sorted(waits) and waits[0] >= 0.5 and waits[-1] <= MAX_BACKOFF_S
+    told = [r.getMessage() for r in caplog.records]
+    assert told == ["database unreachable (OperationalError); jobs back off until it is back",
+                    "database reachable again; jobs run as usual"]
+    assert "Traceback" not in caplog.text
