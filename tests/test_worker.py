@@ -93,6 +93,8 @@ def test_no_job_claims_its_rows_but_through_claim_due():
     assert "advisory_lock" not in sources
 
 
+# Outside a test transaction: the worker closes and reopens connections between passes.
+@pytest.mark.django_db(transaction=True)
 def test_the_database_going_away_is_logged_once_and_backed_off_until_it_is_back(caplog):
     """An outage is a state: one line when it starts, one when it ends, and the job waits
     longer between tries instead of a traceback every pass."""
