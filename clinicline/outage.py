@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ log = logging.getLogger("clinicline.outage")
 
 UNREACHABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_S = 5
+R = TypeVar("R", bound=HttpResponse)
 PLAIN = "clinicline cannot store this right now; please retry."
 
 
@@ -27,7 +29,7 @@ def reported(exc: BaseException, where: str) -> None:
     log.warning("database unavailable (%s) while answering %s", type(exc).__name__, where)
 
 
-def retry_later(response: HttpResponse) -> HttpResponse:
+def retry_later(response: R) -> R:
     response["Retry-After"] = str(RETRY_AFTER_S)
     # Said once, by ``reported``: not again as Django's "Service Unavailable" line.
     response._has_been_logged = True  # type: ignore[attr-defined]  # noqa: SLF001
