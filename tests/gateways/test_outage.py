@@ -167,3 +167,12 @@ def test_the_fallback_url_is_posted_or_fetched_only(line):
 
 def practice_name_in(response, practice: Practice) -> bool:  # noqa: ANN001
     return practice.name in said(twiml(response))
+
+
+@pytest.mark.parametrize("to", ["", "client:alice", "+1617555\x000100", "+" + "9" * 400,
+                                "<Say>hi</Say>"])
+def test_the_fallback_url_answers_anything_with_the_911_line(line, to):
+    """Unsigned and unchecked, so anyone may post anything: never a 500, nothing echoed."""
+    root = twiml(Client().post(FALLBACK, {"To": to, "From": to}))
+    assert ivr.EMERGENCY in said(root) and dialled(root) == []
+    assert not to or to not in said(root)
