@@ -158,7 +158,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": env_int("DATABASE_BUSY_TIMEOUT_S", 5),
+        "timeout": env_int("DATABASE_BUSY_TIMEOUT_S", 10),
     }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # What DATABASE_URL's own query says (?connect_timeout=…) wins.
