@@ -167,7 +167,7 @@ def test_an_official_vector_with_one_value_changed_is_forged(practice):
 
 def test_the_repeated_parameters_vector_passes_our_signature_check(practice):
     """A parameter sent more than once is signed with each distinct value, sorted: the
-    check must see every value, as Django's QueryDict keeps them."""
+    form as read must keep every value, as Django's QueryDict does."""
     v = vectors()
     case = v["duplicate_params_case"]
     account = make_gateway(practice, token=v["auth_token"])
@@ -176,7 +176,9 @@ def test_the_repeated_parameters_vector_passes_our_signature_check(practice):
                                     content_type=FORM,
                                     headers={"X-Twilio-Signature": case["expected_signature"]})
     with override_settings(SITE_URL="https://mycompany.com"):
-        webhooks.check_signature(request, account)  # raises Refusal if it does not pass
+        form = webhooks.read_form(request)
+        assert dict(form) == dict(request.POST.lists())
+        webhooks.check_signature(request, form, account)  # raises Refusal if not passed
         # What a plain dict would have signed (the last value only) does not match.
         assert not RequestValidator(v["auth_token"]).validate(
             webhooks.signed_url(request), request.POST.dict(), case["expected_signature"])
@@ -353,6 +355,15 @@ def test_webhooks_are_posted_only(gateway, url):
 def test_a_body_that_is_not_twilios_form_is_refused_not_a_crash(gateway, content_type, body):
     response = Client().post(SMS, body, content_type=content_type)
     assert response.status_code in (400, 403), response.content
+    assert not InboundWebhook.objects.exists()
+
+
+@override_settings(DATA_UPLOAD_MAX_NUMBER_FIELDS=20)
+def test_a_form_with_more_fields_than_django_allows_is_refused(gateway):
+    body = urlencode({**text(), **{f"Extra{n}": "x" for n in range(30)}})
+    response = Client().post(SMS, body, content_type=FORM)
+    assert response.status_code == 400
+    assert response.content == b"The body could not be read as form parameters."
     assert not InboundWebhook.objects.exists()
 
 
