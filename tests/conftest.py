@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from unittest import mock
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -19,6 +21,7 @@ from clinicline.audit.models import AuditEvent
 from clinicline.patients import service as patients
 from clinicline.practices.models import Practice
 from clinicline.vault.keyring import keyring
+from tests.gateways.twilio_numbers import SITE, Twilio
 
 PASSWORD = "correct horse battery staple"
 
@@ -127,3 +130,13 @@ def phi_in_audit(event: AuditEvent, secrets: tuple[str, ...] | list[str]) -> lis
     assert OPAQUE_ID.fullmatch(event.patient_id), event.patient_id
     words = " ".join(str(getattr(event, name)) for name in AUDIT_WORDS)
     return [secret for secret in secrets if secret in words]
+
+
+@pytest.fixture
+def twilio_numbers() -> Iterator[tuple[Twilio, mock.MagicMock]]:
+    """Twilio's API for a practice number (tests/gateways/twilio_numbers.py), the one fake
+    at ``TwilioHttpClient.request``, with SITE_URL set to the public site."""
+    api = Twilio()
+    with mock.patch("twilio.http.http_client.TwilioHttpClient.request", autospec=True,
+                    side_effect=api) as request, override_settings(SITE_URL=SITE):
+        yield api, request

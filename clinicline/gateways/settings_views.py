@@ -17,6 +17,7 @@ from clinicline.accounts.access import PracticeRequest, member_view, reauth_requ
 from clinicline.accounts.roles import Perm
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
+from clinicline.gateways import numbers
 from clinicline.gateways.forms import GatewayAccountForm, ModeForm
 from clinicline.gateways.transports.twilio import VENDOR
 from clinicline.practices import voice_fallback
@@ -72,11 +73,17 @@ def gateway_mode(request: PracticeRequest) -> HttpResponse:
     form = ModeForm(posted(request), initial={"mode": "test" if account.test_mode else "live"})
     if form.is_valid():
         test_mode = form.cleaned_data["mode"] == "test"
+        going_live = account.test_mode and not test_mode
         if not test_mode and baa is None:
             form.add_error(None, NO_BAA)
             record(Action.GATEWAY_CHANGE, request=request, practice=request.practice,
                    obj=account, fields=["test_mode"], reason="going live refused: no current "
                    "BAA with Twilio", outcome=Outcome.DENIED)
+        elif going_live and (problem := point_number(request, account)):
+            form.add_error(None, f"{problem} The practice stays in test mode.")
+            record(Action.GATEWAY_CHANGE, request=request, practice=request.practice,
+                   obj=account, fields=["test_mode"], reason="going live refused: the "
+                   "number's webhooks could not be set at Twilio", outcome=Outcome.DENIED)
         else:
             switch(request, account, test_mode)
             return redirect("gateway_settings:settings", practice=request.practice.slug)
@@ -95,3 +102,35 @@ def switch(request: PracticeRequest, account: GatewayAccount, test_mode: bool) -
                fields=["test_mode"], reason="test mode" if test_mode else "live")
     messages.success(request, "Test mode is on: messages go to the phone simulator."
                      if test_mode else "Live: messages now go out through Twilio.")
+
+
+def point_number(request: PracticeRequest, account: GatewayAccount) -> str:
+    """Set the number's webhooks at Twilio (audited once done); "" when done, else why not."""
+    try:
+        numbers.configure(account)
+    except numbers.NumberError as exc:
+        return str(exc)
+    record(Action.GATEWAY_CHANGE, request=request, practice=request.practice, obj=account,
+           fields=["twilio_webhooks"], reason="voice and messaging webhooks set at Twilio")
+    return ""
+
+
+@member_view(Perm.MANAGE_PRACTICE)
+@reauth_required
+def gateway_numbers(request: PracticeRequest) -> HttpResponse:
+    """What Twilio holds for the number against what it should: read on request (a POST,
+    as it calls the vendor), and set again when the admin asks."""
+    account = account_of(request.practice)
+    if request.method != "POST" or account is None or account.test_mode:
+        return redirect("gateway_settings:settings", practice=request.practice.slug)
+    problem = point_number(request, account) if "configure" in request.POST else ""
+    check = None
+    if not problem:
+        try:
+            check = numbers.check(account)
+        except numbers.NumberError as exc:
+            problem = str(exc)
+    return render(request, "gateways/settings.html", {
+        "form": GatewayAccountForm(instance=account), "account": account,
+        "baa": current_baa(request.practice, VENDOR), "check": check, "problem": problem,
+    }, status=502 if problem else 200)

@@ -108,3 +108,34 @@ def test_console_queue_message_and_audit_fit_a_phone_and_a_laptop(live_server, o
     officer_page.goto(home + "/compliance/audit/")
     problems += check(officer_page, "audit")
     assert problems == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_gateway_page_with_twilios_settings_fits_a_phone_and_a_laptop(
+        live_server, open_page, twilio_numbers):
+    """The check of what Twilio holds: four long URLs, one of them differing."""
+    from tests.gateways.test_settings_pages import set_up, sign_twilio_baa
+    from tests.gateways.twilio_numbers import VOICE, number
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    practice = make_practice()
+    admin = make_member(practice, Role.PRACTICE_ADMIN, "admin")
+    set_up(practice, test_mode=False)
+    sign_twilio_baa(practice)
+    api, _ = twilio_numbers
+    api.held = number(voice_url=VOICE)
+    page = open_page()
+    log_in(page, live_server.url, admin)
+    problems = []
+    for width_name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/p/{practice.slug}/gateway/")
+        page.get_by_role("button", name="Check at Twilio").click()
+        page.wait_for_load_state()
+        assert page.locator("table.urls").is_visible()
+        page.screenshot(path=SCREENSHOTS / f"gateway-{width_name}.png", full_page=True)
+        if (extra := page.evaluate(OVERFLOW)) > 0:
+            problems.append(f"the gateway page at {width}px runs {extra}px off the screen")
+        if (spill := page.evaluate(SPILL)) > 0:
+            problems.append(f"the gateway page at {width}px spills {spill}px out of its column")
+    assert problems == []

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from unittest import mock
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from twilio.http.response import Response
 
-from clinicline.accounts.models import User
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent, Outcome
 from clinicline.outbox import service
@@ -21,21 +18,10 @@ from clinicline.outbox.models import Delivery, Status
 from clinicline.practices.models import BusinessAssociateAgreement, GatewayAccount, Practice, Vendor
 from clinicline.simulator.models import SimulatorEvent
 from tests.conftest import make_member, signed_in
+from tests.gateways.twilio_numbers import SID, TOKEN
 
 pytestmark = pytest.mark.django_db
 
-SID = "AC" + "3f" * 16
-TOKEN = "s3cr3t-auth-token-0123456789abcdef"
-
-
-@pytest.fixture
-def admin_user(practice: Practice) -> User:
-    return make_member(practice, Role.PRACTICE_ADMIN, "admin")
-
-
-@pytest.fixture
-def admin(admin_user: User) -> Client:
-    return signed_in(admin_user)
 
 
 def url(practice: Practice, name: str = "settings") -> str:
@@ -181,22 +167,24 @@ def test_an_expired_baa_does_not_let_the_practice_go_live(practice, admin, expir
     assert GatewayAccount.objects.get().test_mode is True
 
 
-def test_with_a_current_baa_the_practice_goes_live_and_texts_go_through_twilio(practice, admin):
+def test_with_a_current_baa_the_practice_goes_live_and_texts_go_through_twilio(practice, admin,
+                                                                              twilio_numbers):
     set_up(practice)
     sign_twilio_baa(practice, expires_in_days=None)
     response = admin.post(url(practice, "mode"), {"mode": "live"})
     assert response.status_code == 302
     assert GatewayAccount.objects.get().test_mode is False
-    event = AuditEvent.objects.get(action=Action.GATEWAY_CHANGE)
+    event = AuditEvent.objects.filter(action=Action.GATEWAY_CHANGE).latest("seq")
     assert (event.outcome, event.fields, event.reason) == (Outcome.SUCCESS, "test_mode", "live")
 
     delivery = service.enqueue(practice, channel="sms", to="+16175550142",
                                body="Please call us at (617) 555-0100.", purpose="reminder",
                                idempotency_key="r-1")
-    reply = Response(201, json.dumps({"sid": "SM" + "c" * 32}))
-    with mock.patch("twilio.http.http_client.TwilioHttpClient.request", autospec=True,
-                    return_value=reply) as twilio:
-        service.send_due()
+    _, twilio = twilio_numbers  # the same edge, now answering for a text
+    twilio.reset_mock()
+    twilio.side_effect = None
+    twilio.return_value = Response(201, json.dumps({"sid": "SM" + "c" * 32}))
+    service.send_due()
     assert twilio.call_count == 1
     assert twilio.call_args.kwargs["auth"] == (SID, TOKEN)
     assert Delivery.objects.get(pk=delivery.pk).status == Status.SENT
