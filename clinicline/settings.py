@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "clinicline.triage",
     "clinicline.intake",
     "clinicline.inbox",
+    "clinicline.oncall",
     "clinicline.demo",
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("p/<slug:practice>/intake/", include("clinicline.intake.urls")),
     path("p/<slug:practice>/inbox/", include("clinicline.inbox.urls")),
     path("p/<slug:practice>/console/", include("clinicline.intake.console_urls")),
+    path("p/<slug:practice>/oncall/", include("clinicline.oncall.urls")),
 ]
 
 handler400 = views.bad_request
