@@ -13,13 +13,16 @@ from clinicline.gateways.status import retry_early_statuses
 from clinicline.inbox.notify import announce_all
 from clinicline.intake.texts import handle_texts
 from clinicline.intake.transcribe import transcribe_due
+from clinicline.oncall import pages
 from clinicline.outbox.jobs import requeue_stuck, send_due
 from clinicline.practices import voice_fallback
 from clinicline.worker import FAST, SLOW, Job
 
 JOBS: tuple[Job, ...] = (
     # Fast lane: each pass is milliseconds, so a text or a page never waits long.
+    Job("pages", pages.run_due, every_s=1, lane=FAST),
     Job("outbox", send_due, every_s=1, lane=FAST),
+    Job("page-sweep", pages.sweep, every_s=15, lane=FAST),
     Job("texts", handle_texts, every_s=2, lane=FAST),
     Job("status-callbacks", retry_early_statuses, every_s=5, lane=FAST),
     Job("inbox-notify", announce_all, every_s=30, lane=FAST),

@@ -134,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clinicline.accounts.context.session_limits",
                 "clinicline.navigation.nav",
+                "clinicline.oncall.context.alarms",
             ],
         },
     },

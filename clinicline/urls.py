@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from clinicline import views
 from clinicline.intake import console
+from clinicline.oncall import page_views
 from clinicline.simulator import views as simulator
 
 urlpatterns = [
@@ -11,6 +12,8 @@ urlpatterns = [
     path("gateways/", include("clinicline.gateways.urls")),
     path("simulator/", simulator.simulator_home, name="simulator"),
     path("console/", console.picker, name="console"),
+    # A page's secure link: short, as it goes in a text.
+    path("a/<str:token>", page_views.page_link, name="page_link"),
     path("p/<slug:practice>/", include("clinicline.practices.urls")),
     path("p/<slug:practice>/patients/", include("clinicline.patients.urls")),
     path("p/<slug:practice>/compliance/", include("clinicline.audit.urls")),

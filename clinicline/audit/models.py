@@ -44,6 +44,14 @@ class Action(models.TextChoices):
     MESSAGE_NOTE = "message.note", "added a note to a message"
     MESSAGE_CLOSE = "message.close", "closed a message"
     MESSAGE_TRIAGE = "message.triage", "re-triaged a message"
+    PAGE_OPEN = "page.open", "opened a page"
+    PAGE_NOTIFY = "page.notify", "notified a member of a page"
+    PAGE_UNREACHABLE = "page.unreachable", "a page step reached nobody"
+    PAGE_LINK = "page.link", "opened a page's link"
+    PAGE_ACK = "page.ack", "acknowledged a page"
+    PAGE_PASS = "page.pass", "passed a page on"
+    PAGE_ALARM = "page.alarm", "alarmed: nobody acknowledged a page"
+    PAGE_RESOLVE = "page.resolve", "resolved a page"
 
 
 class Outcome(models.TextChoices):

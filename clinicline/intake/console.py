@@ -36,6 +36,7 @@ from clinicline.intake.console_forms import ReturnCallForm, TriageForm, no_autof
 from clinicline.intake.forms import form_for
 from clinicline.intake.service import as_taken, call_types_for, take_message
 from clinicline.intake.spec import CallType
+from clinicline.oncall import pages
 from clinicline.patients.normalize import InvalidPhone, phone_e164
 from clinicline.practices import hours
 from clinicline.practices.models import GatewayAccount, Holiday, Practice
@@ -78,10 +79,13 @@ class Office:
 
 
 def promise(practice: Practice, message: Message, office: Office) -> str:
-    """The read-back: who calls the patient back, and when."""
-    if message.priority in (Priority.URGENT, Priority.EMERGENCY):
+    """The read-back: who calls the patient back, and when. The on-call provider is
+    promised only when a page was opened for the message."""
+    if message.priority in (Priority.URGENT, Priority.EMERGENCY) and pages.page_of(message):
         return (f"The on-call provider will call you back within "
                 f"{practice.urgent_callback_minutes} minutes.")
+    if message.priority in (Priority.URGENT, Priority.EMERGENCY):
+        return "The practice will call you back as soon as it can."
     if office.open:
         return "The office will call you back during today's office hours."
     if office.next_open:
@@ -246,9 +250,11 @@ def taken(request: PracticeRequest) -> HttpResponse:
            patient=message.patient_id or "",
            fields=["priority", "script", *(["callback_number"] if callback else [])])
     office = Office.now(request.practice)
+    page = pages.page_of(message)
     return render(request, "intake/console_taken.html", {
         "message": message, "office": office, "callback_last4": callback[-4:],
-        "promise": promise(request.practice, message, office),
+        "promise": promise(request.practice, message, office), "page": page,
+        "page_events": pages.timeline(page) if page else [],
     })
 
 

@@ -15,6 +15,7 @@ from clinicline.inbox.models import Message
 from clinicline.inbox.service import Taken, open_message
 from clinicline.intake.models import CallTypeSet
 from clinicline.intake.spec import CallType, CallTypeError, parse_document, to_document
+from clinicline.oncall import pages
 from clinicline.practices.models import Practice
 
 DEFAULT_CALL_TYPES = Path(__file__).with_name("default_call_types.yaml")
@@ -78,6 +79,9 @@ def take_message(practice: Practice, call_type: CallType, fields: Mapping[str, A
                  taken_by: Any = None, request: HttpRequest | None = None,
                  **details: Any) -> Message:
     """Open the inbox message for what a call, voicemail or text left (``Taken``'s
-    ``details``: source, answers, caller_number, call_sid, floor, said, …)."""
-    return open_message(practice, as_taken(call_type, fields, **details), taken_by=taken_by,
-                        request=request)
+    ``details``: source, answers, caller_number, call_sid, floor, said, …), and its page
+    when its priority needs one."""
+    message = open_message(practice, as_taken(call_type, fields, **details),
+                           taken_by=taken_by, request=request)
+    pages.open_for(message)
+    return message

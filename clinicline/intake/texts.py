@@ -24,6 +24,7 @@ from clinicline.inbox.service import append_to_message, caller_index
 from clinicline.intake.ivr import valid_number
 from clinicline.intake.models import InboundText
 from clinicline.intake.service import call_types_for, take_message
+from clinicline.oncall import pages
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel
 from clinicline.practices.models import Practice
@@ -113,6 +114,12 @@ def failed(text: InboundText, exc: Exception, now: dt.datetime) -> None:
 
 def handle(text: InboundText) -> Message | None:
     body = str(text.body).strip()
+    answer = pages.reply(text.practice_id, str(text.sender), body, now=text.received_at)
+    if answer is not None:  # a member answering a page ("1", "ACK 4821", "E"): no message
+        outbox.enqueue(Practice.objects.get(pk=text.practice_id), channel=Channel.SMS,
+                       to=str(text.sender), body=answer, purpose=pages.PURPOSE,
+                       idempotency_key=f"page-reply:{text.message_sid}")
+        return None
     if is_keyword(body) or not body:
         return None  # outreach's keywords; an empty text (a picture alone) says nothing
     practice = Practice.objects.get(pk=text.practice_id)
@@ -130,6 +137,7 @@ def handle(text: InboundText) -> Message | None:
                           "said": [*message.triage.get("said", []), AUTO_REPLY_TEXT]}
         append_to_message(message, [body], sealed="conversation", reason="text",
                           columns=["triage"])
+        pages.open_for(message)  # a follow-up that raised the priority pages now
     if message.priority == Priority.EMERGENCY:
         advise_emergency(practice, message, number, text)
     return message

@@ -40,6 +40,7 @@ from clinicline.audit.service import record
 from clinicline.inbox.models import Message, Recording
 from clinicline.inbox.recordings import RecordingError, open_audio
 from clinicline.inbox.service import append_to_message
+from clinicline.oncall import pages
 from clinicline.triage import service as triage
 
 log = logging.getLogger("clinicline.intake.transcribe")
@@ -277,6 +278,7 @@ def save(pk: Any, heard: Heard) -> None:
         message.transcribed_at, message.transcribe_due_at = timezone.now(), None
         append_to_message(message, heard.texts, sealed="transcript", reason="transcript",
                           columns=["transcribed_at", "transcribe_due_at"])
+        pages.open_for(message)  # a voicemail that said a red flag pages now
 
 
 def failed(message: Message, exc: Exception) -> None:

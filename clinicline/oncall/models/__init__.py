@@ -1,5 +1,6 @@
 """The on-call app's models, one module per concern."""
 
 from clinicline.oncall.models.contacts import ContactMethod, NotificationRule
+from clinicline.oncall.models.paging import Page, PageEvent, Policy, PolicyStep
 
-__all__ = ["ContactMethod", "NotificationRule"]
+__all__ = ["ContactMethod", "NotificationRule", "Page", "PageEvent", "Policy", "PolicyStep"]

@@ -1,0 +1,322 @@
+"""Paging: an urgent message opens a page, its steps notify through the outbox without PHI,
+a step that reaches nobody moves on at once, an acknowledgement stops everything pending,
+and a page nobody acknowledges alarms the practice's fallback phone. Time is jumped, never
+slept: every function takes ``now``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client, TestCase, override_settings
+from django.utils import timezone
+
+from clinicline.accounts.models import User
+from clinicline.accounts.roles import Role
+from clinicline.audit.models import Action, AuditEvent
+from clinicline.inbox.models import Message
+from clinicline.intake import texts
+from clinicline.intake.service import call_types_for, take_message
+from clinicline.oncall import pages
+from clinicline.oncall.models import ContactMethod, NotificationRule, Page, PageEvent, Policy
+from clinicline.oncall.models import PolicyStep as Step
+from clinicline.outbox.models import Delivery, Status
+from clinicline.practices.models import Practice
+from tests.conftest import make_member, signed_in
+
+pytestmark = pytest.mark.django_db
+
+SITE = "https://answering.riverside.example"
+PROVIDER_PHONE = "+16175550190"
+MANAGER_PHONE = "+16175550191"
+SECRETS = ("Walter", "Okafor", "1958", "calf", "breath")
+T0 = dt.datetime(2026, 12, 5, 7, 10, tzinfo=dt.UTC)  # 02:10 in Boston
+
+
+def urgent(practice: Practice, **answers: bool) -> Message:
+    """An emergency call taken, and committed: what its commit sets off runs (the page's
+    first step), as after a real request."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return take_message(practice, call_types_for(practice).get("clinical"), {
+            "patient_name": "Walter Okafor", "date_of_birth": dt.date(1958, 4, 2),
+            "callback_number": "+16175550142",
+            "concern": "Knee surgery two days ago; calf swollen, short of breath tonight."},
+            answers=answers or {"breathing": True, "chest_pain": False,
+                                "recent_surgery": True})
+
+
+def reachable(user: User, number: str, **rule: int) -> ContactMethod:
+    method = ContactMethod.objects.create(user=user, kind=ContactMethod.Kind.SMS,
+                                          address=number, verified_at=timezone.now())
+    if rule:
+        NotificationRule.objects.create(user=user, method=method, **rule)
+    return method
+
+
+def policy(practice: Practice, *steps: dict, repeat: int = 1) -> Policy:
+    made = Policy.objects.create(practice=practice, name="Nights", repeat=repeat,
+                                 is_default=True)
+    for n, step in enumerate(steps):
+        Step.objects.create(policy=made, position=n, **step)
+    return made
+
+
+@pytest.fixture
+def provider(practice: Practice) -> User:
+    user = make_member(practice, Role.PROVIDER, "osei")
+    reachable(user, PROVIDER_PHONE)
+    return user
+
+
+@pytest.fixture
+def manager(practice: Practice) -> User:
+    user = make_member(practice, Role.PRACTICE_MANAGER, "manager")
+    reachable(user, MANAGER_PHONE)
+    return user
+
+
+def page_of(message: Message) -> Page:
+    return Page.objects.get(message=message)
+
+
+def texts_to(number: str) -> list[Delivery]:
+    return [d for d in Delivery.objects.filter(purpose="page", channel="sms").order_by(
+        "created_at") if d.to == number]
+
+
+def run(at: dt.datetime) -> int:
+    return pages.run_due(now=at)
+
+
+def test_a_routine_message_opens_no_page(practice):
+    take_message(practice, call_types_for(practice).get("refill"), {
+        "patient_name": "Priya Raman", "date_of_birth": dt.date(1990, 6, 8),
+        "medication": "levetiracetam", "pharmacy": "Riverside Pharmacy",
+        "callback_number": "+12125550187", "days_left": 9})
+    assert not Page.objects.exists()
+
+
+@override_settings(SITE_URL=SITE)
+def test_an_urgent_message_pages_the_named_member_at_once_without_phi(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    message = urgent(practice)
+    page = page_of(message)
+    assert page.state == Page.State.OPEN and message.priority in ("urgent", "emergency")
+    # The first step ran as the message was saved (on commit), not at the worker's poll.
+    [sms] = texts_to(PROVIDER_PHONE)
+    assert sms.status == Status.QUEUED
+    assert sms.body.startswith("Riverside Family Medicine: EMERGENCY message. Open "
+                               f"{SITE}/a/")
+    assert f"reply 1 to acknowledge (code {page.code})" in sms.body
+    assert not [s for s in SECRETS if s.lower() in sms.body.lower()]
+    # The in-app notice too, and each notification is an event and an audit row.
+    assert Delivery.objects.filter(purpose="page", channel="in-app").count() == 1
+    assert page.events.filter(kind=PageEvent.Kind.NOTIFIED).count() == 2
+    assert AuditEvent.objects.filter(action=Action.PAGE_NOTIFY).count() == 2
+    for event in AuditEvent.objects.filter(action__startswith="page."):
+        assert not [s for s in SECRETS if s in f"{event.reason} {event.fields}"]
+
+
+def test_the_page_keeps_its_policy_when_the_policy_changes(practice, provider, manager):
+    rules = policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    page = page_of(urgent(practice))
+    rules.steps.update(member=manager)
+    page.refresh_from_db()
+    assert page.policy["steps"][0]["member"] == provider.pk
+
+
+def test_each_step_waits_then_the_next_runs_and_an_unanswered_page_alarms(practice, provider,
+                                                                          manager):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 30},
+           {"target": Step.Target.MANAGER, "wait_s": 45}, repeat=2)
+    page = page_of(urgent(practice))
+    start = page.opened_at
+    assert run(start + dt.timedelta(seconds=29)) == 0  # step 2 not due yet
+    assert texts_to(MANAGER_PHONE) == []
+    assert run(start + dt.timedelta(seconds=31)) == 1
+    assert len(texts_to(MANAGER_PHONE)) == 1
+    # Round two, the same two steps, then the alarm.
+    assert run(start + dt.timedelta(seconds=77)) == 1
+    assert len(texts_to(PROVIDER_PHONE)) == 2
+    assert run(start + dt.timedelta(seconds=108)) == 1
+    assert len(texts_to(MANAGER_PHONE)) == 2
+    assert run(start + dt.timedelta(seconds=154)) == 1
+    page.refresh_from_db()
+    assert page.state == Page.State.ALARMED and page.next_step_at is None
+    fallback = [d for d in Delivery.objects.filter(idempotency_key__contains=":alarm:")]
+    assert {(d.channel, d.to) for d in fallback} == {("voice", practice.front_desk_number or
+                                                      practice.callback_number),
+                                                     ("sms", practice.front_desk_number or
+                                                      practice.callback_number)}
+    assert AuditEvent.objects.filter(action=Action.PAGE_ALARM).count() == 1
+    assert run(start + dt.timedelta(hours=1)) == 0  # an alarmed page runs no more steps
+
+
+def test_a_step_that_reaches_nobody_moves_on_at_once_and_says_why(practice, manager):
+    nobody = make_member(practice, Role.PROVIDER, "unverified")
+    ContactMethod.objects.create(user=nobody, kind=ContactMethod.Kind.SMS,
+                                 address="+16175550199")  # never verified
+    policy(practice, {"target": Step.Target.MEMBER, "member": nobody, "wait_s": 600},
+           {"target": Step.Target.MANAGER, "wait_s": 60})
+    page = page_of(urgent(practice))
+    page.refresh_from_db()
+    assert page.step == 1
+    assert page.next_step_at - page.opened_at < dt.timedelta(seconds=1)  # no 600 s wait
+    assert page.events.get(kind=PageEvent.Kind.UNREACHABLE).detail == (
+        "step 1: nobody has a usable contact method")
+    assert texts_to("+16175550199") == []
+    assert run(timezone.now()) == 1
+    assert len(texts_to(MANAGER_PHONE)) == 1
+
+
+def test_personal_rules_delay_a_method_and_an_ack_cancels_what_is_still_queued(practice):
+    provider = make_member(practice, Role.PROVIDER, "osei")
+    reachable(provider, PROVIDER_PHONE, delay_s=0)
+    voice = ContactMethod.objects.create(user=provider, kind=ContactMethod.Kind.VOICE,
+                                         address=PROVIDER_PHONE, verified_at=timezone.now())
+    NotificationRule.objects.create(user=provider, method=voice, delay_s=60)
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 120})
+    page = page_of(urgent(practice))
+    call = Delivery.objects.get(purpose="page", channel="voice")
+    delay = call.due_at - page.opened_at
+    assert dt.timedelta(seconds=60) <= delay < dt.timedelta(seconds=61)
+    assert "Walter" not in call.body
+    ack = pages.acknowledge(page, provider, via="link")
+    assert ack.first and ack.page.state == Page.State.ACKNOWLEDGED
+    call.refresh_from_db()
+    assert call.status == Status.FAILED and "acknowledged" in call.error  # never rings
+    assert run(page.opened_at + dt.timedelta(hours=1)) == 0
+    assert not pages.acknowledge(page, provider, via="link").first  # once only
+
+
+def test_a_step_run_twice_by_racing_workers_notifies_nobody_twice(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    page = page_of(urgent(practice))
+    stale = Page.objects.get(pk=page.pk)
+    stale.step, stale.round = 0, 0  # as a second worker saw it before the first committed
+    assert pages.run_step(stale, page.opened_at) == 0
+    assert len(texts_to(PROVIDER_PHONE)) == 1
+
+
+@override_settings(SITE_URL=SITE)
+def test_the_link_needs_sign_in_and_acknowledges_with_its_button(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    page = page_of(urgent(practice))
+    [sms] = texts_to(PROVIDER_PHONE)
+    path = re.search(r"https://\S+(/a/\w+)", sms.body).group(1)
+    anonymous = Client().get(path)
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    client = signed_in(provider)
+    opened = client.get(path)
+    assert opened.status_code == 200 and "Acknowledge" in opened.content.decode()
+    assert AuditEvent.objects.filter(action=Action.PAGE_LINK).count() == 1
+    done = client.post(path, {"action": "acknowledge"})
+    assert done.status_code == 302 and str(page.message_id) in done["Location"]
+    page.refresh_from_db()
+    assert (page.state, page.acknowledged_by) == (Page.State.ACKNOWLEDGED, provider)
+    resolved = client.post(path, {"action": "resolve",
+                                  "outcome": "Called back at 02:31, advised the ER"})
+    assert resolved.status_code == 302
+    page.refresh_from_db()
+    assert page.state == Page.State.RESOLVED
+    assert page.outcome == "Called back at 02:31, advised the ER"
+
+
+def test_the_link_is_not_for_another_practice_nor_for_billing(practice, provider,
+                                                              other_admin):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    page = page_of(urgent(practice))
+    path = f"/a/{page.link_token}"
+    assert signed_in(other_admin).get(path).status_code == 404
+    biller = make_member(practice, Role.BILLING, "biller")
+    assert signed_in(biller).get(path).status_code == 404
+    page.link_expires_at = timezone.now() - dt.timedelta(seconds=1)
+    page.save()
+    assert signed_in(provider).get(path).status_code == 404
+
+
+def reply(practice: Practice, number: str, body: str, n: int = 1) -> None:
+    texts.receive_text(practice.pk, message_sid=f"SM{n:032d}", sender=number, body=body)
+    texts.handle_texts()
+
+
+def test_a_text_reply_of_1_acknowledges_and_makes_no_message(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    page = page_of(urgent(practice))
+    messages = Message.objects.count()
+    reply(practice, PROVIDER_PHONE, "1")
+    page.refresh_from_db()
+    assert page.state == Page.State.ACKNOWLEDGED and page.acknowledged_by == provider
+    assert page.events.get(kind=PageEvent.Kind.ACKNOWLEDGED).channel == "sms"
+    assert Message.objects.count() == messages
+    answer = [d for d in Delivery.objects.filter(idempotency_key__startswith="page-reply:")]
+    assert len(answer) == 1 and answer[0].body.startswith("Acknowledged.")
+
+
+def test_with_two_pages_open_a_reply_must_name_the_code(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    first, second = page_of(urgent(practice)), page_of(urgent(practice))
+    reply(practice, PROVIDER_PHONE, "ACK", 1)
+    assert Page.objects.filter(state=Page.State.OPEN).count() == 2
+    reply(practice, PROVIDER_PHONE, f"ACK {second.code}", 2)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == (Page.State.OPEN, Page.State.ACKNOWLEDGED)
+
+
+def test_e_passes_the_page_on_to_the_next_step_now(practice, provider, manager):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 600},
+           {"target": Step.Target.MANAGER, "wait_s": 60})
+    page_of(urgent(practice))
+    reply(practice, PROVIDER_PHONE, "E")
+    assert run(timezone.now()) == 1
+    assert len(texts_to(MANAGER_PHONE)) == 1
+
+
+def test_a_text_from_a_stranger_saying_1_is_an_ordinary_text(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    page = page_of(urgent(practice))
+    reply(practice, "+16175550142", "1")
+    page.refresh_from_db()
+    assert page.state == Page.State.OPEN
+
+
+def test_the_sweep_pages_an_urgent_message_that_has_none(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    message = urgent(practice)
+    Page.objects.all().delete()  # as if a path had saved it without opening its page
+    assert pages.sweep() == 1
+    assert page_of(message).state == Page.State.OPEN
+    assert pages.sweep() == 0
+
+
+def test_the_read_back_promises_the_on_call_provider_only_when_a_page_opened(practice,
+                                                                             provider):
+    from clinicline.intake.console import Office, promise
+
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    message = urgent(practice)
+    office = Office.now(practice)
+    assert promise(practice, message, office).startswith(
+        "The on-call provider will call you back within")
+    Page.objects.all().delete()
+    assert promise(practice, message, office) == (
+        "The practice will call you back as soon as it can.")
+
+
+def test_an_alarmed_page_is_a_banner_on_the_practices_pages_until_someone_owns_it(
+        practice, provider, nurse):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 10},
+           repeat=1)
+    page = page_of(urgent(practice))
+    run(page.opened_at + dt.timedelta(seconds=11))
+    page.refresh_from_db()
+    assert page.state == Page.State.ALARMED
+    client = signed_in(nurse)
+    home = client.get(f"/p/{practice.slug}/inbox/").content.decode()
+    assert "not acknowledged by anyone on call" in home
+    assert f"/a/{page.link_token}" in home
+    assert "Walter" not in home.split("alarm-banner")[1].split("</div>")[0]
+    pages.acknowledge(page, nurse, via="link")
+    assert "not acknowledged" not in client.get(f"/p/{practice.slug}/inbox/").content.decode()
