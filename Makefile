@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/inbox.py
+	$(BIN)/python bench/escalation.py
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -44,7 +44,7 @@ MAX_BACKOFF_S = 10.0
 
 
 class Worker:
-    def __init__(self, jobs: Iterable[Job], poll_s: float = 1.0) -> None:
+    def __init__(self, jobs: Iterable[Job], poll_s: float = 0.2) -> None:
         self.jobs = list(jobs)
         self.poll_s = poll_s
         self.stopping = threading.Event()

@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = "Run the background worker (due deliveries, escalations, housekeeping) until stopped."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+        parser.add_argument("--poll", type=float, default=0.2, help="seconds between polls")
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
 
     def handle(self, *args: Any, poll: float, once: bool, **options: Any) -> None:
