@@ -12,8 +12,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from clinicline.accounts.models import Membership
 from clinicline.accounts.roles import Role
 from clinicline.intake.service import call_types_for, take_message
+from clinicline.oncall import contacts
+from clinicline.oncall.models import ContactMethod
 from clinicline.practices.models import Practice, Team
 from clinicline.simulator.phones import phone_token
 from clinicline.triage.models import Protocol
@@ -40,7 +43,21 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
     # "own slug, foreign team" would find the practice's own queue.
     "team": lambda p: Team.objects.create(practice=p, slug=f"wound-care-{p.pk}",
                                           name="Wound care").slug,
+    # A member of the practice, for its admin's staff pages.
+    "user_id": lambda p: make_member(p, Role.NURSE, f"staff-{p.slug}").pk,
+    # A contact method and a rule of the practice's nurse (made before the objects): only
+    # its owner reaches it. The rule is on in-app, which the method's removal leaves.
+    "method_id": lambda p: contacts.add(nurse_of(p), ContactMethod.Kind.SMS,
+                                        f"+1617555{p.pk:04d}").pk,
+    "rule_id": lambda p: contacts.set_rule(nurse := nurse_of(p), contacts.methods(nurse)[0],
+                                           60).pk,
 }
+
+
+def nurse_of(practice: Practice):
+    return Membership.objects.get(practice=practice, role=Role.NURSE,
+                                  user__username__startswith="home-" if practice.slug ==
+                                  "riverside" else "away-").user
 
 
 def walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -86,10 +103,10 @@ def test_no_route_crosses_practices():
                                 callback_number="+13125550100")
     routes = practice_routes()
     needed = {name for route, _ in routes for name in MAKERS if f":{name}>" in route}
-    home_objects = {name: MAKERS[name](home) for name in needed}
-    away_objects = {name: MAKERS[name](away) for name in needed}
     home_clients = {role: signed_in(make_member(home, role, f"home-{role}")) for role in Role}
     away_clients = {role: signed_in(make_member(away, role, f"away-{role}")) for role in Role}
+    home_objects = {name: MAKERS[name](home) for name in needed}
+    away_objects = {name: MAKERS[name](away) for name in needed}
 
     leaks = []
     for route, _ in routes:

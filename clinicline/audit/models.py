@@ -44,6 +44,15 @@ class Action(models.TextChoices):
     MESSAGE_NOTE = "message.note", "added a note to a message"
     MESSAGE_CLOSE = "message.close", "closed a message"
     MESSAGE_TRIAGE = "message.triage", "re-triaged a message"
+    SESSION_REVOKED = "auth.revoked", "session ended (signed out everywhere)"
+    STAFF_ADD = "staff.add", "added a member"
+    STAFF_ROLE = "staff.role", "changed a member's role"
+    STAFF_DEACTIVATE = "staff.deactivate", "deactivated a member"
+    STAFF_MFA_RESET = "staff.mfa_reset", "reset a member's MFA"
+    STAFF_SIGN_OUT = "staff.sign_out", "signed a member out everywhere"
+    CONTACT_CHANGE = "oncall.contact", "changed a contact method"
+    CONTACT_VERIFY = "oncall.contact_verify", "verified a contact method"
+    NOTIFY_RULES = "oncall.rules", "changed notification rules"
 
 
 class Outcome(models.TextChoices):
