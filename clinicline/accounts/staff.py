@@ -15,9 +15,10 @@ session table (whose rows can only be found by decoding each one).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -138,25 +139,32 @@ def add_member(practice: Practice, *, username: str, email: str, role: str,
         raise StaffError("That username is taken: choose another.") from None
 
 
-# The outbox's last screen withholds a message with a long run of digits (it could be a
-# phone or record number), and a token of hex digits has one in about one link in five:
-# the link spells the token's digits as capitals, which the token itself never holds.
+class InviteTokens(PasswordResetTokenGenerator):
+    """Django's password-reset tokens, spelled without digits. The outbox's last screen
+    withholds a message with a long run of digits (it could be a phone or record number),
+    and a token of hex digits has one in about one link in five: the link spells the
+    token's digits as capitals, which the token itself never holds."""
+
+    def make_token(self, user: Any) -> str:
+        return super().make_token(user).translate(_DIGITS_AS_CAPITALS)
+
+    def check_token(self, user: Any, token: str | None) -> bool:
+        return super().check_token(user, token and token.translate(_CAPITALS_AS_DIGITS))
+
+
 _DIGITS_AS_CAPITALS = str.maketrans("0123456789", "ABCDEFGHIJ")
 _CAPITALS_AS_DIGITS = str.maketrans("ABCDEFGHIJ", "0123456789")
+invite_tokens = InviteTokens()
 
 
 def invite_link(user: User, site_url: str) -> str:
-    """A link to set a first password. Django's reset token is made of the password hash
-    and last login, so it works once (setting a password changes the hash) and expires
-    after PASSWORD_RESET_TIMEOUT."""
-    token = default_token_generator.make_token(user).translate(_DIGITS_AS_CAPITALS)
+    """A link to set a first password. The token is made of the password hash and last
+    login, so it works once (setting a password changes the hash) and expires after
+    PASSWORD_RESET_TIMEOUT."""
     path = reverse("accounts:set_password", kwargs={
-        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": token})
+        "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": invite_tokens.make_token(user)})
     return site_url.rstrip("/") + path
-
-
-def token_from_link(spelled: str) -> str:
-    return spelled.translate(_CAPITALS_AS_DIGITS)
 
 
 def invitation_text(practice: Practice, link: str) -> str:

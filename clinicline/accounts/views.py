@@ -198,11 +198,7 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
     template_name = "accounts/set_password.html"
     success_url = reverse_lazy("accounts:login")
-
-    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if kwargs.get("token") != self.reset_url_token:
-            kwargs["token"] = staff.token_from_link(kwargs["token"])
-        return super().dispatch(*args, **kwargs)
+    token_generator = staff.invite_tokens
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
@@ -303,7 +299,7 @@ def _act(request: PracticeRequest, user_id: int, action: Action,
 @member_view(Perm.MANAGE_PRACTICE)
 @reauth_required
 def staff_role(request: PracticeRequest, user_id: int) -> HttpResponse:
-    form = RoleForm(request.POST or None)
+    form = RoleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not form.is_valid():
         return _member_page(request, _member(request, user_id), role_form=form, status=400)
 
