@@ -11,8 +11,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
-from clinicline.accounts.models import Membership
+from clinicline.accounts import staff
+from clinicline.accounts.models import Membership, User
 from clinicline.accounts.roles import Role
 from clinicline.intake.service import call_types_for, take_message
 from clinicline.oncall import contacts
@@ -45,19 +48,31 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
                                           name="Wound care").slug,
     # A member of the practice, for its admin's staff pages.
     "user_id": lambda p: make_member(p, Role.NURSE, f"staff-{p.slug}").pk,
-    # A contact method and a rule of the practice's nurse (made before the objects): only
-    # its owner reaches it. The rule is on in-app, which the method's removal leaves.
+    # A contact method and a rule of the practice's nurse: only its owner reaches them.
+    # The rule is on in-app, which the method's removal leaves.
     "method_id": lambda p: contacts.add(nurse_of(p), ContactMethod.Kind.SMS,
                                         f"+1617555{p.pk:04d}").pk,
+    # A new member's link to set a first password (not a practice page: for the fuzzer).
+    "uidb64": lambda p: urlsafe_base64_encode(force_bytes(invitee(p).pk)),
+    "token": lambda p: staff.invite_tokens.make_token(invitee(p)),
     "rule_id": lambda p: contacts.set_rule(nurse := nurse_of(p), contacts.methods(nurse)[0],
                                            60).pk,
 }
 
 
+def invitee(practice: Practice) -> User:
+    user, made = User.objects.get_or_create(username=f"invitee-{practice.slug}")
+    if made:
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
 def nurse_of(practice: Practice):
-    return Membership.objects.get(practice=practice, role=Role.NURSE,
-                                  user__username__startswith="home-" if practice.slug ==
-                                  "riverside" else "away-").user
+    """The practice's first nurse (the matrix's own, made before the objects), or a new one
+    where there is none yet (the form fuzzer makes the objects first)."""
+    first = Membership.objects.filter(practice=practice, role=Role.NURSE).order_by("pk").first()
+    return first.user if first else make_member(practice, Role.NURSE, f"nurse-{practice.slug}")
 
 
 def walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
