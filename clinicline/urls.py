@@ -24,6 +24,7 @@ urlpatterns = [
     path("p/<slug:practice>/inbox/", include("clinicline.inbox.urls")),
     path("p/<slug:practice>/console/", include("clinicline.intake.console_urls")),
     path("p/<slug:practice>/oncall/", include("clinicline.oncall.urls")),
+    path("p/<slug:practice>/staff/", include("clinicline.accounts.staff_urls")),
 ]
 
 handler400 = views.bad_request

@@ -30,6 +30,7 @@ BELOW_THE_BAR = {
     "patients/new/": "a form, from Patients",
     "agreements/new/": "a form, from Business associate agreements",
     "compliance/audit/export/": "a download, from the Audit trail",
+    "staff/new/": "a form, from Staff",
 }
 NAV = re.compile(r'<nav class="site-nav".*?</nav>', re.S)
 HREF = re.compile(r'href="([^"]+)"')

@@ -11,9 +11,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from clinicline.accounts import staff
+from clinicline.accounts.models import Membership, User
 from clinicline.accounts.roles import Role
 from clinicline.intake.service import call_types_for, take_message
+from clinicline.oncall import contacts
+from clinicline.oncall.models import ContactMethod
 from clinicline.practices.models import Practice, Team
 from clinicline.simulator.phones import phone_token
 from clinicline.triage.models import Protocol
@@ -40,7 +46,33 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
     # "own slug, foreign team" would find the practice's own queue.
     "team": lambda p: Team.objects.create(practice=p, slug=f"wound-care-{p.pk}",
                                           name="Wound care").slug,
+    # A member of the practice, for its admin's staff pages.
+    "user_id": lambda p: make_member(p, Role.NURSE, f"staff-{p.slug}").pk,
+    # A contact method and a rule of the practice's nurse: only its owner reaches them.
+    # The rule is on in-app, which the method's removal leaves.
+    "method_id": lambda p: contacts.add(nurse_of(p), ContactMethod.Kind.SMS,
+                                        f"+1617555{p.pk:04d}").pk,
+    # A new member's link to set a first password (not a practice page: for the fuzzer).
+    "uidb64": lambda p: urlsafe_base64_encode(force_bytes(invitee(p).pk)),
+    "token": lambda p: staff.invite_tokens.make_token(invitee(p)),
+    "rule_id": lambda p: contacts.set_rule(nurse := nurse_of(p), contacts.methods(nurse)[0],
+                                           60).pk,
 }
+
+
+def invitee(practice: Practice) -> User:
+    user, made = User.objects.get_or_create(username=f"invitee-{practice.slug}")
+    if made:
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def nurse_of(practice: Practice):
+    """The practice's first nurse (the matrix's own, made before the objects), or a new one
+    where there is none yet (the form fuzzer makes the objects first)."""
+    first = Membership.objects.filter(practice=practice, role=Role.NURSE).order_by("pk").first()
+    return first.user if first else make_member(practice, Role.NURSE, f"nurse-{practice.slug}")
 
 
 def walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -86,10 +118,10 @@ def test_no_route_crosses_practices():
                                 callback_number="+13125550100")
     routes = practice_routes()
     needed = {name for route, _ in routes for name in MAKERS if f":{name}>" in route}
-    home_objects = {name: MAKERS[name](home) for name in needed}
-    away_objects = {name: MAKERS[name](away) for name in needed}
     home_clients = {role: signed_in(make_member(home, role, f"home-{role}")) for role in Role}
     away_clients = {role: signed_in(make_member(away, role, f"away-{role}")) for role in Role}
+    home_objects = {name: MAKERS[name](home) for name in needed}
+    away_objects = {name: MAKERS[name](away) for name in needed}
 
     leaks = []
     for route, _ in routes:

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from clinicline.accounts.models import BreakGlassGrant
+from clinicline.accounts.roles import Role
 
 
 class LoginForm(AuthenticationForm):
@@ -33,3 +34,19 @@ class BreakGlassForm(forms.Form):
         help_text="Why you need this record now. Do not write the patient's name, dates or "
                   "numbers: this goes into the audit trail.",
     )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, label="Role")
+
+
+class AddMemberForm(forms.Form):
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(max_length=254, help_text="The invitation to set a password "
+                                                       "goes here; only they can open it.")
+    username = forms.RegexField(
+        regex=r"^[\w.@+-]+\Z", max_length=150, help_text="What they sign in with: letters, "
+        "digits and . @ + - _ only.",
+        error_messages={"invalid": "A username has only letters, digits and . @ + - _."})
+    role = forms.ChoiceField(choices=Role.choices)

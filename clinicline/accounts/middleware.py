@@ -19,6 +19,7 @@ from clinicline.audit.service import record
 # Requests that a page makes by itself (a live queue refreshing) carry this header; they
 # must not keep an unattended session alive.
 PASSIVE_HEADER = "HTTP_X_CLINICLINE_PASSIVE"
+EPOCH = "epoch"
 # Marks a request whose session this middleware ended, so that the logout it causes is not
 # audited a second time (its SESSION_TIMEOUT event says it all).
 TIMED_OUT = "session_timed_out"
@@ -36,6 +37,14 @@ def start_session(request: HttpRequest) -> None:
     request.session["started_at"] = now
     request.session["last_seen"] = now
     request.session["idle_s"] = idle_limit_seconds(request.user)
+    request.session[EPOCH] = request.user.session_epoch
+
+
+def end_session(request: HttpRequest, action: Action, reason: str) -> None:
+    """Log out, audited once (as ``action``, not also as a plain logout)."""
+    record(action, request=request, reason=reason)
+    setattr(request, TIMED_OUT, True)
+    logout(request)
 
 
 class SessionLimitsMiddleware:
@@ -49,11 +58,12 @@ class SessionLimitsMiddleware:
             idle = session.get("idle_s", settings.IDLE_TIMEOUT_MINUTES * 60)
             started = session.get("started_at", now)
             last_seen = session.get("last_seen", now)
+            if session.get(EPOCH, 0) != request.user.session_epoch:
+                end_session(request, Action.SESSION_REVOKED, "signed out everywhere")
+                return redirect(f"{reverse('accounts:login')}?expired=1")
             if now - last_seen > idle or now - started > settings.SESSION_ABSOLUTE_HOURS * 3600:
-                record(Action.SESSION_TIMEOUT, request=request,
-                       reason="idle" if now - last_seen > idle else "absolute lifetime")
-                setattr(request, TIMED_OUT, True)
-                logout(request)
+                end_session(request, Action.SESSION_TIMEOUT,
+                            "idle" if now - last_seen > idle else "absolute lifetime")
                 return redirect(f"{reverse('accounts:login')}?expired=1")
             if PASSIVE_HEADER not in request.META:
                 session["last_seen"] = now

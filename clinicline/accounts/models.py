@@ -13,6 +13,9 @@ class User(AbstractUser):
     """A member of staff (never a patient). Answering-service agents may serve many practices."""
 
     phone = models.CharField(max_length=16, blank=True, help_text="for on-call pages (E.164)")
+    # Each session remembers the epoch it began in; raising it ends every one of them on
+    # its next request ("sign out everywhere"), whatever the session backend.
+    session_epoch = models.PositiveIntegerField(default=0)
 
     def membership(self, practice: Practice) -> "Membership | None":
         return self.memberships.filter(practice=practice).first()

@@ -11,4 +11,6 @@ urlpatterns = [
     path("mfa/recovery-codes/", views.recovery_codes, name="recovery_codes"),
     path("reauth/", views.reauth, name="reauth"),
     path("keepalive", views.keepalive, name="keepalive"),
+    path("set-password/<str:uidb64>/<str:token>/", views.SetPasswordView.as_view(),
+         name="set_password"),
 ]

@@ -1,13 +1,17 @@
 import base64
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
@@ -16,12 +20,22 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinicline.accounts import mfa
-from clinicline.accounts.access import AuthenticatedRequest, reauth_required
-from clinicline.accounts.forms import CodeForm, LoginForm, ReauthForm
+from clinicline.accounts import mfa, staff
+from clinicline.accounts.access import (
+    AuthenticatedRequest,
+    PracticeRequest,
+    member_view,
+    reauth_required,
+)
+from clinicline.accounts.forms import AddMemberForm, CodeForm, LoginForm, ReauthForm, RoleForm
 from clinicline.accounts.middleware import start_session
+from clinicline.accounts.models import Membership
+from clinicline.accounts.roles import Perm
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
+from clinicline.oncall.contacts import with_verified_phone
+from clinicline.outbox.models import Channel
+from clinicline.outbox.service import enqueue
 
 
 def _next(request: HttpRequest, default: str = "home") -> str:
@@ -177,3 +191,151 @@ def reauth(request: AuthenticatedRequest) -> HttpResponse:
 def keepalive(request: HttpRequest) -> HttpResponse:
     """The page's activity ping: reaching here already refreshed the idle timer."""
     return HttpResponse(status=204)
+
+
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """A new member's one-time link (``staff.invite_link``) to choose a first password."""
+
+    template_name = "accounts/set_password.html"
+    success_url = reverse_lazy("accounts:login")
+    token_generator = staff.invite_tokens
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Password set. Sign in, then set up your "
+                                       "authenticator app.")
+        return response
+
+
+# The practice admin's staff pages. They live in this module, the accounts app's edge (an
+# import-linter exemption for modules named ``views``), because the list shows whether a
+# member can be paged, which only the oncall app (a layer above accounts) knows.
+
+def _member(request: PracticeRequest, user_id: int) -> Membership:
+    try:
+        return staff.membership(request.practice, user_id)
+    except LookupError:
+        raise Http404("No such member.") from None
+
+
+def _to_member(request: PracticeRequest, user_id: int) -> HttpResponse:
+    return redirect("staff:member", practice=request.practice.slug, user_id=user_id)
+
+
+def _audit(request: PracticeRequest, action: Action, member: Membership, *,
+           fields: list[str] | None = None, reason: str = "",
+           outcome: Outcome = Outcome.SUCCESS) -> None:
+    record(action, request=request, practice=request.practice, obj=member.user,
+           fields=fields or [], reason=reason, outcome=outcome)
+
+
+@member_view(Perm.MANAGE_PRACTICE)
+def staff_list(request: PracticeRequest) -> HttpResponse:
+    rows = staff.members(request.practice)
+    pageable = with_verified_phone(row.membership.user_id for row in rows)
+    return render(request, "accounts/staff.html", {
+        "rows": [(row, row.membership.user_id in pageable) for row in rows]})
+
+
+@member_view(Perm.MANAGE_PRACTICE)
+@reauth_required
+def staff_member(request: PracticeRequest, user_id: int) -> HttpResponse:
+    return _member_page(request, _member(request, user_id))
+
+
+def _member_page(request: PracticeRequest, member: Membership, *, problem: str = "",
+                 role_form: RoleForm | None = None, status: int = 200) -> HttpResponse:
+    row = next(r for r in staff.members(request.practice) if r.membership.pk == member.pk)
+    return render(request, "accounts/staff_member.html", {
+        "row": row, "member": member, "is_me": member.user_id == request.user.pk,
+        "pageable": bool(with_verified_phone([member.user_id])), "problem": problem,
+        "role_form": role_form or RoleForm(initial={"role": member.role}),
+    }, status=status)
+
+
+@member_view(Perm.MANAGE_PRACTICE)
+@reauth_required
+def staff_add(request: PracticeRequest) -> HttpResponse:
+    form = AddMemberForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                member = staff.add_member(request.practice, **form.cleaned_data)
+                link = staff.invite_link(member.user, settings.SITE_URL)
+                enqueue(request.practice, channel=Channel.EMAIL, to=member.user.email,
+                        body=staff.invitation_text(request.practice, link),
+                        purpose=staff.INVITE_PURPOSE,
+                        idempotency_key=f"staff-invite:{member.user_id}")
+                _audit(request, Action.STAFF_ADD, member, fields=["role"], reason=member.role)
+        except staff.StaffError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{member.user.get_username()} is added as "
+                             f"{member.get_role_display()}. An invitation to set a password "
+                             "is on its way to their email.")
+            return _to_member(request, member.user_id)
+    return render(request, "accounts/staff_add.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+def _act(request: PracticeRequest, user_id: int, action: Action,
+         change: Callable[[Membership], str]) -> HttpResponse:
+    """Run one of the member page's actions: audited with it, refused with a 400."""
+    member = _member(request, user_id)
+    if request.method != "POST":
+        return _to_member(request, user_id)
+    try:
+        with transaction.atomic():
+            done = change(member)
+            _audit(request, action, member, reason=done)
+    except staff.StaffError as exc:
+        _audit(request, action, member, reason=str(exc)[:60], outcome=Outcome.DENIED)
+        return _member_page(request, member, problem=str(exc), status=400)
+    messages.success(request, done)
+    return redirect("staff:list", practice=request.practice.slug) \
+        if action == Action.STAFF_DEACTIVATE else _to_member(request, user_id)
+
+
+@member_view(Perm.MANAGE_PRACTICE)
+@reauth_required
+def staff_role(request: PracticeRequest, user_id: int) -> HttpResponse:
+    form = RoleForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and not form.is_valid():
+        return _member_page(request, _member(request, user_id), role_form=form, status=400)
+
+    def change(member: Membership) -> str:
+        old = member.get_role_display()
+        staff.change_role(request.practice, member, form.cleaned_data["role"])
+        return f"Role changed from {old} to {member.get_role_display()}."
+    return _act(request, user_id, Action.STAFF_ROLE, change)
+
+
+@member_view(Perm.MANAGE_PRACTICE)
+@reauth_required
+def staff_deactivate(request: PracticeRequest, user_id: int) -> HttpResponse:
+    def change(member: Membership) -> str:
+        name = member.user.get_username()
+        if staff.deactivate(request.practice, member):
+            return f"{name} is deactivated: they cannot sign in, and their sessions ended."
+        return (f"{name} is removed from {request.practice.name}. Their account stays open "
+                "for the other practices they work for.")
+    return _act(request, user_id, Action.STAFF_DEACTIVATE, change)
+
+
+@member_view(Perm.MANAGE_PRACTICE)
+@reauth_required
+def staff_reset_mfa(request: PracticeRequest, user_id: int) -> HttpResponse:
+    def change(member: Membership) -> str:
+        staff.reset_mfa(member.user)
+        return (f"MFA reset: {member.user.get_username()} sets up an authenticator app "
+                "again at their next sign-in. Their sessions ended.")
+    return _act(request, user_id, Action.STAFF_MFA_RESET, change)
+
+
+@member_view(Perm.MANAGE_PRACTICE)
+@reauth_required
+def staff_sign_out(request: PracticeRequest, user_id: int) -> HttpResponse:
+    def change(member: Membership) -> str:
+        staff.end_sessions(member.user)
+        return f"{member.user.get_username()} is signed out on every device."
+    return _act(request, user_id, Action.STAFF_SIGN_OUT, change)

@@ -52,6 +52,15 @@ class Action(models.TextChoices):
     PAGE_PASS = "page.pass", "passed a page on"
     PAGE_ALARM = "page.alarm", "alarmed: nobody acknowledged a page"
     PAGE_RESOLVE = "page.resolve", "resolved a page"
+    SESSION_REVOKED = "auth.revoked", "session ended (signed out everywhere)"
+    STAFF_ADD = "staff.add", "added a member"
+    STAFF_ROLE = "staff.role", "changed a member's role"
+    STAFF_DEACTIVATE = "staff.deactivate", "deactivated a member"
+    STAFF_MFA_RESET = "staff.mfa_reset", "reset a member's MFA"
+    STAFF_SIGN_OUT = "staff.sign_out", "signed a member out everywhere"
+    CONTACT_CHANGE = "oncall.contact", "changed a contact method"
+    CONTACT_VERIFY = "oncall.contact_verify", "verified a contact method"
+    NOTIFY_RULES = "oncall.rules", "changed notification rules"
 
 
 class Outcome(models.TextChoices):

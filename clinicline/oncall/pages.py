@@ -42,7 +42,8 @@ from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.inbox.models import Message
 from clinicline.inbox.visibility import queue_roles
-from clinicline.oncall.models import ContactMethod, NotificationRule, Page, PageEvent, Policy
+from clinicline.oncall import contacts
+from clinicline.oncall.models import ContactMethod, Page, PageEvent, Policy
 from clinicline.oncall.models import PolicyStep as Step
 from clinicline.outbox.models import Channel, Delivery, Status
 from clinicline.outbox.service import enqueue
@@ -211,27 +212,14 @@ def on_call(practice: Practice, at: dt.datetime, *, backup: bool = False) -> lis
     return []
 
 
-def plan(user: User) -> list[tuple[int, ContactMethod | None]]:
-    """The member's notification rules: (delay in seconds, method); every usable method at
-    once when they have none. In-app (None) is always there."""
-    rules: list[tuple[int, ContactMethod | None]] = [
-        (r.delay_s, r.method) for r in NotificationRule.objects.filter(
-            user=user).select_related("method") if r.method.usable]
-    if rules:
-        return rules
-    methods = [m for m in ContactMethod.objects.filter(user=user) if m.usable
-               and m.kind != ContactMethod.Kind.IN_APP]
-    return [(0, None), *((0, m) for m in methods)]
-
-
 def notify(page: Page, user: User, now: dt.datetime) -> bool:
     """Queue the member's notifications of this step; True if any reaches a real method
     (an in-app notice alone does not: nobody may be looking)."""
     real = False
-    for delay, method in plan(user):
-        channel = method.kind if method else Channel.IN_APP
-        to = method.address if method and channel != Channel.IN_APP else str(user.pk)
-        key = f"page:{page.pk}:{page.round}:{page.step}:{user.pk}:{method.pk if method else 0}"
+    for delay, method in contacts.plan(user):
+        channel = method.kind
+        to = str(user.pk) if channel == Channel.IN_APP else method.address
+        key = f"page:{page.pk}:{page.round}:{page.step}:{user.pk}:{method.pk}"
         delivery = enqueue(page.practice, channel=channel, to=to, body=text(page, channel),
                            purpose=PURPOSE, idempotency_key=key,
                            due_at=now + dt.timedelta(seconds=delay))

@@ -1,5 +1,6 @@
 """The frame on a phone and on a laptop: the practice's home, the console, a queue, a
-message, the audit trail and the 404 page at 390 px and at 1366 px wide, each photographed
+message, the audit trail, the staff pages, a member's contact methods and the 404 page at
+390 px and at 1366 px wide, each photographed
 (var/screenshots/, for a person to look at) and each failing if anything runs off the side
 of the screen."""
 
@@ -9,12 +10,16 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page
 
+from clinicline.accounts.models import User
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.intake.service import call_types_for, take_message
+from clinicline.oncall import contacts
+from clinicline.oncall.models import ContactMethod
 from clinicline.practices.models import Vendor
 from tests.conftest import make_member, make_patient, make_practice
 from tests.e2e.conftest import log_in
@@ -142,4 +147,46 @@ def test_the_gateway_page_with_twilios_settings_fits_a_phone_and_a_laptop(
             problems.append(f"the gateway page at {width}px runs {extra}px off the screen")
         if (spill := page.evaluate(SPILL)) > 0:
             problems.append(f"the gateway page at {width}px spills {spill}px out of its column")
+    assert problems == []
+
+
+def seed_staff(practice):
+    """A practice's staff with long names, and a nurse's methods with a long address."""
+    nurse = make_member(practice, Role.NURSE, "nurse", email="nurse@riverside.example")
+    User.objects.filter(pk=nurse.pk).update(first_name="Maria-Fernanda",
+                                            last_name="Okafor-Featherstonehaugh",
+                                            last_login=timezone.now())
+    for role in (Role.PROVIDER, Role.FRONT_DESK, Role.COMPLIANCE_OFFICER):
+        make_member(practice, role, f"{role}-with-a-rather-long-username")
+    mobile = contacts.add(nurse, contacts.Kind.SMS, "+16175550199")
+    ContactMethod.objects.filter(pk=mobile.pk).update(verified_at=timezone.now())
+    contacts.add(nurse, contacts.Kind.VOICE, "+442079460000")
+    contacts.add(nurse, contacts.Kind.EMAIL,
+                 "maria-fernanda.okafor-featherstonehaugh@riverside-family-medicine.example")
+    contacts.set_rule(nurse, contacts.methods(nurse)[0], 0)
+    contacts.set_rule(nurse, mobile, 0)
+    contacts.set_rule(nurse, mobile, 180)
+    return nurse
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_staff_pages_and_contact_methods_fit_a_phone_and_a_laptop(live_server, open_page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    practice = make_practice()
+    admin = make_member(practice, Role.PRACTICE_ADMIN, "admin")
+    nurse = seed_staff(practice)
+    home = f"{live_server.url}/p/{practice.slug}"
+    problems = []
+
+    page = open_page()
+    log_in(page, live_server.url, admin)
+    for name, path in [("staff", "/staff/"), ("staff-member", f"/staff/{nurse.pk}/"),
+                       ("staff-add", "/staff/new/")]:
+        page.goto(home + path)
+        problems += check(page, name)
+
+    nurse_page = open_page()
+    log_in(nurse_page, live_server.url, nurse)
+    nurse_page.goto(home + "/oncall/contacts/")
+    problems += check(nurse_page, "contacts")
     assert problems == []

@@ -58,3 +58,16 @@ class NotificationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} after {self.delay_s}s"
+
+    @property
+    def when(self) -> str:
+        return delay_label(self.delay_s)
+
+
+def delay_label(delay_s: int) -> str:
+    """"at once", "after 45 s", "after 3 min": as a member says it."""
+    if not delay_s:
+        return "at once"
+    if delay_s % 60:
+        return f"after {delay_s} s"
+    return f"after {delay_s // 60} min"
