@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -89,5 +90,10 @@ class RequireMFAMiddleware:
                 self.exempt = {reverse(name) for name in MFA_EXEMPT}
             if request.path not in self.exempt and not request.path.startswith(
                     "/" + settings.STATIC_URL.lstrip("/")):
-                return redirect("accounts:mfa_verify")
+                # Back to where they were going afterwards (a page's link, say): the path
+                # only, and only for a GET (a form posted before MFA is not re-sent).
+                target = reverse("accounts:mfa_verify")
+                if request.method == "GET":
+                    target += "?" + urlencode({"next": request.get_full_path()})
+                return redirect(target)
         return self.get_response(request)

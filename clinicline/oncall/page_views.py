@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from clinicline.accounts.access import AuthenticatedRequest
@@ -40,7 +39,8 @@ def _page_for(request: AuthenticatedRequest, token: str) -> tuple[Page, Membersh
 @require_http_methods(["GET", "POST"])
 def page_link(request: AuthenticatedRequest, token: str) -> HttpResponse:
     page, membership = _page_for(request, token)
-    timezone.activate(page.practice.tz)
+    # The practice's frame (its bar, its zone), as on any of its pages.
+    request.practice, request.membership = page.practice, membership  # type: ignore[attr-defined]
     error, status = "", 200
     if request.method == "POST":
         action = request.POST.get("action", "")

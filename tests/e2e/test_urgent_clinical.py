@@ -33,17 +33,10 @@ def answer_the_triage_questions(page) -> list[str]:
         page.keyboard.press("y" if question in YES else "n")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_urgent_clinical_call_end_to_end(live_server, open_page):
-    practice = make_practice(SCENARIO["practice"], "Demo Family Practice")
-    agent = make_member(practice, Role.AGENT, "agent")
-    biller = make_member(practice, Role.BILLING, "biller")
-    nurse = make_member(practice, Role.NURSE, "nurse")
+def take_the_call(page, base_url: str) -> None:
+    """The agent takes the drill's call by keyboard, up to the read-back."""
     fields = SCENARIO["fields"]
-
-    page = open_page()
-    log_in(page, live_server.url, agent)
-    page.goto(f"{live_server.url}/console/")  # one practice: straight to its console
+    page.goto(f"{base_url}/console/")  # one practice: straight to its console
     expect(page.get_by_text("If this is a medical emergency, please hang up and dial 911."))\
         .to_be_visible()
     page.keyboard.press("1")  # the first call type
@@ -69,6 +62,19 @@ def test_the_urgent_clinical_call_end_to_end(live_server, open_page):
     page.keyboard.press("Enter")
 
     page.wait_for_url("**/console/taken/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_urgent_clinical_call_end_to_end(live_server, open_page):
+    practice = make_practice(SCENARIO["practice"], "Demo Family Practice")
+    agent = make_member(practice, Role.AGENT, "agent")
+    biller = make_member(practice, Role.BILLING, "biller")
+    nurse = make_member(practice, Role.NURSE, "nurse")
+    fields = SCENARIO["fields"]
+
+    page = open_page()
+    log_in(page, live_server.url, agent)
+    take_the_call(page, live_server.url)
     expect(page.get_by_text("Make sure the caller hangs up and dials 911.")).to_be_visible()
     expect(page.locator(".readback")).to_contain_text(
         f"within {practice.urgent_callback_minutes} minutes")

@@ -130,3 +130,9 @@ class PageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.page_id}"
+
+    @property
+    def how(self) -> str:
+        """The channel in words: "by text", "by call", "by link"."""
+        return {"sms": "by text", "voice": "by call", "email": "by email",
+                "in-app": "in the app", "link": "by link"}.get(self.channel, self.channel)
