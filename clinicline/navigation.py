@@ -70,6 +70,7 @@ PAGES: tuple[Page, ...] = (
     Page("Triage protocol", "triage:protocol", PRACTICE),
     Page("Practice settings", "practices:settings", PRACTICE),
     Page("Staff", "staff:list", PRACTICE),
+    Page("Escalation policy", "oncall:policy", PRACTICE),
     Page("Telephony gateway", "gateway_settings:settings", PRACTICE),
     Page("Phone simulator", "simulator:phones", PRACTICE, when=simulator_on),
     Page("Audit trail", "audit:events", COMPLIANCE),

@@ -1,5 +1,9 @@
 """Escalation policies and the pages they open."""
 
-from django.urls import path  # noqa: F401 (routes are added here)
+from django.urls import path
 
-urlpatterns: list = []
+from clinicline.oncall import policy_views
+
+urlpatterns = [
+    path("policy/", policy_views.policy, name="policy"),
+]

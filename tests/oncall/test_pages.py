@@ -320,3 +320,25 @@ def test_an_alarmed_page_is_a_banner_on_the_practices_pages_until_someone_owns_i
     assert "Walter" not in home.split("alarm-banner")[1].split("</div>")[0]
     pages.acknowledge(page, nurse, via="link")
     assert "not acknowledged" not in client.get(f"/p/{practice.slug}/inbox/").content.decode()
+
+
+def test_the_admin_builds_the_policy_new_pages_use_it_and_bad_steps_are_a_400(practice,
+                                                                              provider):
+    admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
+    url = f"/p/{practice.slug}/oncall/policy/"
+    assert signed_in(provider).get(url).status_code == 404  # admins only
+    assert admin.get(url).status_code == 200
+    bad = admin.post(url, {"action": "add", "target": "member", "wait_s": "5"})
+    assert bad.status_code == 400
+    page_text = bad.content.decode()
+    assert "Choose the member this step notifies." in page_text
+    assert "greater than or equal to 10" in page_text
+    assert admin.post(url, {"action": "add", "target": "member", "member": provider.pk,
+                            "wait_s": "45"}).status_code == 302
+    assert admin.post(url, {"action": "repeat", "repeat": "3"}).status_code == 302
+    assert admin.post(url, {"action": "nonsense"}).status_code == 400
+    page = page_of(urgent(practice))
+    assert page.policy["repeat"] == 3
+    assert page.policy["steps"] == [{"target": "member", "member": provider.pk, "team": None,
+                                     "wait_s": 45}]
+    assert AuditEvent.objects.filter(action=Action.SETTINGS_CHANGE).count() == 2
