@@ -44,6 +44,10 @@ class Action(models.TextChoices):
     MESSAGE_NOTE = "message.note", "added a note to a message"
     MESSAGE_CLOSE = "message.close", "closed a message"
     MESSAGE_TRIAGE = "message.triage", "re-triaged a message"
+    ONCALL_CHANGE = "oncall.change", "changed an on-call schedule"
+    ONCALL_REVIEW = "oncall.review", "reviewed an on-call schedule"
+    FEED_LINK_NEW = "oncall.feed_new", "made a calendar feed link"
+    FEED_LINK_REVOKE = "oncall.feed_revoke", "revoked a calendar feed link"
 
 
 class Outcome(models.TextChoices):

@@ -1,5 +1,14 @@
 """The on-call app's models, one module per concern."""
 
 from clinicline.oncall.models.contacts import ContactMethod, NotificationRule
+from clinicline.oncall.models.schedules import (
+    FeedToken,
+    Layer,
+    Override,
+    Rotation,
+    RotationMember,
+    Schedule,
+)
 
-__all__ = ["ContactMethod", "NotificationRule"]
+__all__ = ["ContactMethod", "FeedToken", "Layer", "NotificationRule", "Override", "Rotation",
+           "RotationMember", "Schedule"]
