@@ -63,6 +63,7 @@ PAGES: tuple[Page, ...] = (
     Page("Return call", "console:return-call"),
     Page("Patients", "patients:search"),
     Page("All queues", "inbox:index", INBOX),
+    Page("On call", "oncall:calendar"),
     Page("Office hours", "practices:hours", PRACTICE),
     Page("Call types", "intake:call-types", PRACTICE),
     Page("Routing", "inbox:routing", PRACTICE),

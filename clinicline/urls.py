@@ -11,6 +11,7 @@ urlpatterns = [
     path("gateways/", include("clinicline.gateways.urls")),
     path("simulator/", simulator.simulator_home, name="simulator"),
     path("console/", console.picker, name="console"),
+    path("feeds/oncall/", include("clinicline.oncall.feed_urls")),
     path("p/<slug:practice>/", include("clinicline.practices.urls")),
     path("p/<slug:practice>/patients/", include("clinicline.patients.urls")),
     path("p/<slug:practice>/compliance/", include("clinicline.audit.urls")),

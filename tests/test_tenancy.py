@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from clinicline.accounts.roles import Role
 from clinicline.intake.service import call_types_for, take_message
+from clinicline.oncall.models import Schedule
 from clinicline.practices.models import Practice, Team
 from clinicline.simulator.phones import phone_token
 from clinicline.triage.models import Protocol
@@ -40,6 +41,8 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
     # "own slug, foreign team" would find the practice's own queue.
     "team": lambda p: Team.objects.create(practice=p, slug=f"wound-care-{p.pk}",
                                           name="Wound care").slug,
+    # An on-call schedule (ids are unique across practices).
+    "schedule_id": lambda p: Schedule.objects.create(practice=p, name="After hours").pk,
 }
 
 
