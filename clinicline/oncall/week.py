@@ -1,5 +1,6 @@
 """The week calendar's contents: for each local day of a practice's week, who is on call in
-each schedule (primary, then secondary) and when nobody is the primary."""
+each schedule (by schedule, then primary before secondary, then time) and when nobody is
+the primary."""
 
 from __future__ import annotations
 
@@ -33,6 +34,6 @@ def week(practice: Practice, monday: dt.date, today: dt.date) -> list[Day]:
         end = to_utc(dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0)), tz)
         rows = [(schedule, shift) for schedule in schedules
                 for shift in shifts(schedule, start, end)]
-        rows.sort(key=lambda row: (row[1].level, row[1].starts_at, row[0].name))
+        rows.sort(key=lambda row: (row[0].name, row[1].level, row[1].starts_at))
         days.append(Day(date, rows, gaps(practice, start, end), date == today))
     return days
