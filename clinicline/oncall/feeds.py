@@ -14,7 +14,7 @@ import secrets
 from django.db import transaction
 from django.http import HttpRequest
 
-from clinicline.accounts.models import User
+from clinicline.accounts.models import Membership, User
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.oncall import ical
@@ -53,8 +53,13 @@ def new_link(practice: Practice, *, schedule: Schedule | None = None,
 
 
 def active(token: str) -> FeedToken | None:
-    return (FeedToken.objects.select_related("practice", "schedule", "member")
-            .filter(token_hash=token_hash(token), revoked_at__isnull=True).first())
+    """The feed the token opens: not revoked, and a member's only while they are one."""
+    found = (FeedToken.objects.select_related("practice", "schedule", "member")
+             .filter(token_hash=token_hash(token), revoked_at__isnull=True).first())
+    if found and found.member and not Membership.objects.filter(
+            user=found.member, practice=found.practice).exists():
+        return None
+    return found
 
 
 def _member_shifts(practice: Practice, member: User, start: dt.datetime,

@@ -28,6 +28,7 @@ from clinicline.practices.models import Practice
 
 UTC = dt.UTC
 MINUTE = dt.timedelta(minutes=1)
+INSTANT = dt.timedelta(microseconds=1)  # a window that holds only its start
 LOOKAHEAD = dt.timedelta(days=62)  # how far next_on_call looks for the next hand-off
 
 
@@ -203,7 +204,7 @@ def _members(found: Iterable[Shift]) -> list[User]:
 
 def on_call(schedule: Schedule, at: dt.datetime) -> list[User]:
     """Who is on call at ``at``: the primary first, then the secondary, and so on."""
-    return _members(shifts(schedule, at, at + MINUTE))
+    return _members(shifts(schedule, at, at + INSTANT))
 
 
 def practice_schedules(practice: Practice) -> list[Schedule]:
@@ -214,7 +215,7 @@ def practice_schedules(practice: Practice) -> list[Schedule]:
 def on_call_for_practice(practice: Practice, at: dt.datetime) -> list[User]:
     """Who is on call at ``at`` across the practice's schedules, primaries first."""
     found = [s for schedule in practice_schedules(practice)
-             for s in shifts(schedule, at, at + MINUTE)]
+             for s in shifts(schedule, at, at + INSTANT)]
     return _members(found)
 
 

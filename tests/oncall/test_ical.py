@@ -124,9 +124,11 @@ def test_a_new_link_revokes_the_old_is_stored_hashed_and_audited(practice, osei,
     assert first not in "".join(str(e.__dict__) for e in AuditEvent.objects.all())
 
 
-def test_a_member_feed_holds_only_that_members_shifts(practice, osei, kim):
+def test_a_member_feed_holds_only_that_members_shifts_while_they_are_one(practice, osei, kim):
     make_schedule(practice, [osei, kim])
     token = feeds.new_link(practice, member=kim, by=kim)
     data = feeds.feed_bytes(feeds.active(token), local(2026, 12, 1))
     summaries = {str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
     assert summaries == {"kim on call (primary)"}
+    kim.memberships.all().delete()  # kim leaves the practice: the link stops working
+    assert feeds.active(token) is None

@@ -58,6 +58,7 @@ def test_the_weekly_rotation_hands_off_monday_at_eight(after_hours, osei, kim, n
 
 def test_nobody_is_on_call_before_the_rotation_starts(after_hours):
     assert on_call(after_hours, local(2026, 11, 30, 7)) == []
+    assert on_call(after_hours, local(2026, 11, 30, 7, 59, 59, 999999)) == []
 
 
 def test_a_replace_override_covers_one_night(after_hours, osei, ferreira, nurse):
