@@ -64,6 +64,7 @@ PAGES: tuple[Page, ...] = (
     Page("Patients", "patients:search"),
     Page("How to reach me", "oncall:contacts"),
     Page("All queues", "inbox:index", INBOX),
+    Page("On call", "oncall:calendar"),
     Page("Office hours", "practices:hours", PRACTICE),
     Page("Call types", "intake:call-types", PRACTICE),
     Page("Routing", "inbox:routing", PRACTICE),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/", console.picker, name="console"),
     # A page's secure link: short, as it goes in a text.
     path("a/<str:token>", page_views.page_link, name="page_link"),
+    path("feeds/oncall/", include("clinicline.oncall.feed_urls")),
     path("p/<slug:practice>/", include("clinicline.practices.urls")),
     path("p/<slug:practice>/patients/", include("clinicline.patients.urls")),
     path("p/<slug:practice>/compliance/", include("clinicline.audit.urls")),

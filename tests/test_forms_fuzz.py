@@ -45,8 +45,9 @@ pytestmark = pytest.mark.django_db
 
 EXAMPLES = 4  # per form, after the sweep: some 60 forms, a minute or two in all
 # Webhooks are not forms (tests/gateways/test_webhooks_fuzz.py fuzzes them); logging out
-# ends the persona's session, which every example makes afresh anyway.
-NOT_FORMS = ("gateways/twilio/", "healthz", "accounts/logout/")
+# ends the persona's session, which every example makes afresh anyway. Calendar feeds are
+# read by calendar apps, a GET of a secret address (tests/oncall/test_pages.py).
+NOT_FORMS = ("gateways/twilio/", "healthz", "accounts/logout/", "feeds/oncall/")
 # What may change when a request is refused: the record of the refusal itself.
 UNCHECKED_APPS = {"audit", "axes", "sessions", "contenttypes", "auth"}
 UNCHECKED_COLUMNS = {"throttling_failure_timestamp", "throttling_failure_count", "last_used_at",

@@ -19,7 +19,7 @@ from clinicline.accounts.models import Membership, User
 from clinicline.accounts.roles import Role
 from clinicline.intake.service import call_types_for, take_message
 from clinicline.oncall import contacts
-from clinicline.oncall.models import ContactMethod
+from clinicline.oncall.models import ContactMethod, Schedule
 from clinicline.practices.models import Practice, Team
 from clinicline.simulator.phones import phone_token
 from clinicline.triage.models import Protocol
@@ -57,6 +57,8 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
     "token": lambda p: staff.invite_tokens.make_token(invitee(p)),
     "rule_id": lambda p: contacts.set_rule(nurse := nurse_of(p), contacts.methods(nurse)[0],
                                            60).pk,
+    # An on-call schedule (ids are unique across practices).
+    "schedule_id": lambda p: Schedule.objects.create(practice=p, name="After hours").pk,
 }
 
 

@@ -61,6 +61,10 @@ class Action(models.TextChoices):
     CONTACT_CHANGE = "oncall.contact", "changed a contact method"
     CONTACT_VERIFY = "oncall.contact_verify", "verified a contact method"
     NOTIFY_RULES = "oncall.rules", "changed notification rules"
+    ONCALL_CHANGE = "oncall.change", "changed an on-call schedule"
+    ONCALL_REVIEW = "oncall.review", "reviewed an on-call schedule"
+    FEED_LINK_NEW = "oncall.feed_new", "made a calendar feed link"
+    FEED_LINK_REVOKE = "oncall.feed_revoke", "revoked a calendar feed link"
 
 
 class Outcome(models.TextChoices):

@@ -16,6 +16,7 @@ from clinicline.accounts.roles import Role
 from clinicline.env import dev_secret
 from clinicline.inbox.models import Message, Source
 from clinicline.intake.service import call_types_for, take_message
+from clinicline.oncall.models import Layer, Rotation, RotationMember, Schedule
 from clinicline.patients import service as patients
 from clinicline.practices.models import DEFAULT_TEAMS, GatewayAccount, Practice, Provider, Team
 
@@ -86,7 +87,27 @@ def create_demo() -> Practice:
                              verified_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
     if not Message.objects.for_practice(practice).exists():
         leave_messages(practice)
+    plan_on_call(practice)
     return practice
+
+
+# The demo's after-hours schedule: the providers take a week each, handing off Monday 08:00;
+# the nurse is the backup throughout. It starts on a Monday long past, so it is always on.
+ON_CALL_FROM = dt.date(2025, 1, 6)
+ON_CALL = {1: ["osei", "ferreira", "kim"], 2: ["nurse"]}
+
+
+def plan_on_call(practice: Practice) -> None:
+    schedule, created = Schedule.objects.get_or_create(practice=practice, name="After hours")
+    if not created:
+        return
+    for level, usernames in ON_CALL.items():
+        layer = Layer.objects.create(schedule=schedule, level=level)
+        rotation = Rotation.objects.create(layer=layer, kind=Rotation.Kind.WEEKLY,
+                                           handoff_time=dt.time(8, 0), starts_on=ON_CALL_FROM)
+        RotationMember.objects.bulk_create(
+            RotationMember(rotation=rotation, user=User.objects.get(username=name), position=n)
+            for n, name in enumerate(usernames))
 
 
 # What the inbox holds on a fresh demo: the routine drills, as if taken the evening before.

@@ -1,4 +1,5 @@
-"""The alarm banner: on every page of a practice, its pages nobody acknowledged."""
+"""The alarm banner (on every page of a practice, its pages nobody acknowledged) and who
+is on call now (on the console and the inbox)."""
 
 from __future__ import annotations
 
@@ -15,4 +16,5 @@ def alarms(request: HttpRequest) -> dict[str, Any]:
     practice = getattr(request, "practice", None)
     if practice is None:
         return {}
-    return {"oncall_alarms": SimpleLazyObject(lambda: pages.alarmed(practice))}
+    return {"oncall_alarms": SimpleLazyObject(lambda: pages.alarmed(practice)),
+            "oncall_now": SimpleLazyObject(lambda: pages.on_call_now(practice))}

@@ -42,7 +42,7 @@ from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.inbox.models import Message
 from clinicline.inbox.visibility import queue_roles
-from clinicline.oncall import contacts
+from clinicline.oncall import contacts, schedules
 from clinicline.oncall.models import ContactMethod, Page, PageEvent, Policy
 from clinicline.oncall.models import PolicyStep as Step
 from clinicline.outbox.models import Channel, Delivery, Status
@@ -208,8 +208,15 @@ def recipients(page: Page, step: dict[str, Any], now: dt.datetime) -> list[User]
 
 
 def on_call(practice: Practice, at: dt.datetime, *, backup: bool = False) -> list[User]:
-    """Whoever the practice's schedules have on call at ``at`` (primary, or backup)."""
-    return []
+    """Whoever the practice's schedules have on call at ``at``: the primaries (level 1),
+    or the backups (any level after it)."""
+    found = [shift for schedule in schedules.practice_schedules(practice)
+             for shift in schedules.shifts(schedule, at, at + schedules.INSTANT)
+             if (shift.level > 1) == backup]
+    members: dict[int, User] = {}
+    for shift in found:
+        members.setdefault(shift.member.pk, shift.member)
+    return list(members.values())
 
 
 def notify(page: Page, user: User, now: dt.datetime) -> bool:
@@ -392,3 +399,17 @@ def alarmed(practice: Practice) -> list[Page]:
     until someone owns the message."""
     return list(Page.objects.for_practice(practice).filter(state=Page.State.ALARMED)
                 .select_related("message").order_by("alarmed_at"))
+
+
+@dataclass(frozen=True)
+class OnCallNow:
+    primary: list[User]
+    backup: list[User]
+
+    def __bool__(self) -> bool:
+        return bool(self.primary or self.backup)
+
+
+def on_call_now(practice: Practice, at: dt.datetime | None = None) -> OnCallNow:
+    at = at or timezone.now()
+    return OnCallNow(on_call(practice, at), on_call(practice, at, backup=True))

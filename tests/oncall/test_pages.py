@@ -89,6 +89,11 @@ def run(at: dt.datetime) -> int:
     return pages.run_due(now=at)
 
 
+def test_the_inbox_says_when_nobody_is_on_call(practice, nurse):
+    inbox = signed_in(nurse).get(f"/p/{practice.slug}/inbox/").content.decode()
+    assert "Nobody is on call now" in inbox
+
+
 def test_a_routine_message_opens_no_page(practice):
     take_message(practice, call_types_for(practice).get("refill"), {
         "patient_name": "Priya Raman", "date_of_birth": dt.date(1990, 6, 8),
@@ -342,3 +347,26 @@ def test_the_admin_builds_the_policy_new_pages_use_it_and_bad_steps_are_a_400(pr
     assert page.policy["steps"] == [{"target": "member", "member": provider.pk, "team": None,
                                      "wait_s": 45}]
     assert AuditEvent.objects.filter(action=Action.SETTINGS_CHANGE).count() == 2
+
+
+def test_the_default_policy_pages_whoever_the_schedule_has_on_call_then_the_backup(
+        practice, provider, manager):
+    from clinicline.oncall.models import Layer, Rotation, RotationMember, Schedule
+
+    nurse = make_member(practice, Role.NURSE, "backup")
+    reachable(nurse, "+16175550192")
+    schedule = Schedule.objects.create(practice=practice, name="After hours")
+    for level, user in ((1, provider), (2, nurse)):
+        layer = Layer.objects.create(schedule=schedule, level=level)
+        rotation = Rotation.objects.create(layer=layer, kind=Rotation.Kind.WEEKLY,
+                                           starts_on=dt.date(2026, 1, 5))
+        RotationMember.objects.create(rotation=rotation, user=user, position=0)
+    inbox = signed_in(nurse).get(f"/p/{practice.slug}/inbox/").content.decode()
+    assert "On call now: <strong>osei</strong> · backup backup" in inbox
+    page = page_of(urgent(practice))  # no policy of the practice's own: the default
+    assert page.policy["steps"][0]["target"] == Step.Target.ON_CALL
+    assert len(texts_to(PROVIDER_PHONE)) == 1 and texts_to("+16175550192") == []
+    assert run(page.opened_at + dt.timedelta(seconds=121)) == 1
+    assert len(texts_to("+16175550192")) == 1  # the backup, two minutes later
+    assert run(page.opened_at + dt.timedelta(seconds=242)) == 1
+    assert len(texts_to(MANAGER_PHONE)) == 1

@@ -2,5 +2,14 @@
 
 from clinicline.oncall.models.contacts import ContactMethod, NotificationRule
 from clinicline.oncall.models.paging import Page, PageEvent, Policy, PolicyStep
+from clinicline.oncall.models.schedules import (
+    FeedToken,
+    Layer,
+    Override,
+    Rotation,
+    RotationMember,
+    Schedule,
+)
 
-__all__ = ["ContactMethod", "NotificationRule", "Page", "PageEvent", "Policy", "PolicyStep"]
+__all__ = ["ContactMethod", "FeedToken", "Layer", "NotificationRule", "Override", "Page",
+           "PageEvent", "Policy", "PolicyStep", "Rotation", "RotationMember", "Schedule"]
