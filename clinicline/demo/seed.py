@@ -16,7 +16,7 @@ from clinicline.accounts.roles import Role
 from clinicline.env import dev_secret
 from clinicline.inbox.models import Message, Source
 from clinicline.intake.service import call_types_for, take_message
-from clinicline.oncall.models import Layer, Rotation, RotationMember, Schedule
+from clinicline.oncall.models import ContactMethod, Layer, Rotation, RotationMember, Schedule
 from clinicline.patients import service as patients
 from clinicline.practices.models import DEFAULT_TEAMS, GatewayAccount, Practice, Provider, Team
 
@@ -88,7 +88,20 @@ def create_demo() -> Practice:
     if not Message.objects.for_practice(practice).exists():
         leave_messages(practice)
     plan_on_call(practice)
+    reach_on_call(practice)
     return practice
+
+
+# The on-call staff's mobiles, verified: a page reaches them on the phone simulator.
+ON_CALL_PHONES = {"osei": "+16175550190", "ferreira": "+16175550191", "kim": "+16175550192",
+                  "nurse": "+16175550193", "manager": "+16175550194"}
+
+
+def reach_on_call(practice: Practice) -> None:
+    for username, number in ON_CALL_PHONES.items():
+        ContactMethod.objects.get_or_create(
+            user=User.objects.get(username=username), kind=ContactMethod.Kind.SMS,
+            address=number, defaults={"verified_at": dt.datetime(2026, 1, 5, tzinfo=dt.UTC)})
 
 
 # The demo's after-hours schedule: the providers take a week each, handing off Monday 08:00;
