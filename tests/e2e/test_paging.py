@@ -131,3 +131,18 @@ def test_the_provider_acknowledges_by_replying_1_on_the_simulators_phone(live_se
     outbox.send_due()
     phone.reload()
     expect(phone.get_by_text(re.compile("^Acknowledged."))).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_policy_page_fits_a_phone_and_a_laptop(live_server, open_page):
+    practice = make_practice("riverside", "Riverside Family Medicine")
+    admin = make_member(practice, Role.PRACTICE_ADMIN, "admin")
+    provider = on_call_provider(practice)
+    policy = Policy.objects.get(practice=practice)
+    Step.objects.create(policy=policy, position=1, target=Step.Target.MANAGER, wait_s=120)
+    page = open_page()
+    log_in(page, live_server.url, admin)
+    page.goto(f"{live_server.url}/p/{practice.slug}/oncall/policy/")
+    expect(page.locator(".policy-steps")).to_contain_text(f"A named member: {provider.username}")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert check(page, "policy") == []
