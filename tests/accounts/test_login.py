@@ -6,6 +6,7 @@ import re
 import pytest
 import time_machine
 from django.contrib.sessions.models import Session
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -21,9 +22,9 @@ pytestmark = pytest.mark.django_db
 def test_password_then_totp_reaches_the_practice(client, nurse, practice):
     response = client.post(reverse("accounts:login"), {"username": "nurse", "password": PASSWORD})
     assert response.status_code == 302
-    # Signed in, but not past MFA: every page sends us to the code.
-    assert client.get(reverse("practices:home", kwargs={"practice": practice.slug})).url == \
-        reverse("accounts:mfa_verify")
+    # Signed in, but not past MFA: every page sends us to the code, and back afterwards.
+    home = reverse("practices:home", kwargs={"practice": practice.slug})
+    assert client.get(home).url == f"{reverse('accounts:mfa_verify')}?next=%2Fp%2Friverside%2F"
     response = client.post(reverse("accounts:mfa_verify"), {"code": current_code(nurse)})
     assert response.status_code == 302
     page = client.get(reverse("practices:home", kwargs={"practice": practice.slug}))
@@ -41,7 +42,7 @@ def test_a_wrong_code_is_refused_and_audited(client, nurse):
     assert response.status_code == 400
     assert "not right" in response.content.decode()
     assert AuditEvent.objects.filter(action=Action.MFA_FAILED, actor_id=nurse.pk).count() == 1
-    assert client.get(reverse("home")).url == reverse("accounts:mfa_verify")
+    assert client.get(reverse("home")).url == f"{reverse('accounts:mfa_verify')}?next=%2F"
 
 
 def test_passwords_are_hashed_with_argon2(nurse):
@@ -125,7 +126,7 @@ def test_enrolment_says_so_too(client):
 
 def test_a_new_password_login_replaces_one_left_at_the_code(client, nurse, biller):
     client.post(reverse("accounts:login"), {"username": "nurse", "password": PASSWORD})
-    assert client.get(reverse("home")).url == reverse("accounts:mfa_verify")
+    assert client.get(reverse("home")).url == f"{reverse('accounts:mfa_verify')}?next=%2F"
     # The biller sits down: the login page is a login page, not the nurse's code prompt.
     page = client.get(reverse("accounts:login"))
     assert page.status_code == 200 and 'name="password"' in page.content.decode()
@@ -170,3 +171,20 @@ def test_enrolment_changes_the_session_id_too(client):
     client.post(reverse("accounts:mfa_enrol"), {"code": f"{totp(device.bin_key):06d}"})
     assert client.cookies["sessionid"].value != before
     assert client.get(reverse("home")).status_code == 200  # no practice yet, but past MFA
+
+
+def test_after_the_code_the_member_lands_where_they_were_going(client, nurse, practice):
+    client.post(reverse("accounts:login"), {"username": "nurse", "password": PASSWORD})
+    going = reverse("inbox:index", kwargs={"practice": practice.slug})
+    to_code = client.get(going).url
+    response = client.post(to_code, {"code": current_code(nurse), "next": going})
+    assert response.status_code == 302 and response.url == going
+
+    # Only a path of this site: a full URL elsewhere lands on the home page instead.
+    other = Client()
+    other.post(reverse("accounts:login"), {"username": "nurse", "password": PASSWORD})
+    device = TOTPDevice.objects.get(user=nurse)
+    next_code = totp(device.bin_key, step=device.step, t0=device.t0, digits=6, drift=1)
+    response = other.post(reverse("accounts:mfa_verify"),
+                          {"code": f"{next_code:06d}", "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.url == reverse("home")
