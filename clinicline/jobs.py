@@ -25,6 +25,7 @@ JOBS: tuple[Job, ...] = (
     Job("pages", pages.run_due, every_s=0.25, lane=FAST),
     Job("outbox", send_due, every_s=0.25, lane=FAST),
     Job("page-sweep", pages.sweep, every_s=15, lane=FAST),
+    Job("page-follow-up", pages.follow_up, every_s=15, lane=FAST),
     Job("texts", handle_texts, every_s=2, lane=FAST),
     Job("status-callbacks", retry_early_statuses, every_s=5, lane=FAST),
     Job("inbox-notify", announce_all, every_s=30, lane=FAST),

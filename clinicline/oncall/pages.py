@@ -58,6 +58,7 @@ LINK_TTL = dt.timedelta(hours=24)
 LEASE = dt.timedelta(seconds=30)   # a step takes milliseconds; a dead worker delays this long
 BATCH = 20
 SWEEP_WINDOW = dt.timedelta(days=1)
+FAILOVER_ROUND = 99  # the round number a fail-over's notifications are keyed under
 # Link tokens and codes: no look-alike characters, and nothing the outbox's last screen
 # could take for a record number (never seven digits in a row).
 TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 (an alphabet)
@@ -76,7 +77,11 @@ DEFAULT_POLICY: dict[str, Any] = {
 # --- opening ----------------------------------------------------------------------------------
 
 def needs_page(message: Message) -> bool:
-    return message.priority in PAGED
+    """Urgent and emergency messages; and every clinical message taken after hours where
+    the practice asks for that."""
+    return message.priority in PAGED or (
+        message.clinical and not message.office_open
+        and message.practice.page_clinical_after_hours)
 
 
 def snapshot(practice: Practice) -> dict[str, Any]:
@@ -122,8 +127,10 @@ def sweep(now: dt.datetime | None = None) -> int:
     """The net under ``open_for``: any urgent message of the last day, still open, that has
     no page (whatever path saved or re-triaged it) gets one."""
     now = now or timezone.now()
-    unpaged = Message.objects.filter(priority__in=PAGED, created_at__gte=now - SWEEP_WINDOW,
-                                     page__isnull=True, closed_at__isnull=True)
+    recent = Message.objects.filter(created_at__gte=now - SWEEP_WINDOW, page__isnull=True,
+                                    closed_at__isnull=True)
+    unpaged = recent.filter(Q(priority__in=PAGED) | Q(
+        clinical=True, office_open=False, practice__page_clinical_after_hours=True))
     opened = 0
     for message in unpaged.select_related("practice")[:BATCH]:
         log.warning("message %s had no page; opening one now", message.pk)
@@ -325,6 +332,62 @@ def resolve(page: Page, user: User, outcome: str, now: dt.datetime | None = None
             record(Action.PAGE_RESOLVE, actor=user, practice=page.practice_id, obj=page,
                    fields=["outcome"])
     return done == 1
+
+
+def follow_up(now: dt.datetime | None = None) -> int:
+    """The worker's job for acknowledged pages not resolved in time: after the practice's
+    T minutes, a reminder to whoever acknowledged it; after T2, the backup on call is
+    paged too. Each happens once per page (a conditional UPDATE claims it)."""
+    now = now or timezone.now()
+    done = 0
+    acked = Page.objects.filter(state=Page.State.ACKNOWLEDGED).select_related(
+        "practice", "message", "acknowledged_by")
+    for page in acked.filter(reminded_at__isnull=True)[:BATCH]:
+        if overdue(page, page.practice.page_remind_minutes, now) and Page.objects.filter(
+                pk=page.pk, reminded_at__isnull=True).update(reminded_at=now):
+            done += remind(page, now)
+    for page in acked.filter(failed_over_at__isnull=True)[:BATCH]:
+        if overdue(page, page.practice.page_failover_minutes, now) and Page.objects.filter(
+                pk=page.pk, failed_over_at__isnull=True).update(failed_over_at=now):
+            done += fail_over(page, now)
+    return done
+
+
+def overdue(page: Page, minutes: int, now: dt.datetime) -> bool:
+    at = page.acknowledged_at
+    return at is not None and at + dt.timedelta(minutes=minutes) <= now
+
+
+def remind(page: Page, now: dt.datetime) -> int:
+    owner = page.acknowledged_by
+    if owner is None:
+        return 0
+    with transaction.atomic():
+        for delay, method in contacts.plan(owner):
+            if method.kind == Channel.VOICE:
+                continue  # a reminder is a text or a notice, never a call at 3 a.m.
+            to = str(owner.pk) if method.kind == Channel.IN_APP else method.address
+            enqueue(page.practice, channel=method.kind, to=to, purpose=PURPOSE,
+                    body=(f"{page.practice.name}: the {page.message.priority.upper()} message "
+                          f"you acknowledged is not resolved yet. Open {link(page)}"),
+                    idempotency_key=f"page:{page.pk}:remind:{method.pk}",
+                    due_at=now + dt.timedelta(seconds=delay))
+        event(page, PageEvent.Kind.REMINDED, now, member=owner,
+              detail=f"not resolved after {page.practice.page_remind_minutes} min")
+    return 1
+
+
+def fail_over(page: Page, now: dt.datetime) -> int:
+    """The backup on call is paged as well (the owner keeps the page)."""
+    backups = [u for u in on_call(page.practice, now, backup=True)
+               if u != page.acknowledged_by]
+    with transaction.atomic():
+        page.round, page.step = FAILOVER_ROUND, 0  # its own notification keys
+        reached = [u for u in backups if notify(page, u, now)]
+        event(page, PageEvent.Kind.FAILED_OVER, now,
+              detail=f"not resolved after {page.practice.page_failover_minutes} min: "
+                     f"{len(reached)} backup(s) paged" if reached else "no backup on call")
+    return 1
 
 
 def by_link(token: str) -> Page | None:

@@ -22,7 +22,8 @@ class PracticeSettingsForm(forms.ModelForm[Practice]):
     class Meta:
         model = Practice
         fields = ["name", "time_zone", "callback_number", "front_desk_number",
-                  "idle_timeout_minutes", "urgent_callback_minutes", "message_retention_days"]
+                  "idle_timeout_minutes", "urgent_callback_minutes", "page_clinical_after_hours",
+                  "page_remind_minutes", "page_failover_minutes", "message_retention_days"]
 
 
 class AgreementForm(forms.ModelForm[BusinessAssociateAgreement]):

@@ -35,6 +35,15 @@ class Practice(models.Model):
     urgent_callback_minutes = models.PositiveSmallIntegerField(
         default=30, validators=[MinValueValidator(5), MaxValueValidator(240)],
         help_text="what callers with an urgent problem are promised")
+    page_clinical_after_hours = models.BooleanField(
+        default=False, help_text="page the on-call provider for every clinical message taken "
+        "after hours, not only urgent ones")
+    page_remind_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(240)],
+        help_text="remind whoever acknowledged a page that has not been resolved after this")
+    page_failover_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(10), MaxValueValidator(480)],
+        help_text="then page the backup on call as well")
     message_retention_days = models.PositiveIntegerField(
         default=7 * 365 + 2, validators=[MinValueValidator(30), MaxValueValidator(30 * 365)],
         help_text="how long messages are kept before they are purged")

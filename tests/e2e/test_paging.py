@@ -145,4 +145,7 @@ def test_the_policy_page_fits_a_phone_and_a_laptop(live_server, open_page):
     page.goto(f"{live_server.url}/p/{practice.slug}/oncall/policy/")
     expect(page.locator(".policy-steps")).to_contain_text(f"A named member: {provider.username}")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert check(page, "policy") == []
+    problems = check(page, "policy")
+    page.goto(f"{live_server.url}/p/{practice.slug}/settings/")
+    expect(page.get_by_label("Page clinical after hours")).to_be_visible()
+    assert problems + check(page, "practice-settings") == []

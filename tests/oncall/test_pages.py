@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.test import Client, TestCase, override_settings
 from django.utils import timezone
 
@@ -370,3 +371,66 @@ def test_the_default_policy_pages_whoever_the_schedule_has_on_call_then_the_back
     assert len(texts_to("+16175550192")) == 1  # the backup, two minutes later
     assert run(page.opened_at + dt.timedelta(seconds=242)) == 1
     assert len(texts_to(MANAGER_PHONE)) == 1
+
+
+def routine_clinical(practice: Practice) -> Message:
+    """A routine clinical call at 02:10 in Boston, the office closed."""
+    with time_machine.travel(T0), TestCase.captureOnCommitCallbacks(execute=True):
+        return take_message(practice, call_types_for(practice).get("clinical"), {
+            "patient_name": "Priya Raman", "callback_number": "+12125550187",
+            "concern": "A question about a repeat blood test."},
+            answers={"breathing": False, "chest_pain": False, "recent_surgery": False})
+
+
+def test_a_practice_may_page_every_clinical_message_after_hours(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    quiet = routine_clinical(practice)
+    assert quiet.priority == "routine" and not quiet.office_open and quiet.clinical
+    assert not Page.objects.filter(message=quiet).exists()
+    practice.page_clinical_after_hours = True
+    practice.save()
+    paged = routine_clinical(practice)
+    assert page_of(paged).state == Page.State.OPEN
+    assert len(texts_to(PROVIDER_PHONE)) == 1
+    # The sweep applies the option too: the earlier clinical message of the night pages now.
+    assert pages.sweep(T0 + dt.timedelta(minutes=1)) == 1
+    assert page_of(quiet).state == Page.State.OPEN
+
+
+def test_an_acknowledged_page_not_resolved_reminds_its_owner_then_pages_the_backup(
+        practice, provider):
+    from clinicline.oncall.models import Layer, Rotation, RotationMember, Schedule
+
+    nurse = make_member(practice, Role.NURSE, "backup")
+    reachable(nurse, "+16175550192")
+    schedule = Schedule.objects.create(practice=practice, name="After hours")
+    layer = Layer.objects.create(schedule=schedule, level=2)
+    rotation = Rotation.objects.create(layer=layer, kind=Rotation.Kind.WEEKLY,
+                                       starts_on=dt.date(2026, 1, 5))
+    RotationMember.objects.create(rotation=rotation, user=nurse, position=0)
+    ContactMethod.objects.create(user=provider, kind=ContactMethod.Kind.VOICE,
+                                 address=PROVIDER_PHONE, verified_at=timezone.now())
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    page = page_of(urgent(practice))
+    acked = page.opened_at + dt.timedelta(seconds=30)
+    pages.acknowledge(page, provider, via="link", now=acked)
+    assert pages.follow_up(acked + dt.timedelta(minutes=29)) == 0
+    assert pages.follow_up(acked + dt.timedelta(minutes=31)) == 1
+    reminder = [d for d in texts_to(PROVIDER_PHONE) if "not resolved yet" in d.body]
+    assert len(reminder) == 1 and "Walter" not in reminder[0].body
+    assert not Delivery.objects.filter(purpose="page", channel="voice",
+                                       idempotency_key__contains=":remind:").exists()
+    assert pages.follow_up(acked + dt.timedelta(minutes=32)) == 0  # once
+    assert pages.follow_up(acked + dt.timedelta(minutes=61)) == 1
+    assert len(texts_to("+16175550192")) == 1  # the backup, paged as well
+    page.refresh_from_db()
+    assert page.state == Page.State.ACKNOWLEDGED and page.acknowledged_by == provider
+    assert pages.follow_up(acked + dt.timedelta(hours=5)) == 0
+
+
+def test_a_resolved_page_is_never_followed_up(practice, provider):
+    policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
+    page = page_of(urgent(practice))
+    pages.acknowledge(page, provider, via="link")
+    assert pages.resolve(page, provider, "Called back, advised the ER")
+    assert pages.follow_up(timezone.now() + dt.timedelta(hours=3)) == 0

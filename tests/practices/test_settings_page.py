@@ -8,6 +8,7 @@ pytestmark = pytest.mark.django_db
 
 VALID = {"name": "Riverside", "time_zone": "America/New_York", "callback_number": "+16175550100",
          "front_desk_number": "", "idle_timeout_minutes": 15, "urgent_callback_minutes": 30,
+         "page_remind_minutes": 30, "page_failover_minutes": 60,
          "message_retention_days": 2557}
 
 
@@ -32,6 +33,8 @@ def test_the_practice_admin_sets_the_idle_limit(practice):
     ("front_desk_number", "the desk", "not a phone number"),
     ("message_retention_days", 7, "greater than or equal to 30"),
     ("urgent_callback_minutes", 0, "greater than or equal to 5"),
+    ("page_remind_minutes", 1, "greater than or equal to 5"),
+    ("page_failover_minutes", 10_000, "less than or equal to 480"),
 ])
 def test_bad_settings_are_refused_clearly(practice, field, value, message):
     admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))

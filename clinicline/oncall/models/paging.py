@@ -89,6 +89,8 @@ class Page(PracticeOwned):
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                         on_delete=models.SET_NULL, related_name="+")
     alarmed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    failed_over_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
@@ -114,6 +116,8 @@ class PageEvent(models.Model):
         PASSED = "passed"               # "E": on to the next step
         ALARMED = "alarmed"
         RESOLVED = "resolved"
+        REMINDED = "reminded"           # acknowledged, not resolved after T minutes
+        FAILED_OVER = "failed over"     # still not resolved after T2: the backup too
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
