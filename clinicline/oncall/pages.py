@@ -63,6 +63,8 @@ FAILOVER_ROUND = 99  # the round number a fail-over's notifications are keyed un
 # could take for a record number (never seven digits in a row).
 TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 (an alphabet)
 TOKEN_LENGTH = 12
+# A page's reply code is 2000-9999: the outbox's last screen takes a bare 18xx or 19xx for
+# a birth year and would withhold the text.
 ACK_WORDS = frozenset({"1", "ACK"})  # never YES: that is the carriers' opt-in
 PASS_WORDS = frozenset({"E", "5", "PASS"})
 # Used when the practice has not written a policy of its own.
@@ -108,7 +110,7 @@ def open_for(message: Message, now: dt.datetime | None = None) -> Page | None:
     page = Page(practice_id=message.practice_id, message=message,
                 policy=snapshot(message.practice), next_step_at=now, opened_at=now,
                 link_token=token, link_hash=hashed(token), link_expires_at=now + LINK_TTL,
-                code=f"{secrets.randbelow(9000) + 1000}")
+                code=f"{secrets.randbelow(8000) + 2000}")  # never 18xx or 19xx (above)
     try:
         with transaction.atomic():
             page.save(force_insert=True)

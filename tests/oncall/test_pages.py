@@ -434,3 +434,19 @@ def test_a_resolved_page_is_never_followed_up(practice, provider):
     pages.acknowledge(page, provider, via="link")
     assert pages.resolve(page, provider, "Called back, advised the ER")
     assert pages.follow_up(timezone.now() + dt.timedelta(hours=3)) == 0
+
+
+def test_every_reply_code_and_token_alphabet_pass_the_outboxs_last_screen(practice):
+    """A page's text must never look like PHI to the outbox, or it is withheld: every code
+    a page can draw, beside a link of the token's alphabet."""
+    from clinicline.outbox import screen
+
+    tokens = (pages.TOKEN_ALPHABET[:pages.TOKEN_LENGTH],    # letters only
+              pages.TOKEN_ALPHABET[-pages.TOKEN_LENGTH:])   # ending in eight digits
+    for token in tokens:
+        for code in range(2000, 10000):
+            body = (f"Riverside Family Medicine: EMERGENCY message. Open {SITE}/a/{token} "
+                    f"or reply 1 to acknowledge (code {code}).")
+            assert screen.identifiers(body, allowed_numbers=[practice.callback_number]) == [], \
+                (token, code)
+    assert screen.identifiers("(code 1958)")  # what the range leaves out, and why
