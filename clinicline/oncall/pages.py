@@ -204,7 +204,8 @@ def recipients(page: Page, step: dict[str, Any], now: dt.datetime) -> list[User]
     members = Membership.objects.filter(practice_id=page.practice_id, user__is_active=True)
     if target in (Step.Target.ON_CALL, Step.Target.BACKUP):
         users = on_call(page.practice, now, backup=target == Step.Target.BACKUP)
-        return [u for u in users if members.filter(user=u).exists()]
+        active = set(members.values_list("user_id", flat=True))
+        return [u for u in users if u.pk in active]
     if target == Step.Target.MEMBER:
         found = members.filter(user_id=step.get("member") or 0)
     elif target == Step.Target.TEAM:
@@ -255,9 +256,9 @@ def text(page: Page, channel: str) -> str:
     """What a page says: the practice, how urgent, the link, how to reply. No PHI."""
     name, level = page.practice.name, page.message.priority.upper()
     if channel == Channel.VOICE:
+        # Said only what is true whatever else this member gets: no text may have gone.
         return (f"This is {name}'s answering service. An {level.lower()} message is "
-                "waiting. Please open the link sent to you by text, or sign in to "
-                "clinicline, to acknowledge it.")
+                "waiting for you. Please sign in to clinicline to see and acknowledge it.")
     return (f"{name}: {level} message. Open {link(page)} or reply 1 to acknowledge "
             f"(code {page.code}).")
 
