@@ -57,10 +57,12 @@ def add_rotation(schedule: Schedule, level: int, members: list[User], *, kind: s
 
 
 @transaction.atomic
-def remove_rotation(schedule: Schedule, rotation: Rotation, by: User,
-                    request: HttpRequest | None = None) -> None:
-    _changed(schedule, request, by, rotation, "removed a rotation")
-    rotation.delete()
+def remove(schedule: Schedule, row: Rotation | Override, by: User,
+           request: HttpRequest | None = None) -> None:
+    """Remove one of the schedule's rotations or overrides."""
+    what = "a rotation" if isinstance(row, Rotation) else "an override"
+    _changed(schedule, request, by, row, f"removed {what}")
+    row.delete()
 
 
 @transaction.atomic
@@ -72,13 +74,6 @@ def add_override(schedule: Schedule, *, level: int, kind: str, member: User,
                                        ends_at=ends_at, created_by=by)
     _changed(schedule, request, by, override, f"added a {kind} override")
     return override
-
-
-@transaction.atomic
-def remove_override(schedule: Schedule, override: Override, by: User,
-                    request: HttpRequest | None = None) -> None:
-    _changed(schedule, request, by, override, "removed an override")
-    override.delete()
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clinicline.accounts.access import PracticeRequest, member_view, scoped_or_404
 from clinicline.accounts.roles import Perm, allows
 from clinicline.oncall import editing, feeds, ical
-from clinicline.oncall.models import Schedule
+from clinicline.oncall.models import Override, Rotation, Schedule
 from clinicline.oncall.schedule_forms import (
     ImportForm,
     OverrideForm,
@@ -153,12 +153,18 @@ def rotation_add(request: PracticeRequest, schedule: Schedule) -> HttpResponse:
 @_on_schedule("POST")
 def rotation_remove(request: PracticeRequest, schedule: Schedule) -> HttpResponse:
     rotations = {r.pk: r for layer in schedule.layers.all() for r in layer.rotations.all()}
-    form = PickForm(request.POST, ids=list(rotations))
+    return _remove(request, schedule, rotations, "rotation")
+
+
+def _remove(request: PracticeRequest, schedule: Schedule, rows: Mapping[int, Rotation | Override],
+            what: str) -> HttpResponse:
+    """Remove the schedule's row the form names (one of ``rows``, never another's)."""
+    form = PickForm(request.POST, ids=list(rows))
     if not form.is_valid():
-        return HttpResponse("Say which rotation of this schedule to remove.", status=400,
+        return HttpResponse(f"Say which {what} of this schedule to remove.", status=400,
                             content_type="text/plain")
-    editing.remove_rotation(schedule, rotations[form.cleaned_data["id"]], request.user, request)
-    return _done(request, schedule, "Removed the rotation.")
+    editing.remove(schedule, rows[form.cleaned_data["id"]], request.user, request)
+    return _done(request, schedule, f"Removed the {what}.")
 
 
 @member_view(Perm.MANAGE_PRACTICE)
@@ -182,13 +188,7 @@ def override_add(request: PracticeRequest, schedule: Schedule) -> HttpResponse:
 @member_view(Perm.MANAGE_PRACTICE)
 @_on_schedule("POST")
 def override_remove(request: PracticeRequest, schedule: Schedule) -> HttpResponse:
-    overrides = {o.pk: o for o in schedule.overrides.all()}
-    form = PickForm(request.POST, ids=list(overrides))
-    if not form.is_valid():
-        return HttpResponse("Say which override of this schedule to remove.", status=400,
-                            content_type="text/plain")
-    editing.remove_override(schedule, overrides[form.cleaned_data["id"]], request.user, request)
-    return _done(request, schedule, "Removed the override.")
+    return _remove(request, schedule, {o.pk: o for o in schedule.overrides.all()}, "override")
 
 
 @member_view(Perm.MANAGE_PRACTICE)
