@@ -19,7 +19,8 @@ cannot hold (``!!int abc``) is refused by line, as are duplicate keys.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -143,3 +144,79 @@ def load(text: str, *, max_chars: int) -> Any:
     """``text`` as plain data; raises ``Refused`` with the line of each problem."""
     root = compose(text, max_chars=max_chars)
     return None if root is None else construct(root)
+
+
+# --- plain data that knows its lines -------------------------------------------------------
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Located:
+    """Plain data from a YAML file, with the line (1-based) of every value by its path."""
+
+    data: Any
+    lines: Mapping[Path, int] = field(default_factory=dict)
+
+    def line(self, path: Path) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def locate(text: str, *, max_chars: int) -> Located:
+    """``text`` as plain data with the line of every value (``load``'s checks first): so a
+    document's own checks can name the line to fix; raises ``Refused``."""
+    root = compose(text, max_chars=max_chars)
+    if root is None:
+        raise Refused([Problem(None, "the file is empty")])
+    reader = _Reader()
+    data = reader.read(root, ())
+    if reader.problems:
+        raise Refused(reader.problems)
+    return Located(data, reader.lines)
+
+
+def dump(document: Mapping[str, Any]) -> str:
+    """YAML that ``load`` reads back to an equal document (keys keep their order)."""
+    return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100,
+                          default_flow_style=False)
+
+
+class _Reader:
+    """Turns a node tree into plain data, recording where each value came from."""
+
+    def __init__(self) -> None:
+        self.lines: dict[Path, int] = {}
+        self.problems: list[Problem] = []
+
+    def read(self, node: yaml.Node, path: Path) -> Any:
+        line = node.start_mark.line + 1
+        self.lines.setdefault(path, line)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.read(item, (*path, i)) for i, item in enumerate(node.value)]
+        try:
+            return construct(node)  # "yes", "3", "~" as YAML 1.1 reads them
+        except Refused as exc:  # !!int abc
+            self.problems.extend(exc.problems)
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.append(Problem(line, "a key must be a plain word"))
+                continue
+            key = str(key_node.value)
+            if key in result:
+                self.problems.append(Problem(line, f"duplicate key {key!r}"))
+                continue
+            self.lines[(*path, key)] = line  # the key's line: where a reader looks
+            result[key] = self.read(value_node, (*path, key))
+        return result
