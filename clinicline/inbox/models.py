@@ -109,6 +109,10 @@ class Message(PracticeOwned):
     call_type = models.CharField(max_length=40)
     call_type_version = models.PositiveIntegerField()
     protocol_version = models.PositiveIntegerField()
+    scripts_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="the practice's scripts in force when it was taken")
+    language = models.CharField(max_length=5, default="en",
+                                help_text="the language the caller was answered in")
     priority = models.CharField(max_length=10, db_index=True)
     clinical = models.BooleanField(
         default=False, help_text="for clinical roles only: a clinical call type, a priority "

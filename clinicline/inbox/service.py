@@ -60,6 +60,8 @@ class Taken:
     said: tuple[str, ...] = ()          # what the caller was told or sent, word for word
     transcript: str = ""
     conversation: tuple[Mapping[str, Any], ...] = ()
+    scripts_version: int | None = None  # the practice's scripts the caller heard
+    language: str = "en"
 
     def free_texts(self) -> list[str]:
         """Every free-text value the caller gave: what the red-flag detector reads."""
@@ -136,6 +138,7 @@ def open_message(practice: Practice, taken: Taken, *, taken_by: Any = None,
         message = Message(
             practice=practice, source=taken.source, call_type=taken.call_type,
             call_type_version=taken.call_type_version, protocol_version=protocol.version,
+            scripts_version=taken.scripts_version, language=taken.language,
             priority=detail["priority"], clinical=clinical, office_open=office_open,
             team=team_for(practice, taken.call_type, detail["priority"], office_open,
                           clinical),

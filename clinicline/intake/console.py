@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -23,7 +24,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinicline.accounts.access import AuthenticatedRequest, PracticeRequest, member_view
@@ -34,63 +35,27 @@ from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.intake import identity
 from clinicline.intake.console_forms import ReturnCallForm, TriageForm, no_autofill
 from clinicline.intake.forms import form_for
-from clinicline.intake.service import as_taken, call_types_for, take_message
+from clinicline.intake.office import Office, promise
+from clinicline.intake.scripts import ENGLISH, Scripts
+from clinicline.intake.service import as_taken, call_types_for, scripts_for, take_message
 from clinicline.intake.spec import CallType
 from clinicline.oncall import pages
 from clinicline.patients.normalize import InvalidPhone, phone_e164
-from clinicline.practices import hours
-from clinicline.practices.models import GatewayAccount, Holiday, Practice
+from clinicline.practices.models import GatewayAccount
 from clinicline.triage import service as triage
 from clinicline.triage.engine import Decision
-from clinicline.triage.spec import Priority
 
-DISCLAIMER = "If this is a medical emergency, please hang up and dial 911."
 READ_BACK_FOR = dt.timedelta(minutes=30)
 TAKEN = "console_taken"  # session key: the last message this member took, for the read-back
-WHEN = "l, F j \\a\\t g:i A"
 
 
-@dataclass(frozen=True)
-class Office:
-    """The office as the caller meets it now, in the practice's zone."""
-
-    open: bool
-    next_open: dt.datetime | None
-    holiday: str
-    zone: str
-
-    @classmethod
-    def now(cls, practice: Practice) -> Office:
-        at = timezone.now()
-        today = at.astimezone(practice.tz).date()
-        holiday = Holiday.objects.for_practice(practice).filter(date=today).first()
-        return cls(hours.is_open(practice, at), hours.next_open(practice, at),
-                   holiday.name if holiday else "", practice.time_zone)
-
-    def greeting(self, practice: Practice) -> str:
-        if self.open:
-            return (f"Thank you for calling {practice.name}. Everyone at the front desk is "
-                    "helping other callers; I can take a message for them.")
-        return f"Thank you for calling {practice.name}, this is the answering service."
-
-    @property
-    def opens(self) -> str:
-        return dateformat.format(self.next_open, WHEN) if self.next_open else ""
-
-
-def promise(practice: Practice, message: Message, office: Office) -> str:
-    """The read-back: who calls the patient back, and when. The on-call provider is
-    promised only when a page was opened for the message."""
-    if message.priority in (Priority.URGENT, Priority.EMERGENCY) and pages.page_of(message):
-        return (f"The on-call provider will call you back within "
-                f"{practice.urgent_callback_minutes} minutes.")
-    if message.priority in (Priority.URGENT, Priority.EMERGENCY):
-        return "The practice will call you back as soon as it can."
-    if office.open:
-        return "The office will call you back during today's office hours."
-    if office.next_open:
-        return f"The office will call you back after it opens, {office.opens}."
-    return "The office will call you back when it reopens."
+def paged_provider(message: Message) -> str | None:
+    """Who the message's page went to first ("" if nobody yet); None when it has no page."""
+    page = pages.page_of(message)
+    if page is None:
+        return None
+    first = next((e.member for e in pages.timeline(page) if e.member is not None), None)
+    return first.get_full_name() if first is not None else ""
 
 
 # --- picking the practice -------------------------------------------------------------
@@ -173,15 +138,43 @@ class Valid(NamedTuple):
     questions: TriageForm
 
 
+@dataclass(frozen=True)
+class Line:
+    """Words for the agent to say: in the caller's language, and in English beside them
+    when the caller's language is another."""
+
+    said: str
+    language: str
+    english: str = ""
+
+
+def line(words: Scripts, say: Callable[[Scripts], str]) -> Line:
+    said = say(words)
+    if words.language == ENGLISH:
+        return Line(said, ENGLISH)
+    return Line(said, words.language, say(words.in_language(ENGLISH)))
+
+
+def caller_words(request: PracticeRequest) -> Scripts:
+    """The practice's scripts in the language the agent picked for this caller (``lang``),
+    in the version the call began under (``scripts_version``, posted back by the form)."""
+    data = request.POST if request.method == "POST" else request.GET
+    version = data.get("scripts_version", "")
+    return scripts_for(request.practice, data.get("lang", ENGLISH)[:5],
+                       int(version) if version.isdigit() and len(version) < 7 else 0)
+
+
 def _page(request: PracticeRequest, call: Call, *, decision: Decision | None = None,
           status: int = 200) -> HttpResponse:
-    office = Office.now(request.practice)
+    office, words = Office.now(request.practice), caller_words(request)
     call.focus(decision)
     posted = request.method == "POST"
     token = request.POST.get("call_token", "")[:32] if posted else ""
     return render(request, "intake/console.html", {
-        "office": office, "greeting": office.greeting(request.practice),
-        "disclaimer": DISCLAIMER, "call_types": call_types_for(request.practice).call_types,
+        "office": office, "words": words,
+        "greeting": line(words, lambda w: office.greeting(w, request.practice)),
+        "disclaimer": line(words, lambda w: w.text("emergency")),
+        "call_types": call_types_for(request.practice).call_types,
         "call_type": call.call_type, "form": call.fields, "triage": call.questions,
         "decision": decision, "token": token or uuid.uuid4().hex,
         "unknown_type": posted and call.call_type is None,
@@ -219,8 +212,10 @@ def save(request: PracticeRequest) -> HttpResponse:
     valid = taking.valid()
     if valid is None:
         return _page(request, taking, status=400)
+    words = caller_words(request)
     message = take_message(request.practice, valid.call_type, valid.fields.cleaned_data,
                            source=Source.AGENT, answers=valid.questions.answers,
+                           scripts_version=words.version, language=words.language,
                            taken_by=request.user, request=request)
     request.session[TAKEN] = {"message": str(message.pk), "practice": request.practice.pk,
                               "token": token, "at": timezone.now().timestamp()}
@@ -249,11 +244,17 @@ def taken(request: PracticeRequest) -> HttpResponse:
     record(Action.VIEW, request=request, practice=request.practice, obj=message,
            patient=message.patient_id or "",
            fields=["priority", "script", *(["callback_number"] if callback else [])])
-    office = Office.now(request.practice)
-    page = pages.page_of(message)
+    office, page = Office.now(request.practice), pages.page_of(message)
+    words = scripts_for(request.practice, message.language, message.scripts_version or 0)
+    provider = paged_provider(message)
+
+    def read_back(w: Scripts) -> str:
+        said = promise(w, request.practice, message, office, provider)
+        return f"{said} {w.text('read_back_number', digits=callback[-4:])}" if callback else said
+
     return render(request, "intake/console_taken.html", {
-        "message": message, "office": office, "callback_last4": callback[-4:],
-        "promise": promise(request.practice, message, office), "page": page,
+        "message": message, "office": office, "read_back": line(words, read_back),
+        "closing": line(words, lambda w: w.text("closing")), "page": page,
         "page_events": pages.timeline(page) if page else [],
     })
 
@@ -272,7 +273,8 @@ def return_call(request: PracticeRequest) -> HttpResponse:
     if not checked.verified:
         # A fresh form: the refusal page repeats nothing the caller said.
         return render(request, "intake/return_call.html", {
-            "form": ReturnCallForm(), "refusal": identity.REFUSAL,
+            "form": ReturnCallForm(),
+            "refusal": scripts_for(request.practice).text("return_call_refusal"),
             "throttled": checked.throttled})
     waiting = list(Message.objects.for_practice(request.practice)
                    .filter(Q(patient=checked.patient) & ~Q(status=MessageStatus.CLOSED))

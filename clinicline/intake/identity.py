@@ -28,9 +28,6 @@ from clinicline.patients.service import find_by_name_dob
 from clinicline.practices.models import Practice
 from clinicline.vault.blind import blind_index
 
-# What the agent says when a caller cannot be verified, whatever the reason.
-REFUSAL = "I'm sorry, but Federal law prevents me from providing that information."
-
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=15)
 

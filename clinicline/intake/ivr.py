@@ -24,9 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinicline.inbox.models import Message, Recording, Source
+from clinicline.intake import scripts
 from clinicline.intake.models import Call, CallTypeSet
-from clinicline.intake.service import call_types_for, take_message, version_of
+from clinicline.intake.scripts import ENGLISH, Scripts
+from clinicline.intake.service import call_types_for, scripts_for, take_message, version_of
 from clinicline.intake.spec import CallType
+from clinicline.oncall import pages
 from clinicline.outbox.voice import (
     CallEvent,
     Dial,
@@ -44,9 +47,11 @@ from clinicline.practices.models import Practice
 
 log = logging.getLogger("clinicline.intake.ivr")
 
-EMERGENCY = "If this is a medical emergency, hang up and dial 9 1 1."
 URGENT_KEY = "1"
-FIRST_TYPE_KEY = 2          # call types are 2..9: one key each
+FIRST_TYPE_KEY = 2          # call types are 2..8: one key each
+LAST_TYPE_KEY = 8
+GENERAL_KEY = "0"           # the general call type: "anything else"
+LANGUAGE_KEY = "9"          # "para español, oprima nueve"
 MENU_TIMEOUT_S = 6
 CALLBACK_TIMEOUT_S = 10
 DIAL_TIMEOUT_S = 20
@@ -64,6 +69,31 @@ RECORDED, READY = "recorded", "ready"
 UNAVAILABLE_DIALLED = "unavailable-dialled"
 
 
+# --- the practice's words ----------------------------------------------------------------------
+
+def words_of(practice: Practice, step: Step | None = None) -> Scripts:
+    """The practice's scripts in the call's language and version (a call goes on in the
+    words it began in): both travel in each step's parameters."""
+    if step is None:
+        return scripts_for(practice)
+    return scripts_for(practice, step.get("lang") or ENGLISH, step.number("sv"))
+
+
+def shipped() -> Scripts:
+    """The default scripts, read from the file: for answers that may not query (a broken
+    row, a database outage)."""
+    return Scripts(scripts.default_document(), 0)
+
+
+def say(words: Scripts, name: str, **slots: object) -> Say:
+    return Say(words.spoken(name, **slots), language=words.voice)
+
+
+def step_of(words: Scripts, name: str, **params: object) -> Step:
+    """A step of the call, carrying its language and scripts version."""
+    return Step.of(name, **params, lang=words.language, sv=words.version)
+
+
 # --- call types ------------------------------------------------------------------------------
 
 def call_types(practice: Practice, version: int = 0) -> CallTypeSet:
@@ -72,9 +102,12 @@ def call_types(practice: Practice, version: int = 0) -> CallTypeSet:
 
 
 def choices(types: CallTypeSet) -> dict[str, CallType]:
-    """Keys 2..9, in the order of the practice's call types; more than eight are not offered."""
-    offered = types.call_types[: 10 - FIRST_TYPE_KEY]
-    return {str(FIRST_TYPE_KEY + i): t for i, t in enumerate(offered)}
+    """Keys 2..8 in the order of the practice's call types, and 0 for the general one; more
+    than seven others are not offered (the general voicemail takes them)."""
+    others = [t for t in types.call_types if not t.general]
+    offered = others[: LAST_TYPE_KEY - FIRST_TYPE_KEY + 1]
+    return {**{str(FIRST_TYPE_KEY + i): t for i, t in enumerate(offered)},
+            GENERAL_KEY: types.general}
 
 
 def valid_number(raw: str) -> str:
@@ -86,53 +119,73 @@ def valid_number(raw: str) -> str:
 
 # --- the answers -----------------------------------------------------------------------------
 
-def greeting(practice_name: str) -> Say:
-    return Say(f"Thank you for calling {practice_name}. {EMERGENCY}")
+def greeting(words: Scripts, practice_name: str, *, open_now: bool = False) -> tuple[Say, Say]:
+    """The greeting and the emergency line."""
+    name = "greeting_open" if open_now else "greeting_after_hours"
+    return say(words, name, practice=practice_name), say(words, "emergency")
+
+
+def heard_greeting(practice: Practice, words: Scripts) -> tuple[str, str]:
+    """The greeting and emergency line as the caller heard them (numbers digit by digit),
+    for the message's record."""
+    open_now = hours.is_open(practice, timezone.now())
+    return (words.spoken("greeting_open" if open_now else "greeting_after_hours",
+                         practice=practice.name), words.spoken("emergency"))
+
+
+def language_offers(words: Scripts) -> tuple[Say, ...]:
+    """"Para español, oprima nueve", each in its own language and voice."""
+    return tuple(say(words.in_language(language.code), "language_offer", digits=LANGUAGE_KEY)
+                 for language in words.languages if language.code != words.language)
 
 
 def answer_call(practice: Practice, call: CallEvent) -> Script:
     """A new call: greeting, emergency line, then the front desk or the menu."""
     Call.objects.get_or_create(call_sid=call.call_sid, defaults={
         "practice": practice, "caller": valid_number(call.caller)})
-    if practice.front_desk_number and hours.is_open(practice, timezone.now()):
-        return (greeting(practice.name),
-                Say("Please hold while we connect you to the front desk."),
-                Dial(practice.front_desk_number, Step.of("front-desk"), DIAL_TIMEOUT_S))
-    return (greeting(practice.name), *menu(practice, tries=1))
+    words = words_of(practice)
+    open_now = hours.is_open(practice, timezone.now())
+    if practice.front_desk_number and open_now:
+        return (*greeting(words, practice.name, open_now=True), say(words, "front_desk_hold"),
+                Dial(practice.front_desk_number, step_of(words, "front-desk"),
+                     DIAL_TIMEOUT_S))
+    return (*greeting(words, practice.name, open_now=open_now),
+            *menu(practice, words, tries=1))
 
 
 def fallback(practice_name: str) -> Script:
     """What the caller hears when answering the call failed: the emergency line and the
     practice's general voicemail. It needs nothing but the name: no query can fail it."""
-    return (greeting(practice_name),
-            Say("Please leave a message with your name and the best number to reach you "
-                "after the tone."),
+    words = shipped()
+    return (*greeting(words, practice_name), say(words, "voicemail_greeting", call_type=""),
             Record(Step.of(RECORDED), Step.of(READY), VOICEMAIL_S))
 
 
 def unavailable(practice_name: str, fallback_phone: str) -> Script:
     """What a caller hears when the practice's records cannot be reached (a database
     outage): the emergency line, that no message can be taken now, and the fallback phone
-    when there is one. Built from two strings that need no query."""
-    welcome = greeting(practice_name) if practice_name else Say(EMERGENCY)
+    when there is one. Built from two strings and the shipped scripts: no query."""
+    words = shipped()
+    welcome = greeting(words, practice_name) if practice_name else (say(words, "emergency"),)
     sorry = Say("We are sorry, we cannot take messages right now.")
     if not fallback_phone:
-        return (welcome, sorry, Say("Please call again in a few minutes."), Hangup())
-    return (welcome, sorry, Say("Please hold while we connect you."),
+        return (*welcome, sorry, Say("Please call again in a few minutes."), Hangup())
+    return (*welcome, sorry, Say("Please hold while we connect you."),
             Dial(fallback_phone, Step.of(UNAVAILABLE_DIALLED), DIAL_TIMEOUT_S))
 
 
-def goodbye() -> Script:
-    return (Say(f"Thank you. {EMERGENCY} Goodbye."), Hangup())
+def goodbye(words: Scripts | None = None) -> Script:
+    return (say(words or shipped(), "closing"), Hangup())
 
 
-def menu(practice: Practice, tries: int) -> Script:
+def menu(practice: Practice, words: Scripts, tries: int) -> Script:
     types = call_types_for(practice)
-    step = Step.of("menu", v=types.version, attempt=tries)
-    spoken = [f"If you have an urgent medical problem that cannot wait, press {URGENT_KEY}."]
-    spoken += [f"For {t.label}, press {key}." for key, t in choices(types).items()]
+    step = step_of(words, "menu", v=types.version, attempt=tries)
+    spoken = [say(words, "menu_urgent", digits=URGENT_KEY)]
+    spoken += [say(words, "menu_item", call_type=words.label(t.slug, t.label), digits=key)
+               for key, t in choices(types).items()]
     # No key before the timeout: the same step again, without digits.
-    return (Gather((Say(" ".join(spoken)),), step, MENU_TIMEOUT_S, num_digits=1),
+    return (Gather((*spoken, *language_offers(words)), step, MENU_TIMEOUT_S, num_digits=1),
             Redirect(step))
 
 
@@ -140,71 +193,82 @@ def front_desk(practice: Practice, call: CallEvent, step: Step) -> Script:
     """The forwarded call ended: done if the front desk answered, else the menu."""
     if call.dial_status in ANSWERED:
         return (Hangup(),)
-    return (Say("The front desk is not available right now."), *menu(practice, tries=1))
+    words = words_of(practice, step)
+    return (say(words, "front_desk_unavailable"), *menu(practice, words, tries=1))
 
 
 def menu_choice(practice: Practice, call: CallEvent, step: Step) -> Script:
-    types = call_types(practice, step.number("v"))
+    words, types = words_of(practice, step), call_types(practice, step.number("v"))
     tries, digits = step.number("attempt", 1), call.digits
     if digits == URGENT_KEY:
-        return callback_prompt(tries=1)
+        return callback_prompt(words, tries=1)
+    if digits == LANGUAGE_KEY and len(words.languages) > 1:
+        other = next(lang.code for lang in words.languages if lang.code != words.language)
+        return menu(practice, words.in_language(other), tries=1)
     chosen = choices(types).get(digits)
     if chosen is not None:
-        return voicemail_prompt(chosen)
+        return voicemail_prompt(words, chosen)
     if tries >= (MENU_TRIES if digits else SILENT_TRIES):
-        return (Say("We did not get a choice, so we will take a message for the practice."),
-                *voicemail_prompt(types.general))
-    return (Say("Sorry, that is not one of the choices." if digits
-                else "We did not hear a choice."), *menu(practice, tries + 1))
+        return (say(words, "menu_gave_up"), *voicemail_prompt(words, types.general))
+    return (say(words, "menu_not_a_choice" if digits else "menu_no_choice"),
+            *menu(practice, words, tries + 1))
 
 
-def callback_prompt(tries: int) -> Script:
-    step = Step.of("callback", attempt=tries)
-    prompt = Say("Please enter the best phone number to call you back, then press pound. "
-                 "To be called back at the number you are calling from, just press pound.")
+def callback_prompt(words: Scripts, tries: int) -> Script:
+    step = step_of(words, "callback", attempt=tries)
     # Only pound, or nothing: the number calling.
-    return (Gather((prompt,), step, CALLBACK_TIMEOUT_S, finish_on_key="#"), Redirect(step))
+    return (Gather((say(words, "callback_prompt"),), step, CALLBACK_TIMEOUT_S,
+                   finish_on_key="#"), Redirect(step))
 
 
 def callback(practice: Practice, call: CallEvent, step: Step) -> Script:
     """The urgent caller's number: the message opens now, before the recording."""
+    words = words_of(practice, step)
     digits, tries = call.digits.strip("#"), step.number("attempt", 1)
     number = valid_number(digits)
     if digits and not number and tries < CALLBACK_TRIES:
-        return (Say("Sorry, that is not a complete phone number."), *callback_prompt(tries + 1))
+        return (say(words, "callback_invalid"), *callback_prompt(words, tries + 1))
     types = call_types_for(practice)
-    urgent_message(practice, types.urgent, call, number or valid_number(call.caller))
-    return (Say(read_back(practice)),
-            Say("After the tone, briefly describe the problem. Press pound when you are "
-                "finished."),
-            Record(Step.of("urgent-recorded"),
+    message = urgent_message(practice, words, types.urgent, call,
+                             number or valid_number(call.caller))
+    name, slots = read_back_of(practice, words, message)
+    read_back = say(words, name, **slots)
+    return (read_back, say(words, "urgent_prompt"),
+            Record(step_of(words, "urgent-recorded"),
                    Step.of(READY, type=types.urgent.slug, v=types.version), URGENT_RECORD_S),
-            Say(f"{read_back(practice)} {EMERGENCY} Goodbye."), Hangup())
+            read_back, *goodbye(words))
 
 
-def read_back(practice: Practice) -> str:
-    return (f"Thank you. The on-call provider will call you back within "
-            f"{practice.urgent_callback_minutes} minutes.")
+def read_back_of(practice: Practice, words: Scripts,
+                 message: Message | None) -> tuple[str, dict[str, object]]:
+    """The urgent line's promise (a script's name and slots): the on-call provider calls
+    back within the practice's minutes, said only once the message's page is open."""
+    if message is None or pages.page_of(message) is None:
+        return "read_back_urgent", {}
+    return "read_back_paged", {"callback_minutes": practice.urgent_callback_minutes,
+                               "provider": practice.name}
 
 
-def voicemail_prompt(chosen: CallType) -> Script:
+def voicemail_prompt(words: Scripts, chosen: CallType) -> Script:
     ready = Step.of(READY, type=chosen.slug, v=chosen.version)
-    return (Say(f"{chosen.label}. Please leave a message with your name and the best number "
-                "to reach you after the tone. Press pound when you are finished."),
-            Record(Step.of(RECORDED, type=chosen.slug, v=chosen.version), ready, VOICEMAIL_S),
-            Say("We did not receive a message. Goodbye."), Hangup())
+    return (say(words, "voicemail_greeting", call_type=words.label(chosen.slug, chosen.label)),
+            Record(step_of(words, RECORDED, type=chosen.slug, v=chosen.version), ready,
+                   VOICEMAIL_S),
+            say(words, "no_recording"), *goodbye(words))
 
 
 def recorded(practice: Practice, call: CallEvent, step: Step) -> Script:
     """A voicemail's record action: its message, in the chosen type's queue."""
+    words = words_of(practice, step)
     voicemail_message(practice, call.call_sid, step, call.recording_sid)
-    return (Say(f"Thank you. Your message has been sent to the practice. {EMERGENCY} "
-                "Goodbye."), Hangup())
+    return (say(words, "message_sent"), *goodbye(words))
 
 
 def urgent_recorded(practice: Practice, call: CallEvent, step: Step) -> Script:
+    words = words_of(practice, step)
     link_recording(practice, call.call_sid, call.recording_sid)
-    return (Say(f"{read_back(practice)} {EMERGENCY} Goodbye."), Hangup())
+    name, slots = read_back_of(practice, words, message_of_call(practice, call.call_sid))
+    return (say(words, name, **slots), *goodbye(words))
 
 
 STEPS: dict[str, Callable[[Practice, CallEvent, Step], Script]] = {
@@ -217,7 +281,7 @@ def continue_call(practice: Practice, call: CallEvent, step: Step) -> Script:
     the menu again."""
     handler = STEPS.get(step.name)
     if handler is None:
-        return menu(practice, tries=1)
+        return menu(practice, words_of(practice, step), tries=1)
     return handler(practice, call, step)
 
 
@@ -237,17 +301,26 @@ def message_of_call(practice: Practice, call_sid: str) -> Message | None:
     return Message.objects.filter(practice=practice, call_sid=call_sid).first()
 
 
-def urgent_message(practice: Practice, chosen: CallType, call: CallEvent,
+def urgent_message(practice: Practice, words: Scripts, chosen: CallType, call: CallEvent,
                    number: str) -> Message:
     with transaction.atomic():
         lock_call(practice, call.call_sid)
         message = message_of_call(practice, call.call_sid)
         if message is not None:
             return message
-        return take_message(practice, chosen, {"callback_number": number},
-                            source=Source.IVR, caller_number=call.caller,
-                            call_sid=call.call_sid, floor="urgent", floor_rule="ivr-urgent",
-                            said=(greeting(practice.name).text, read_back(practice)))
+        message = take_message(practice, chosen, {"callback_number": number},
+                               source=Source.IVR, caller_number=call.caller,
+                               call_sid=call.call_sid, floor="urgent",
+                               floor_rule="ivr-urgent",
+                               said=heard_greeting(practice, words),
+                               scripts_version=words.version, language=words.language)
+        # The read-back is said next, and what it promises depends on the page just opened
+        # (or not): the record gets the words the caller is about to hear.
+        name, slots = read_back_of(practice, words, message)
+        message.triage = {**message.triage,
+                          "said": [*message.triage.get("said", []), words.spoken(name, **slots)]}
+        message.save(update_fields=["triage"])
+        return message
 
 
 def voicemail_message(practice: Practice, call_sid: str, step: Step,
@@ -264,10 +337,12 @@ def voicemail_message(practice: Practice, call_sid: str, step: Step,
             chosen = call_types(practice, step.number("v")).get_or_general(step.get("type"))
             # Every caller heard the greeting; whether they stayed for the thank-you after
             # the tone, only the record action knows, so it is not claimed.
+            words = words_of(practice, step)
             message = take_message(practice, chosen, {"callback_number": caller},
                                    source=Source.VOICEMAIL, caller_number=caller,
                                    call_sid=call_sid,
-                                   said=(greeting(practice.name).text,))
+                                   said=heard_greeting(practice, words),
+                                   scripts_version=words.version, language=words.language)
         attach(practice, message, recording_sid)
     return message
 

@@ -11,6 +11,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from clinicline.intake.scripts import Scripts
 from clinicline.intake.spec import CallType, parse_document
 from clinicline.practices.models import PracticeOwned
 from clinicline.practices.versioned import VersionedDocument
@@ -40,6 +41,17 @@ class CallTypeSet(VersionedDocument):
 
     def get_or_general(self, slug: str) -> CallType:
         return self.get(slug) or self.general
+
+
+class ScriptSet(VersionedDocument):
+    """The practice's words (``intake.scripts``): greetings, the emergency line, the IVR's
+    prompts, read-backs and the closing, in each of its languages."""
+
+    def __str__(self) -> str:
+        return f"scripts v{self.version}"
+
+    def scripts(self, language: str = "en") -> Scripts:
+        return Scripts(self.document, self.version).in_language(language)
 
 
 @functools.lru_cache(maxsize=64)

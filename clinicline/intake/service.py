@@ -13,7 +13,8 @@ from django.http import HttpRequest
 from clinicline import safe_yaml
 from clinicline.inbox.models import Message
 from clinicline.inbox.service import Taken, open_message
-from clinicline.intake.models import CallTypeSet
+from clinicline.intake import scripts
+from clinicline.intake.models import CallTypeSet, ScriptSet
 from clinicline.intake.spec import CallType, CallTypeError, parse_document, to_document
 from clinicline.oncall import pages
 from clinicline.practices.models import Practice
@@ -64,6 +65,23 @@ def import_call_types(practice: Practice, text: str, *, by: Any = None,
                                    request=request)
 
 
+def scripts_for(practice: Practice, language: str = "en", version: int = 0) -> scripts.Scripts:
+    """The practice's scripts in ``language``: version ``version`` if it names one (a call
+    goes on in the words it began in), else the one in force (version 1 from the defaults)."""
+    chosen = ScriptSet.numbered(practice, version) if version else None
+    chosen = chosen or ScriptSet.in_force(
+        practice, lambda: (scripts.default_document(), scripts.default_source()))
+    return chosen.scripts(language)
+
+
+def import_scripts(practice: Practice, text: str, *, by: Any = None,
+                   request: HttpRequest | None = None) -> ScriptSet:
+    """Check ``text`` and save it as the next version, audited; nothing is saved if it is
+    refused (``scripts.ScriptError``, each problem with its line)."""
+    return ScriptSet.add_version(practice, scripts.parse(text), text, what="scripts", by=by,
+                                 request=request)
+
+
 def as_taken(call_type: CallType, fields: Mapping[str, Any], **details: Any) -> Taken:
     """What a call left under ``call_type``, as the inbox takes it: only the call type's
     fields (anything else is dropped), and which of them are the caller's own words."""
@@ -81,6 +99,7 @@ def take_message(practice: Practice, call_type: CallType, fields: Mapping[str, A
     """Open the inbox message for what a call, voicemail or text left (``Taken``'s
     ``details``: source, answers, caller_number, call_sid, floor, said, …), and its page
     when its priority needs one."""
+    details.setdefault("scripts_version", scripts_for(practice).version)
     message = open_message(practice, as_taken(call_type, fields, **details),
                            taken_by=taken_by, request=request)
     pages.open_for(message)

@@ -14,7 +14,6 @@ import time_machine
 from clinicline.inbox.models import Message, Recording, Source
 from clinicline.inbox.service import caller_index
 from clinicline.intake import ivr
-from clinicline.intake.ivr import EMERGENCY
 from tests.gateways.test_webhooks import (
     CALL_SID,
     GATHER,
@@ -29,6 +28,7 @@ from tests.gateways.test_webhooks import (
 )
 
 pytestmark = pytest.mark.django_db
+EMERGENCY = ivr.shipped().spoken("emergency")
 
 AFTER_HOURS = dt.datetime(2026, 3, 2, 23, 15, tzinfo=dt.UTC)   # Monday 18:15 in Boston
 OFFICE_HOURS = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)   # Monday 10:00 in Boston
@@ -87,12 +87,16 @@ def test_after_hours_the_caller_hears_the_emergency_line_and_a_menu_of_call_type
         gateway, practice, after_hours):
     root = answer_call()
     text = said(root)
-    assert text.startswith(f"Thank you for calling {practice.name}. {EMERGENCY}")
+    assert text.startswith(f"Thank you for calling {practice.name}, this is the answering "
+                           f"service. {EMERGENCY}")
     (gather,) = root.iter("Gather")
     assert gather.get("numDigits") == "1"
     assert "urgent medical problem that cannot wait, press 1." in text
     assert "For Clinical question or symptoms, press 2." in text
-    assert "For Prescription refill, press 3." in text and "For Other, press 9." in text
+    assert "For Prescription refill, press 3." in text and "For Other, press 0." in text
+    assert "Para español, oprima 9." in text  # in Spanish, in a Spanish voice
+    (offer,) = [s for s in gather.iter("Say") if s.text.startswith("Para español")]
+    assert offer.get("language") == "es-US"
     assert [c.tag for c in root][-1] == "Redirect"  # a timeout moves on, it does not hang up
     assert PATIENT[2:] not in ET.tostring(root, encoding="unicode")
 
@@ -194,12 +198,13 @@ def test_retried_webhooks_have_one_effect(gateway, after_hours):
 def test_bad_keys_replay_the_menu_then_take_a_general_message(gateway, after_hours):
     root = answer_call()
     for attempt in (2, 3):
-        root = press(root, "0")
+        root = press(root, "*")
         assert "not one of the choices" in said(root)
         (gather,) = root.iter("Gather")
         assert parse_qs(urlsplit(gather.get("action")).query)["attempt"] == [str(attempt)]
     root = press(root, "*")
     assert list(root.iter("Record")) and not list(root.iter("Gather"))
+    assert "Voicemail is not a secure way" in said(root)
     record_action(root)
     assert Message.objects.get().call_type == "other"
 
@@ -251,7 +256,9 @@ def test_without_a_front_desk_line_open_hours_get_the_menu(gateway, practice):
     assert list(root.iter("Gather")) and not list(root.iter("Dial"))
 
 
-def test_the_menu_offers_at_most_eight_call_types(practice, db):
+def test_the_menu_offers_at_most_seven_call_types_and_the_general_one_on_0(practice, db):
     types = ivr.call_types_for(practice)
     offered = ivr.choices(types)
-    assert list(offered) == [str(k) for k in range(2, 2 + min(8, len(types.call_types)))]
+    others = [t for t in types.call_types if not t.general]
+    assert list(offered) == [*(str(k) for k in range(2, 2 + min(7, len(others)))), "0"]
+    assert offered["0"] == types.general and "9" not in offered  # 9 is "para español"

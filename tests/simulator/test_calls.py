@@ -104,7 +104,7 @@ def test_calling_the_practice_hears_the_greeting_the_emergency_line_and_a_voicem
     html = response.content.decode()
     assert response.status_code == 200
     assert "Thank you for calling Riverside Family Medicine" in html
-    assert "If this is a medical emergency, hang up and dial 9 1 1." in html
+    assert "If this is a medical emergency, please hang up and dial 9 1 1." in html
     assert "For Prescription refill, press 3." in html  # the practice's menu
     html = clinician.post(url(practice, "keys"), {"key": "3"}, follow=True).content.decode()
     assert "records a voicemail" in html
