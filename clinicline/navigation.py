@@ -67,6 +67,7 @@ PAGES: tuple[Page, ...] = (
     Page("On call", "oncall:calendar"),
     Page("Office hours", "practices:hours", PRACTICE),
     Page("Call types", "intake:call-types", PRACTICE),
+    Page("Scripts", "intake:scripts", PRACTICE),
     Page("Routing", "inbox:routing", PRACTICE),
     Page("Triage protocol", "triage:protocol", PRACTICE),
     Page("Practice settings", "practices:settings", PRACTICE),

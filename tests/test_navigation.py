@@ -31,6 +31,8 @@ BELOW_THE_BAR = {
     "agreements/new/": "a form, from Business associate agreements",
     "compliance/audit/export/": "a download, from the Audit trail",
     "staff/new/": "a form, from Staff",
+    "intake/scripts/scripts.yaml": "a download, from Scripts",
+    "intake/scripts/binder/": "a printable page, from Scripts",
 }
 NAV = re.compile(r'<nav class="site-nav".*?</nav>', re.S)
 HREF = re.compile(r'href="([^"]+)"')

@@ -160,8 +160,8 @@ def caller_words(request: PracticeRequest) -> Scripts:
     in the version the call began under (``scripts_version``, posted back by the form)."""
     data = request.POST if request.method == "POST" else request.GET
     version = data.get("scripts_version", "")
-    return scripts_for(request.practice, data.get("lang", ENGLISH)[:5],
-                       int(version) if version.isdigit() and len(version) < 7 else 0)
+    number = int(version) if version.isascii() and version.isdigit() and len(version) < 7 else 0
+    return scripts_for(request.practice, data.get("lang", ENGLISH)[:5], number)
 
 
 def _page(request: PracticeRequest, call: Call, *, decision: Decision | None = None,

@@ -235,7 +235,8 @@ def callback(practice: Practice, call: CallEvent, step: Step) -> Script:
     read_back = say(words, name, **slots)
     return (read_back, say(words, "urgent_prompt"),
             Record(step_of(words, "urgent-recorded"),
-                   Step.of(READY, type=types.urgent.slug, v=types.version), URGENT_RECORD_S),
+                   step_of(words, READY, type=types.urgent.slug, v=types.version),
+                   URGENT_RECORD_S),
             read_back, *goodbye(words))
 
 
@@ -250,7 +251,7 @@ def read_back_of(practice: Practice, words: Scripts,
 
 
 def voicemail_prompt(words: Scripts, chosen: CallType) -> Script:
-    ready = Step.of(READY, type=chosen.slug, v=chosen.version)
+    ready = step_of(words, READY, type=chosen.slug, v=chosen.version)
     return (say(words, "voicemail_greeting", call_type=words.label(chosen.slug, chosen.label)),
             Record(step_of(words, RECORDED, type=chosen.slug, v=chosen.version), ready,
                    VOICEMAIL_S),

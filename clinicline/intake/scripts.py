@@ -155,8 +155,8 @@ def check(located: Located) -> dict[str, Any]:
     for name in sorted(set(map(str, scripts)) - set(KEYS)):
         problem(("scripts", name), f"unknown script {name!r}")
     document: dict[str, Any] = {"languages": languages, "scripts": {}, "labels": {}}
-    for name, key in KEYS.items():
-        document["scripts"][name] = _texts(scripts.get(name), name, key, languages, problem)
+    for name in KEYS:
+        document["scripts"][name] = _texts(scripts.get(name), name, languages, problem)
     document["labels"] = _labels(data.get("labels", {}), languages, problem)
     if problems:
         raise ScriptError(problems)
@@ -176,8 +176,7 @@ def _languages(value: Any, problem: Any) -> list[str]:
     return [code for code in LANGUAGES if code in value or code == ENGLISH]
 
 
-def _texts(value: Any, name: str, key: Key, languages: list[str],
-           problem: Any) -> dict[str, str]:
+def _texts(value: Any, name: str, languages: list[str], problem: Any) -> dict[str, str]:
     path = ("scripts", name)
     if not isinstance(value, dict):
         problem(path, f"{name}: missing (give its words in {', '.join(languages)})")
@@ -192,14 +191,16 @@ def _texts(value: Any, name: str, key: Key, languages: list[str],
                     f"{name}: the {LANGUAGES[code].name} words are missing")
             continue
         text = " ".join(text.split())
-        for message in _text_problems(name, key, text):
+        for message in text_problems(name, text):
             problem((*path, code), f"{name} ({code}): {message}")
         texts[code] = text
     return texts
 
 
-def _text_problems(name: str, key: Key, text: str) -> list[str]:
-    problems = []
+def text_problems(name: str, text: str) -> list[str]:
+    """What is wrong with ``text`` as the words for ``name``: its length, a slot it may not
+    use, an emergency line that no longer sends callers to 911."""
+    key, problems = KEYS[name], []
     if len(text) > MAX_TEXT:
         problems.append(f"at most {MAX_TEXT} characters (this is {len(text)})")
     try:

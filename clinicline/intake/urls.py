@@ -1,9 +1,14 @@
 from django.urls import path
 
-from clinicline.intake import views
+from clinicline.intake import scripts_views, views
 
 app_name = "intake"
 urlpatterns = [
     path("call-types/", views.call_types, name="call-types"),
     path("call-types/upload/", views.upload, name="upload"),
+    path("scripts/", scripts_views.page, name="scripts"),
+    path("scripts/edit/", scripts_views.edit, name="scripts-edit"),
+    path("scripts/upload/", scripts_views.upload, name="scripts-upload"),
+    path("scripts/scripts.yaml", scripts_views.export, name="scripts-export"),
+    path("scripts/binder/", scripts_views.binder, name="scripts-binder"),
 ]

@@ -136,7 +136,8 @@ def leave_voicemail(account: GatewayAccount, number: str, call: LiveCall,
     record = call.answer.record
     if record is None:
         raise SimulationRefused(409, "The practice is not taking a voicemail on this call.")
-    audio, spoken = speech.speak(words, Path(settings.DATA_DIR) / "simulator")
+    audio, spoken = speech.speak(words, Path(settings.DATA_DIR) / "simulator",
+                                 call.answer.language)
     limit = record.get("maxLength", "")
     duration = min(speech.wav_seconds(audio), int(limit) if limit.isdigit() else 3600)
     history.log_event(account.practice_id, number, FROM_PHONE, history.RECORD, words, call.sid)

@@ -17,15 +17,21 @@ log = logging.getLogger("clinicline.simulator")
 SILENCE_S = 1
 # Speech engines, best first. flite's "kal" voice speaks at 8 kHz, as a phone line does, and
 # the offline recogniser understands it well; espeak-ng's formant voice it mostly does not.
-VOICES = (("flite", ["-voice", "kal", "-o", "{path}"]),
-          ("espeak-ng", ["-v", "en-us", "-s", "130", "-w", "{path}", "--stdin"]))
+# Spanish: espeak-ng's Latin American voice (flite speaks English only).
+VOICES = {
+    "en": (("flite", ["-voice", "kal", "-o", "{path}"]),
+           ("espeak-ng", ["-v", "en-us", "-s", "130", "-w", "{path}", "--stdin"])),
+    "es": (("espeak-ng", ["-v", "es-419", "-s", "130", "-w", "{path}", "--stdin"]),),
+}
 
 
-def speak(words: str, folder: Path) -> tuple[Path, bool]:
-    """The words as speech in a new WAV file; silence when no engine can speak them."""
+def speak(words: str, folder: Path, language: str = "en") -> tuple[Path, bool]:
+    """The words as speech in a new WAV file, in ``language`` (en or es; a regional code
+    such as es-US speaks as its language); silence when no engine can speak them."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"{uuid.uuid4().hex}.wav"
-    spoken = any(speak_with(name, args, words, path) for name, args in VOICES)
+    voices = VOICES.get(language.partition("-")[0].lower(), VOICES["en"])
+    spoken = any(speak_with(name, args, words, path) for name, args in voices)
     if not spoken:
         write_silence(path)
     path.chmod(0o600)  # a caller's words, in the clear until the worker seals them

@@ -19,6 +19,7 @@ class Step:
 
     verb: str   # say, menu, play, dial, record, redirect, hangup, other
     text: str = ""
+    language: str = "en-US"  # what a <Say> is spoken in
 
 
 @dataclass
@@ -32,6 +33,12 @@ class Answer:
     record: dict[str, str] | None = None  # the <Record> verb's attributes
     redirect: str | None = None
     texts: list[str] = field(default_factory=list)  # <Message> replies to a text
+
+    @property
+    def language(self) -> str:
+        """The language the practice last spoke in: a caller answers in it."""
+        return next((s.language for s in reversed(self.steps) if s.verb in ("say", "menu")),
+                    "en-US")
 
     @property
     def waits(self) -> bool:
@@ -58,7 +65,7 @@ def words(element: ElementTree.Element) -> str:
 
 
 def read_say(answer: Answer, verb: ElementTree.Element) -> None:
-    answer.steps.append(Step("say", words(verb)))
+    answer.steps.append(Step("say", words(verb), verb.get("language") or "en-US"))
 
 
 def read_gather(answer: Answer, verb: ElementTree.Element) -> None:
@@ -67,7 +74,8 @@ def read_gather(answer: Answer, verb: ElementTree.Element) -> None:
     digits = verb.get("numDigits", "0")
     answer.num_digits = int(digits) if digits.isdigit() and int(digits) else None
     answer.finish_on_key = verb.get("finishOnKey", "#")
-    answer.steps += [Step("menu", words(say)) for say in verb.iter("Say")]
+    answer.steps += [Step("menu", words(say), say.get("language") or "en-US")
+                     for say in verb.iter("Say")]
 
 
 def read_record(answer: Answer, verb: ElementTree.Element) -> None:

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from clinicline.simulator import views
+from clinicline.simulator import speak_views, views
 
 # A phone is named by an opaque token (its blind index), never by its number.
 app_name = "simulator"
 urlpatterns = [
     path("", views.phones, name="phones"),
     path("open/", views.open_number, name="open"),
+    path("speak/", speak_views.speak, name="speak"),
     path("<str:phone>/", views.phone, name="phone"),
     path("<str:phone>/text/", views.send_text, name="text"),
     path("<str:phone>/call/", views.call, name="call"),
