@@ -49,15 +49,6 @@ READ_BACK_FOR = dt.timedelta(minutes=30)
 TAKEN = "console_taken"  # session key: the last message this member took, for the read-back
 
 
-def paged_provider(message: Message) -> str | None:
-    """Who the message's page went to first ("" if nobody yet); None when it has no page."""
-    page = pages.page_of(message)
-    if page is None:
-        return None
-    first = next((e.member for e in pages.timeline(page) if e.member is not None), None)
-    return first.get_full_name() if first is not None else ""
-
-
 # --- picking the practice -------------------------------------------------------------
 
 @login_required
@@ -167,12 +158,13 @@ def caller_words(request: PracticeRequest) -> Scripts:
 def _page(request: PracticeRequest, call: Call, *, decision: Decision | None = None,
           status: int = 200) -> HttpResponse:
     office, words = Office.now(request.practice), caller_words(request)
+    greeting, slots = office.greeting(request.practice.name)
     call.focus(decision)
     posted = request.method == "POST"
     token = request.POST.get("call_token", "")[:32] if posted else ""
     return render(request, "intake/console.html", {
         "office": office, "words": words,
-        "greeting": line(words, lambda w: office.greeting(w, request.practice)),
+        "greeting": line(words, lambda w: w.text(greeting, **slots)),
         "disclaimer": line(words, lambda w: w.text("emergency")),
         "call_types": call_types_for(request.practice).call_types,
         "call_type": call.call_type, "form": call.fields, "triage": call.questions,
@@ -246,10 +238,10 @@ def taken(request: PracticeRequest) -> HttpResponse:
            fields=["priority", "script", *(["callback_number"] if callback else [])])
     office, page = Office.now(request.practice), pages.page_of(message)
     words = scripts_for(request.practice, message.language, message.scripts_version or 0)
-    provider = paged_provider(message)
 
     def read_back(w: Scripts) -> str:
-        said = promise(w, request.practice, message, office, provider)
+        name, slots = promise(w, request.practice, message, office)
+        said = w.text(name, **slots)
         return f"{said} {w.text('read_back_number', digits=callback[-4:])}" if callback else said
 
     return render(request, "intake/console_taken.html", {

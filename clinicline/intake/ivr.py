@@ -21,15 +21,14 @@ import logging
 from collections.abc import Callable
 
 from django.db import transaction
-from django.utils import timezone
 
 from clinicline.inbox.models import Message, Recording, Source
 from clinicline.intake import scripts
 from clinicline.intake.models import Call, CallTypeSet
+from clinicline.intake.office import Office, promise
 from clinicline.intake.scripts import ENGLISH, Scripts
 from clinicline.intake.service import call_types_for, scripts_for, take_message, version_of
 from clinicline.intake.spec import CallType
-from clinicline.oncall import pages
 from clinicline.outbox.voice import (
     CallEvent,
     Dial,
@@ -42,7 +41,6 @@ from clinicline.outbox.voice import (
     Step,
 )
 from clinicline.patients.normalize import InvalidPhone, phone_e164
-from clinicline.practices import hours
 from clinicline.practices.models import Practice
 
 log = logging.getLogger("clinicline.intake.ivr")
@@ -119,18 +117,19 @@ def valid_number(raw: str) -> str:
 
 # --- the answers -----------------------------------------------------------------------------
 
-def greeting(words: Scripts, practice_name: str, *, open_now: bool = False) -> tuple[Say, Say]:
-    """The greeting and the emergency line."""
-    name = "greeting_open" if open_now else "greeting_after_hours"
-    return say(words, name, practice=practice_name), say(words, "emergency")
+def greeting(words: Scripts, practice_name: str,
+             office: Office | None = None) -> tuple[Say, Say]:
+    """The greeting (for the office as it is now; after hours when that cannot be asked)
+    and the emergency line."""
+    name, slots = (office.greeting(practice_name) if office is not None
+                   else ("greeting_after_hours", {"practice": practice_name}))
+    return say(words, name, **slots), say(words, "emergency")
 
 
-def heard_greeting(practice: Practice, words: Scripts) -> tuple[str, str]:
+def heard_greeting(practice: Practice, words: Scripts) -> tuple[str, ...]:
     """The greeting and emergency line as the caller heard them (numbers digit by digit),
     for the message's record."""
-    open_now = hours.is_open(practice, timezone.now())
-    return (words.spoken("greeting_open" if open_now else "greeting_after_hours",
-                         practice=practice.name), words.spoken("emergency"))
+    return tuple(spoken.text for spoken in greeting(words, practice.name, Office.now(practice)))
 
 
 def language_offers(words: Scripts) -> tuple[Say, ...]:
@@ -143,14 +142,12 @@ def answer_call(practice: Practice, call: CallEvent) -> Script:
     """A new call: greeting, emergency line, then the front desk or the menu."""
     Call.objects.get_or_create(call_sid=call.call_sid, defaults={
         "practice": practice, "caller": valid_number(call.caller)})
-    words = words_of(practice)
-    open_now = hours.is_open(practice, timezone.now())
-    if practice.front_desk_number and open_now:
-        return (*greeting(words, practice.name, open_now=True), say(words, "front_desk_hold"),
+    words, office = words_of(practice), Office.now(practice)
+    if practice.front_desk_number and office.open:
+        return (*greeting(words, practice.name, office), say(words, "front_desk_hold"),
                 Dial(practice.front_desk_number, step_of(words, "front-desk"),
                      DIAL_TIMEOUT_S))
-    return (*greeting(words, practice.name, open_now=open_now),
-            *menu(practice, words, tries=1))
+    return (*greeting(words, practice.name, office), *menu(practice, words, tries=1))
 
 
 def fallback(practice_name: str) -> Script:
@@ -244,10 +241,9 @@ def read_back_of(practice: Practice, words: Scripts,
                  message: Message | None) -> tuple[str, dict[str, object]]:
     """The urgent line's promise (a script's name and slots): the on-call provider calls
     back within the practice's minutes, said only once the message's page is open."""
-    if message is None or pages.page_of(message) is None:
+    if message is None:
         return "read_back_urgent", {}
-    return "read_back_paged", {"callback_minutes": practice.urgent_callback_minutes,
-                               "provider": practice.name}
+    return promise(words, practice, message, Office.now(practice))
 
 
 def voicemail_prompt(words: Scripts, chosen: CallType) -> Script:

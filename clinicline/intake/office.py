@@ -11,6 +11,7 @@ from django.utils import dateformat, timezone, translation
 
 from clinicline.inbox.models import Message
 from clinicline.intake.scripts import Scripts
+from clinicline.oncall import pages
 from clinicline.practices import hours
 from clinicline.practices.models import Holiday, Practice
 from clinicline.triage.spec import Priority
@@ -42,28 +43,36 @@ class Office:
         with translation.override(language):
             return dateformat.format(self.next_open, WHEN.get(language, WHEN["en"]))
 
-    def greeting(self, words: Scripts, practice: Practice) -> str:
+    def greeting(self, practice_name: str) -> tuple[str, dict[str, str]]:
+        """The greeting's script and slots: open, a holiday, or after hours."""
         if self.open:
-            return words.text("greeting_open", practice=practice.name)
+            return "greeting_open", {"practice": practice_name}
         if self.holiday:
-            return words.text("greeting_holiday", practice=practice.name,
-                              holiday=self.holiday)
-        return words.text("greeting_after_hours", practice=practice.name)
+            return "greeting_holiday", {"practice": practice_name, "holiday": self.holiday}
+        return "greeting_after_hours", {"practice": practice_name}
 
 
-def promise(words: Scripts, practice: Practice, message: Message, office: Office,
-            paged_provider: str | None) -> str:
-    """The read-back: who calls the caller back, and when. The on-call provider is promised
-    only when a page was opened for the message (``paged_provider``: who it went to first,
-    or "" when the name is not known; None when no page was opened)."""
+def paged_provider(message: Message) -> str | None:
+    """Who the message's page went to first ("" if nobody yet); None when it has no page."""
+    page = pages.page_of(message)
+    if page is None:
+        return None
+    first = next((e.member for e in pages.timeline(page) if e.member is not None), None)
+    return first.get_full_name() if first is not None else ""
+
+
+def promise(words: Scripts, practice: Practice, message: Message,
+            office: Office) -> tuple[str, dict[str, object]]:
+    """The read-back's script and slots: who calls the caller back, and when. The on-call
+    provider is promised only when a page was opened for the message."""
     if message.priority in (Priority.URGENT, Priority.EMERGENCY):
-        if paged_provider is not None:
-            return words.text("read_back_paged",
-                              callback_minutes=practice.urgent_callback_minutes,
-                              provider=paged_provider or practice.name)
-        return words.text("read_back_urgent")
+        provider = paged_provider(message)
+        if provider is None:
+            return "read_back_urgent", {}
+        return "read_back_paged", {"callback_minutes": practice.urgent_callback_minutes,
+                                   "provider": provider or practice.name}
     if office.open:
-        return words.text("read_back_open")
+        return "read_back_open", {}
     if office.next_open:
-        return words.text("read_back_next_opening", next_opening=office.opens(words.language))
-    return words.text("read_back_reopens")
+        return "read_back_next_opening", {"next_opening": office.opens(words.language)}
+    return "read_back_reopens", {}

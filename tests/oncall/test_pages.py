@@ -299,18 +299,17 @@ def test_the_sweep_pages_an_urgent_message_that_has_none(practice, provider):
 
 def test_the_read_back_promises_the_on_call_provider_only_when_a_page_opened(practice,
                                                                              provider):
-    from clinicline.intake.console import paged_provider
     from clinicline.intake.office import Office, promise
     from clinicline.intake.service import scripts_for
 
     policy(practice, {"target": Step.Target.MEMBER, "member": provider, "wait_s": 60})
     message = urgent(practice)
     office, words = Office.now(practice), scripts_for(practice)
-    assert promise(words, practice, message, office, paged_provider(message)).startswith(
-        "The on-call provider will call you back within")
+    name, slots = promise(words, practice, message, office)
+    assert name == "read_back_paged"  # (the provider slot: whoever the page reached first)
+    assert words.text(name, **slots).startswith("The on-call provider will call you back within")
     Page.objects.all().delete()
-    assert promise(words, practice, message, office, paged_provider(message)) == (
-        "The practice will call you back as soon as it can.")
+    assert promise(words, practice, message, office) == ("read_back_urgent", {})
 
 
 def test_an_alarmed_page_is_a_banner_on_the_practices_pages_until_someone_owns_it(

@@ -26,7 +26,7 @@ def simulator_urls(practice: Practice) -> list[str]:
     urls = [reverse("simulator")]
     for name in names:
         kwargs = {"practice": practice.slug} | ({"phone": token} if name not in (
-            "phones", "open") else {})
+            "phones", "open", "speak") else {})
         urls.append(reverse(f"simulator:{name}", kwargs=kwargs))
     return urls
 
@@ -44,7 +44,7 @@ def test_every_simulator_url_is_a_404_in_production(office):
         role: signed_in(make_member(office, role)) for role in
         (Role.NURSE, Role.PROVIDER, Role.PRACTICE_ADMIN, Role.AGENT)}
     urls = simulator_urls(office)
-    assert len(urls) == 12  # /simulator/, the list, open, the phone and its 8 actions
+    assert len(urls) == 13  # /simulator/, the list, open, speak, the phone and its 8 actions
     data = {"body": "hello", "key": "1", "words": "hi", "number": "(202) 555-0199"}
 
     with override_settings(PRODUCTION=True):
