@@ -8,12 +8,15 @@ each other; everywhere, each row is then taken by a conditional UPDATE that repe
 "due" filter and must touch exactly that one row. A row another worker took in between
 touches none and is skipped. Whatever a worker then does with a claimed row, it writes its
 own next step (done, or due again after ``backoff``) in its own transaction; a worker that
-dies holding a lease delays that row by the lease, never loses it.
+dies holding a lease delays that row by the lease, never loses it. ``each`` runs a job's
+step over the rows it claimed, so that one row's bug stops none of the others.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
@@ -42,6 +45,19 @@ def claim_due(due: QuerySet[M], limit: int, **claim: Any) -> list[M]:
     taken.query.select_related = due.query.select_related
     rows = {row.pk: row for row in taken}
     return [rows[pk] for pk in won if pk in rows]
+
+
+def each(rows: Iterable[M], step: Callable[[M], int], log: logging.Logger, what: str) -> int:
+    """``step`` on each claimed row, summed. A row whose step raises is logged by the
+    exception's type alone (its message may quote what the row holds) and skipped: its
+    lease runs out and it is tried again, and the other rows go on."""
+    done = 0
+    for row in rows:
+        try:
+            done += step(row)
+        except Exception as exc:  # noqa: BLE001 (one row's bug must not stop the others)
+            log.error("%s %s failed: %s", what, row.pk, type(exc).__name__)
+    return done
 
 
 def backoff(attempts: int, base_s: float = BACKOFF_BASE_S,

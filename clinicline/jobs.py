@@ -23,6 +23,7 @@ JOBS: tuple[Job, ...] = (
     # step and its texts are looked for four times a second (an indexed query each when
     # nothing is due): an urgent message's first page goes out well inside a second.
     Job("pages", pages.run_due, every_s=0.25, lane=FAST),
+    Job("page-bundles", pages.send_bundles, every_s=0.25, lane=FAST),
     Job("outbox", send_due, every_s=0.25, lane=FAST),
     Job("page-sweep", pages.sweep, every_s=15, lane=FAST),
     Job("page-follow-up", pages.follow_up, every_s=15, lane=FAST),

@@ -18,6 +18,9 @@ Durable by construction: a page is a row with ``next_step_at``; claiming it move
 time ahead by a lease, so a worker that dies mid-step delays the page by the lease and
 never loses it, and each notification's idempotency key (page, round, step, member,
 method) means a step run twice notifies nobody twice.
+
+Several pages texted to one number inside a minute go as one text, the first at once and
+the rest when that minute ends (``bundles``).
 """
 
 from __future__ import annotations
@@ -29,10 +32,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from clinicline import claims
@@ -42,7 +43,8 @@ from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.inbox.models import Message
 from clinicline.inbox.visibility import queue_roles
-from clinicline.oncall import contacts, schedules
+from clinicline.oncall import bundles, contacts, schedules
+from clinicline.oncall.bundles import link
 from clinicline.oncall.models import ContactMethod, Page, PageEvent, Policy
 from clinicline.oncall.models import PolicyStep as Step
 from clinicline.outbox.models import Channel, Delivery, Status
@@ -158,14 +160,8 @@ def run_due(limit: int = BATCH, now: dt.datetime | None = None, only: Any = None
            .order_by("next_step_at").select_related("practice", "message"))
     if only is not None:
         due = due.filter(pk=only)
-    done = 0
-    for page in claims.claim_due(due, limit, next_step_at=now + LEASE):
-        try:
-            done += run_step(page, now)
-        except Exception as exc:  # noqa: BLE001 (one page's bug must not stop the others)
-            # The lease runs out and the step is tried again; logged without details.
-            log.error("page %s step failed: %s", page.pk, type(exc).__name__)
-    return done
+    claimed = claims.claim_due(due, limit, next_step_at=now + LEASE)
+    return claims.each(claimed, lambda page: run_step(page, now), log, "page step")
 
 
 def run_step(page: Page, now: dt.datetime) -> int:
@@ -196,6 +192,12 @@ def run_step(page: Page, now: dt.datetime) -> int:
             transaction.set_rollback(True)
             return 0
     return 1
+
+
+def send_bundles() -> int:
+    """The worker's ``page-bundles`` job: the texts each number held for its minute, as
+    one text each (``bundles``)."""
+    return bundles.send_due()
 
 
 def recipients(page: Page, step: dict[str, Any], now: dt.datetime) -> list[User]:
@@ -237,19 +239,23 @@ def notify(page: Page, user: User, now: dt.datetime) -> bool:
         channel = method.kind
         to = str(user.pk) if channel == Channel.IN_APP else method.address
         key = f"page:{page.pk}:{page.round}:{page.step}:{user.pk}:{method.pk}"
-        delivery = enqueue(page.practice, channel=channel, to=to, body=text(page, channel),
-                           purpose=PURPOSE, idempotency_key=key,
-                           due_at=now + dt.timedelta(seconds=delay))
-        event(page, PageEvent.Kind.NOTIFIED, now, member=user, channel=channel,
-              delivery=delivery, detail=f"step {page.step + 1}, after {delay} s")
+        due_at = now + dt.timedelta(seconds=delay)
+        # A text to a number that had a page text inside the last minute waits, and goes
+        # with the others as one text when that minute ends (``bundles``).
+        held = (bundles.hold(page, user, to, key=key, at=due_at, now=now)
+                if channel == Channel.SMS else None)
+        delivery = None if held else enqueue(
+            page.practice, channel=channel, to=to, body=text(page, channel), purpose=PURPOSE,
+            idempotency_key=key, due_at=due_at)
+        when = f"after {delay} s" + (", in the number's bundle" if held else "")
+        notified = event(page, PageEvent.Kind.NOTIFIED, now, member=user, channel=channel,
+                         delivery=delivery, detail=f"step {page.step + 1}, {when}")
+        if held:
+            bundles.attach(held, notified)
         record(Action.PAGE_NOTIFY, practice=page.practice_id, obj=page,
-               reason=f"{channel} to member {user.pk}, after {delay} s")
+               reason=f"{channel} to member {user.pk}, {when}")
         real = real or channel != Channel.IN_APP
     return real
-
-
-def link(page: Page) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("page_link", args=[page.link_token])
 
 
 def text(page: Page, channel: str) -> str:
