@@ -18,3 +18,8 @@
   ["keydown", "mousedown", "touchstart"].forEach(function (e) { document.addEventListener(e, arm, true); });
   arm();
 })();
+
+// "Print" buttons (the script binder): the browser's own print dialog.
+document.querySelectorAll("[data-print]").forEach(function (button) {
+  button.addEventListener("click", function () { window.print(); });
+});
