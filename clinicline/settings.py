@@ -120,6 +120,16 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Twilio's webhooks (/gateways/twilio/) carry no cookie and no user: sessions, sign-in, MFA,
+# CSRF, messages and lockouts do nothing for them but cost about a third of answering a text.
+# clinicline.wsgi sends them through a handler with only what every response needs.
+WEBHOOK_PATH = "/gateways/twilio/"
+WEBHOOK_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "clinicline.middleware.SecurityHeadersMiddleware",
+    "clinicline.outage.DatabaseUnavailableMiddleware",
+]
+
 ROOT_URLCONF = "clinicline.urls"
 WSGI_APPLICATION = "clinicline.wsgi.application"
 TEMPLATES = [

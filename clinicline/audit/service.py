@@ -114,8 +114,9 @@ def record(
     outcome: Outcome = Outcome.SUCCESS,
 ) -> AuditEvent:
     """Append one event to the chain. ``practice`` and ``patient`` may be objects or ids."""
-    if actor is None and request is not None and request.user.is_authenticated:
-        actor = request.user
+    user = getattr(request, "user", None)  # a webhook's request has none
+    if actor is None and user is not None and user.is_authenticated:
+        actor = user
     # Values are cut to their columns here, not by the database: SQLite would keep the
     # excess, PostgreSQL would refuse the row, and the hash must be of what is stored.
     event = AuditEvent(
