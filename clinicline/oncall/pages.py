@@ -409,20 +409,19 @@ def by_link(token: str) -> Page | None:
 
 
 def open_pages_for_number(practice_id: int, number: str) -> list[tuple[User, Page]]:
-    """The practice's pages that texted this number and are still unowned, newest first."""
-    methods = ContactMethod.objects.filter(kind=ContactMethod.Kind.SMS, address=number,
-                                           verified_at__isnull=False).select_related("user")
-    found: list[tuple[User, Page]] = []
-    for method in methods:
-        notified = PageEvent.objects.filter(
-            kind=PageEvent.Kind.NOTIFIED, member=method.user, channel=Channel.SMS,
-            page__practice_id=practice_id,
-            page__state__in=[Page.State.OPEN, Page.State.ALARMED],
-        ).select_related("page", "page__practice", "page__message").order_by("-at")
-        for ev in notified:
-            if all(ev.page.pk != p.pk for _, p in found):
-                found.append((method.user, ev.page))
-    return found
+    """The practice's pages that texted this number and are still unowned, newest first,
+    each with the member it texted there (one query)."""
+    members = ContactMethod.objects.filter(kind=ContactMethod.Kind.SMS, address=number,
+                                           verified_at__isnull=False).values("user_id")
+    notified = PageEvent.objects.filter(
+        kind=PageEvent.Kind.NOTIFIED, channel=Channel.SMS, member_id__in=members,
+        page__practice_id=practice_id, page__state__in=[Page.State.OPEN, Page.State.ALARMED],
+    ).select_related("member", "page", "page__practice", "page__message").order_by("-at")
+    found: dict[Any, tuple[User, Page]] = {}
+    for ev in notified:
+        if ev.member is not None:
+            found.setdefault(ev.page_id, (ev.member, ev.page))
+    return list(found.values())
 
 
 def reply(practice_id: int, number: str, body: str,
