@@ -21,9 +21,10 @@ from clinicline.worker import FAST, SLOW, Job
 JOBS: tuple[Job, ...] = (
     # Fast lane: each pass is milliseconds, so a text or a page never waits long. A page's
     # step and its texts are looked for four times a second (an indexed query each when
-    # nothing is due): an urgent message's first page goes out well inside a second.
-    Job("pages", pages.run_due, every_s=0.25, lane=FAST),
-    Job("outbox", send_due, every_s=0.25, lane=FAST),
+    # nothing is due), and on PostgreSQL at once when a page opens or a text is queued
+    # for now (``wakes``: LISTEN/NOTIFY, clinicline.wake), whatever the poll.
+    Job("pages", pages.run_due, every_s=0.25, lane=FAST, wakes=True),
+    Job("outbox", send_due, every_s=0.25, lane=FAST, wakes=True),
     Job("page-sweep", pages.sweep, every_s=15, lane=FAST),
     Job("page-follow-up", pages.follow_up, every_s=15, lane=FAST),
     Job("texts", handle_texts, every_s=2, lane=FAST),
@@ -42,4 +43,4 @@ JOBS: tuple[Job, ...] = (
 def job(name: str) -> Job:
     """The job called ``name``, as a fresh copy (a test's runs keep their own timer)."""
     found = next(j for j in JOBS if j.name == name)
-    return Job(found.name, found.run, found.every_s, lane=found.lane)
+    return Job(found.name, found.run, found.every_s, lane=found.lane, wakes=found.wakes)
