@@ -13,7 +13,7 @@ from clinicline.gateways.status import retry_early_statuses
 from clinicline.inbox.notify import announce_all
 from clinicline.intake.texts import handle_texts
 from clinicline.intake.transcribe import transcribe_due
-from clinicline.oncall import pages
+from clinicline.oncall import coverage, pages
 from clinicline.outbox.jobs import requeue_stuck, send_due
 from clinicline.practices import voice_fallback
 from clinicline.worker import FAST, SLOW, Job
@@ -37,6 +37,9 @@ JOBS: tuple[Job, ...] = (
     # Slow lane: a carrier fetch or a decode can take seconds.
     Job("recordings", fetch_due, every_s=5, lane=SLOW),
     Job("transcribe", transcribe_due, every_s=5, lane=SLOW),
+    # Coverage gaps and unreachable on-call members, mailed to each practice's admins once
+    # a local day; reading 14 days of every practice's schedules can take seconds.
+    Job("coverage-mail", coverage.mail_all, every_s=3600, lane=SLOW),
 )
 
 
