@@ -35,10 +35,12 @@ from clinicline.practices.models import Practice
 practice = Practice.objects.create(slug="wake", name="Riverside Family Medicine",
                                    time_zone="America/New_York",
                                    callback_number="+16175550100")
-provider = User.objects.create_user("osei")
-Membership.objects.create(user=provider, practice=practice, role=Role.PROVIDER)
-ContactMethod.objects.create(user=provider, kind="sms", address="+16175550190",
-                             verified_at=timezone.now())
+# One provider per page: texts to one number inside a minute would be bundled (held).
+for n, name in enumerate(["osei", "kim", "ferreira"]):
+    provider = User.objects.create_user(name)
+    Membership.objects.create(user=provider, practice=practice, role=Role.PROVIDER)
+    ContactMethod.objects.create(user=provider, kind="sms", address=f"+1617555019{n}",
+                                 verified_at=timezone.now())
 policy = Policy.objects.create(practice=practice, name="Nights", repeat=1, is_default=True)
 PolicyStep.objects.create(policy=policy, position=0, target="member", member=provider,
                           wait_s=600)
@@ -51,8 +53,13 @@ from django.db import transaction
 from clinicline.intake.service import call_types_for, take_message
 from clinicline.practices.models import Practice
 
+from clinicline.accounts.models import User
+from clinicline.oncall.models import PolicyStep
+
 practice = Practice.objects.get(slug="wake")
 clinical = call_types_for(practice).get("clinical")
+PolicyStep.objects.filter(policy__practice=practice).update(
+    member=User.objects.get(username="MEMBER"))
 # STEP_HERE False: the opener does not take the first step (as if it died on commit).
 with nullcontext() if STEP_HERE else mock.patch("clinicline.oncall.pages.run_due"):
     with transaction.atomic():
@@ -126,11 +133,13 @@ def until(condition, what: str, log: Path, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def open_page(env: dict[str, str], url: str, log: Path, *, step_here: bool) -> float:
-    """Opens one urgent message's page from another process; returns how long its text
-    took to leave."""
+def open_page(env: dict[str, str], url: str, log: Path, *, step_here: bool,
+              member: str) -> float:
+    """Opens one urgent message's page to ``member`` from another process; returns how
+    long its text took to leave."""
     before = len(rows(url, TEXTS))
-    clinicline(env, "shell", "-c", OPEN.replace("STEP_HERE", str(step_here)))
+    clinicline(env, "shell", "-c",
+               OPEN.replace("STEP_HERE", str(step_here)).replace("MEMBER", member))
     until(lambda: len(rows(url, TEXTS)) > before, "the page's text was never sent", log,
           timeout=5 * PROMPT_S)
     return float(rows(url, TEXTS)[before][0])
@@ -173,14 +182,14 @@ def test_an_urgent_message_wakes_a_worker_at_once_not_at_its_next_poll(database)
         until(lambda: rows(pg.url(), LISTENING) == [(1,)], "the worker never listened", log)
         time.sleep(1)  # its first passes are over: from now on it only waits
 
-        stepped_here = open_page(env, pg.url(), log, step_here=True)
-        stepped_by_worker = open_page(env, pg.url(), log, step_here=False)
+        stepped_here = open_page(env, pg.url(), log, step_here=True, member="osei")
+        stepped_by_worker = open_page(env, pg.url(), log, step_here=False, member="kim")
 
         pg.stop()  # a restart under the worker: its listening connection is cut
         pg.start()
         until(lambda: rows(pg.url(), LISTENING) == [(1,)], "the worker never listened again",
               log)
-        after_restart = open_page(env, pg.url(), log, step_here=True)
+        after_restart = open_page(env, pg.url(), log, step_here=True, member="ferreira")
         assert worker.poll() is None, log.read_text()[-3000:]
     finally:
         if worker is not None and worker.poll() is None:

@@ -67,8 +67,10 @@ def gap_tomorrow(covered, osei) -> Override:
 
 
 def mails(practice: Practice | None = None) -> list[Delivery]:
-    found = Delivery.objects.filter(purpose=coverage.PURPOSE).order_by("to")
-    return list(found.filter(practice=practice) if practice else found)
+    """The coverage mails, by address (sorted here: ``to`` is sealed, and ciphertext has no
+    order)."""
+    found = Delivery.objects.filter(purpose=coverage.PURPOSE)
+    return sorted(found.filter(practice=practice) if practice else found, key=lambda d: d.to)
 
 
 @override_settings(SITE_URL=SITE)
