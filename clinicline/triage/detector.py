@@ -33,10 +33,13 @@ transcripts drop them, so patterns are folded the same way (``fold``).
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from clinicline.triage.screen import pattern_starts, word_starts
 
 MAX_GAP_WORDS = 8   # NegEx uses 5 tokens; clinical shorthand ("denies any recent ...") needs more
 MAX_ITEM_WORDS = 6  # "or shortness of breath" is a list item; a sentence is not
@@ -136,12 +139,17 @@ def fold(text: str) -> str:
 class FlagPattern:
     id: str
     regex: re.Pattern[str]
+    # Where a match can begin: one of these (lower case) begins it; None: anywhere.
+    starts: frozenset[str] | None = None
 
 
 def compile_flag(flag_id: str, patterns: Iterable[str]) -> FlagPattern:
     """One regex per red flag, matching whole words only, in any case."""
+    patterns = tuple(patterns)
     body = "|".join(f"(?:{p})" for p in patterns)
-    return FlagPattern(flag_id, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE))
+    starts = frozenset().union(*map(pattern_starts, patterns))
+    return FlagPattern(flag_id, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE),
+                       None if "" in starts else starts)
 
 
 @dataclass(frozen=True)
@@ -160,11 +168,30 @@ class Detector:
     def hits(self, text: str) -> list[Hit]:
         """Every mention of every red flag in ``text``, each judged negated or not."""
         text = normalize(text)
-        found = [(f.id, start, end) for f in self.flags for start, end in _matches(f, text)]
+        found = [(f.id, start, end) for f in self.candidates(text)
+                 for start, end in _matches(f, text)]
         if not found:
             return []
         reading = _Reading(text, [(s, e) for _, s, e in found])
         return [Hit(fid, s, e, text[s:e], reading.negated(s, e)) for fid, s, e in found]
+
+    def candidates(self, text: str) -> tuple[FlagPattern, ...]:
+        """The red flags that could match ``text`` (normalized): those with a pattern that
+        can begin as one of its words does. Most texts mention no red flag, and a scan of
+        a flag's regex tries every one of its patterns at every word; this test is what
+        lets a second language's lexicon cost little."""
+        by_start = self._flags_by_start
+        possible = {i for start in word_starts(text) for i in by_start.get(start, ())}
+        return tuple(f for i, f in enumerate(self.flags) if f.starts is None or i in possible)
+
+    @functools.cached_property
+    def _flags_by_start(self) -> dict[str, tuple[int, ...]]:
+        """Which red flags (by position) have a pattern that can begin with each start."""
+        found: dict[str, list[int]] = {}
+        for i, flag in enumerate(self.flags):
+            for start in flag.starts or ():
+                found.setdefault(start, []).append(i)
+        return {start: tuple(flags) for start, flags in found.items()}
 
     def findings(self, texts: Iterable[str]) -> frozenset[str]:
         """The red flags mentioned, and not negated, in any of ``texts``."""
