@@ -1,6 +1,6 @@
 """The on-call app's models, one module per concern."""
 
-from clinicline.oncall.models.contacts import ContactMethod, NotificationRule
+from clinicline.oncall.models.contacts import ContactMethod, NotificationRule, VoicePin
 from clinicline.oncall.models.paging import Page, PageEvent, Policy, PolicyStep
 from clinicline.oncall.models.schedules import (
     FeedToken,
@@ -12,4 +12,5 @@ from clinicline.oncall.models.schedules import (
 )
 
 __all__ = ["ContactMethod", "FeedToken", "Layer", "NotificationRule", "Override", "Page",
-           "PageEvent", "Policy", "PolicyStep", "Rotation", "RotationMember", "Schedule"]
+           "PageEvent", "Policy", "PolicyStep", "Rotation", "RotationMember", "Schedule",
+           "VoicePin"]
