@@ -44,6 +44,11 @@ def fallback_step_url(step: Step) -> str:
     return step_url(step, "gateways:twilio_voice_fallback")
 
 
+def page_step_url(step: Step) -> str:
+    """A step of a call about a page: back to the page webhook, never the IVR's."""
+    return step_url(step, "gateways:twilio_page")
+
+
 def ready_url(step: Step) -> str:
     query = urlencode(dict(step.params))
     return reverse("gateways:twilio_recording") + (f"?{query}" if query else "")
