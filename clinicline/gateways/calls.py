@@ -22,11 +22,12 @@ ANSWERED_BY = frozenset({"human", "machine_start", "machine_end_beep", "machine_
 
 
 def call_event(params: dict[str, str]) -> CallEvent:
-    caller = params.get("From", "")
+    caller, called = params.get("From", ""), params.get("To", "")
     recording_sid = params.get("RecordingSid", "")
     answered_by = params.get("AnsweredBy", "")
     return CallEvent(call_sid=params.get("CallSid", ""),
                      caller=caller if E164.fullmatch(caller) else "",
+                     called=called if E164.fullmatch(called) else "",
                      digits=params.get("Digits", "")[:32],
                      dial_status=params.get("DialCallStatus", "")[:32],
                      recording_sid=recording_sid if SID.fullmatch(recording_sid) else "",

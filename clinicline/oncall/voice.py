@@ -12,6 +12,11 @@ call's id, the page and the member), so a menu step is worth nothing on another 
 Everything said before the PIN is PHI-free: the practice's name and that a message is
 waiting. The callback number is said only after it, and that is audited as a view of the
 message.
+
+A live transfer from the IVR (``intake.ivr``) whispers to the provider it dials before the
+caller is connected: the PIN, then "press 1"; 1 acknowledges the page ("by transfer") and
+the whisper ends, which lets the two be connected; anything else hangs up the provider's
+leg, and the caller is told a provider will call back.
 """
 
 from __future__ import annotations
@@ -30,12 +35,14 @@ from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.inbox.visibility import can_open
 from clinicline.oncall import contacts, pages
-from clinicline.oncall.models import Page, PageEvent
+from clinicline.oncall.models import ContactMethod, Page, PageEvent
 from clinicline.outbox.models import Channel
 from clinicline.outbox.voice import CallEvent, Dial, Gather, Hangup, Redirect, Say, Script, Step
 from clinicline.practices.models import Practice
 
 ANSWER, PIN, MENU, CONNECTED = "answer", "pin", "menu", "connected"
+WHISPER, WHISPER_PIN, WHISPER_ACCEPT = "whisper", "whisper-pin", "whisper-accept"
+TRANSFER = "transfer"    # the channel of a live transfer's notification and acknowledgement
 PIN_TRIES = 3            # per call; the PIN itself locks after 5 wrong in a row
 MENU_TRIES = 2           # a key that is not a choice replays the menu once
 PIN_TIMEOUT_S = 10
@@ -221,8 +228,77 @@ def connected(practice: Practice, call: CallEvent, at: Step) -> Script:
     return bye("The message is in your clinicline inbox. Goodbye.")
 
 
+# --- a live transfer's whisper ------------------------------------------------------------------
+
+def transfer_target(practice: Practice) -> tuple[User, str] | None:
+    """Who a live transfer tries: the first on call now (primary, then backup) with a
+    verified voice number and a voice PIN (without one they could not take the call)."""
+    now = pages.on_call_now(practice)
+    for user in (*now.primary, *now.backup):
+        method = ContactMethod.objects.filter(user=user, kind=ContactMethod.Kind.VOICE,
+                                              verified_at__isnull=False).first()
+        if user.is_active and method is not None and contacts.voice_pin(user) is not None:
+            return user, method.address
+    return None
+
+
+def offer_transfer(page: Page, member: User) -> Step:
+    """The page tells the member by a live transfer: recorded like any notification (which
+    is what lets the whisper's steps find them), and the whisper's first step."""
+    pages.event(page, PageEvent.Kind.NOTIFIED, timezone.now(), member=member,
+                channel=TRANSFER, detail="live transfer from the IVR")
+    record(Action.PAGE_NOTIFY, practice=page.practice_id, obj=page,
+           reason=f"{TRANSFER} to member {member.pk}")
+    return step(WHISPER, Paged(page, member))
+
+
+def whispered(practice: Practice, at: Step) -> Paged | None:
+    return paged(practice, at, channels=(TRANSFER,))
+
+
+def whisper(practice: Practice, call: CallEvent, at: Step) -> Script:
+    found = whispered(practice, at)
+    if found is None:
+        return (Hangup(),)
+    ask = step(WHISPER_PIN, found)
+    words = (f"This is {practice.name}'s answering service with an urgent caller on the "
+             "line. Please enter your voice PIN, then press pound.")
+    return (Gather((Say(words),), ask, PIN_TIMEOUT_S, num_digits=8, finish_on_key="#"),
+            Redirect(ask))
+
+
+def whisper_pin(practice: Practice, call: CallEvent, at: Step) -> Script:
+    found = whispered(practice, at)
+    digits = call.digits.strip("#")
+    if found is None or not digits or not contacts.check_pin(found.member, digits,
+                                                            practice=practice):
+        return bye("That PIN is not right. Goodbye.") if digits else (Hangup(),)
+    accept = step(WHISPER_ACCEPT, found, **{PROOF: proof(call.call_sid, found)})
+    return (Gather((Say(f"Press {ACK} to be connected to the caller."),), accept,
+                   MENU_TIMEOUT_S, num_digits=1), Redirect(accept))
+
+
+def whisper_accept(practice: Practice, call: CallEvent, at: Step) -> Script:
+    """1: the page is theirs, and the whisper ends, so the call is connected."""
+    found = whispered(practice, at)
+    if found is None or call.digits != ACK or not hmac.compare_digest(
+            at.get(PROOF), proof(call.call_sid, found)):
+        return (Hangup(),)
+    ack = pages.acknowledge(found.page, found.member, via=TRANSFER)
+    if ack.page.acknowledged_by_id != found.member.pk:
+        return bye("Someone else has acknowledged this message. Goodbye.")
+    return (Say("Connecting you now."),)
+
+
+def transferred(page: Page | None) -> bool:
+    """Whether a live transfer connected someone: its whisper acknowledged the page."""
+    return page is not None and page.events.filter(kind=PageEvent.Kind.ACKNOWLEDGED,
+                                                   channel=TRANSFER).exists()
+
+
 STEPS: dict[str, Callable[[Practice, CallEvent, Step], Script]] = {
-    ANSWER: answer, PIN: pin_entered, MENU: chosen, CONNECTED: connected}
+    ANSWER: answer, PIN: pin_entered, MENU: chosen, CONNECTED: connected,
+    WHISPER: whisper, WHISPER_PIN: whisper_pin, WHISPER_ACCEPT: whisper_accept}
 
 
 def continue_page(practice: Practice, call: CallEvent, at: Step) -> Script:

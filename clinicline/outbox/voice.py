@@ -66,9 +66,15 @@ class Record:
 
 @dataclass(frozen=True)
 class Dial:
+    """Connect the call to ``number``; ``action`` once that call ends. A ``whisper`` step
+    is played to the person answering before the two are connected: its script may hang
+    up, and then they never are. ``caller_id``: the number the dialled phone sees."""
+
     number: str
     action: Step
     timeout_s: int
+    whisper: Step | None = None
+    caller_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class CallEvent:
 
     call_sid: str
     caller: str = ""          # the number calling, E.164, or "" when withheld or odd
+    called: str = ""          # the number called, E.164 (the practice's, on its own line)
     digits: str = ""          # keys pressed for a Gather
     dial_status: str = ""     # how a Dial ended: completed, answered, no-answer, busy, …
     recording_sid: str = ""   # the recording a Record action or callback is about
