@@ -15,7 +15,7 @@ import time_machine
 from django.utils import timezone
 
 from clinicline.accounts.roles import Role
-from clinicline.intake.ivr import EMERGENCY
+from clinicline.intake import ivr
 from clinicline.oncall import contacts
 from clinicline.oncall.models import ContactMethod, Page, PageEvent
 from tests.conftest import make_member, signed_in
@@ -114,7 +114,7 @@ def test_the_provider_enters_the_pin_presses_1_and_the_page_is_acknowledged(
     assert page.events.get(kind=PageEvent.Kind.ACKNOWLEDGED).channel == "transfer"
     # When the talk ends, the caller's dial action says goodbye.
     ended = step(dial.get("action"), DialCallStatus="completed", DialCallDuration="95")
-    assert said(ended) == "Thank you for calling Riverside Family Medicine. Goodbye."
+    assert said(ended) == ivr.shipped().spoken("closing")
     console = signed_in(make_member(page.practice, Role.NURSE, "nurse"))
     assert console.get(f"/p/{page.practice.slug}/inbox/").status_code == 200
 
@@ -127,9 +127,9 @@ def test_a_wrong_pin_hangs_up_the_providers_leg_and_the_caller_hears_the_callbac
     # Twilio reports the dial as it ended; whatever it says, nobody took the call.
     ended = step(dial.get("action"), DialCallStatus="completed")
     minutes = practice.urgent_callback_minutes
-    assert said(ended) == ("The provider could not be reached right now. A provider will "
-                           f"call you back within {minutes} minutes. Thank you. {EMERGENCY} "
-                           "Goodbye.")
+    assert said(ended) == ("The provider on call could not be reached right now. The on-call "
+                           f"provider will call you back within {minutes} minutes. "
+                           f"{ivr.shipped().spoken('closing')}")
     assert Page.objects.get().state == Page.State.OPEN  # escalation goes on
 
 
@@ -137,8 +137,8 @@ def test_a_wrong_pin_hangs_up_the_providers_leg_and_the_caller_hears_the_callbac
 def test_no_answer_gives_the_truthful_callback_message(practice, offered, provider, status):
     dial = dial_of(urgent_message_left())
     ended = step(dial.get("action"), DialCallStatus=status)
-    assert said(ended).startswith("The provider could not be reached right now. A provider "
-                                  f"will call you back within "
+    assert said(ended).startswith("The provider on call could not be reached right now. The "
+                                  "on-call provider will call you back within "
                                   f"{practice.urgent_callback_minutes} minutes.")
     assert ended[-1].tag == "Hangup" and Page.objects.get().state == Page.State.OPEN
 
