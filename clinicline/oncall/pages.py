@@ -234,14 +234,16 @@ def on_call(practice: Practice, at: dt.datetime, *, backup: bool = False) -> lis
     return list(members.values())
 
 
-def notify(page: Page, user: User, now: dt.datetime) -> bool:
-    """Queue the member's notifications of this step; True if any reaches a real method
-    (an in-app notice alone does not: nobody may be looking)."""
+def notify(page: Page, user: User, now: dt.datetime, *, at: tuple[int, int] | None = None) -> bool:
+    """Queue the member's notifications of this step (``at``: the round and step they are
+    keyed under, the page's own by default); True if any reaches a real method (an in-app
+    notice alone does not: nobody may be looking)."""
+    round_, step = at if at is not None else (page.round, page.step)
     real = False
     for delay, method in contacts.plan(user):
         channel = method.kind
         to = str(user.pk) if channel == Channel.IN_APP else method.address
-        key = f"page:{page.pk}:{page.round}:{page.step}:{user.pk}:{method.pk}"
+        key = f"page:{page.pk}:{round_}:{step}:{user.pk}:{method.pk}"
         due_at = now + dt.timedelta(seconds=delay)
         # A text to a number that had a page text inside the last minute waits, and goes
         # with the others as one text when that minute ends (``bundles``).
@@ -253,7 +255,7 @@ def notify(page: Page, user: User, now: dt.datetime) -> bool:
             call_step=call_step(page, user) if channel == Channel.VOICE else "")
         when = f"after {delay} s" + (", in the number's bundle" if held else "")
         notified = event(page, PageEvent.Kind.NOTIFIED, now, member=user, channel=channel,
-                         delivery=delivery, detail=f"step {page.step + 1}, {when}")
+                         delivery=delivery, detail=f"step {step + 1}, {when}")
         if held:
             bundles.attach(held, notified)
         record(Action.PAGE_NOTIFY, practice=page.practice_id, obj=page,
@@ -402,8 +404,7 @@ def fail_over(page: Page, now: dt.datetime) -> int:
     backups = [u for u in on_call(page.practice, now, backup=True)
                if u != page.acknowledged_by]
     with transaction.atomic():
-        page.round, page.step = FAILOVER_ROUND, 0  # its own notification keys
-        reached = [u for u in backups if notify(page, u, now)]
+        reached = [u for u in backups if notify(page, u, now, at=(FAILOVER_ROUND, 0))]
         event(page, PageEvent.Kind.FAILED_OVER, now,
               detail=f"not resolved after {page.practice.page_failover_minutes} min: "
                      f"{len(reached)} backup(s) paged" if reached else "no backup on call")
