@@ -180,7 +180,9 @@ def test_the_urgent_clinical_drill_is_an_emergency(default_spec):
     concern = ("Knee surgery two days ago. Calf is swollen and painful, and since tonight "
                "he is short of breath.")
     decision = decide(default_spec, "clinical", {}, [concern])
-    assert decision.as_json() == {"priority": "emergency",
-                                  "rules": ["breathing", "post-op-warning-signs"],
-                                  "protocol_version": 1}
+    assert decision.as_json() == {
+        "priority": "emergency", "rules": ["breathing", "post-op-warning-signs"],
+        "because": ['"short of breath" → breathing, emergency',
+                    '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent'],
+        "protocol_version": 1}
     assert decision.red_flags == ("breathing", "calf-swelling", "recent-surgery")
