@@ -13,10 +13,13 @@ across the practices at a steady rate. Measured from the database afterwards:
 - ``baseline_*``: the same outbox, the same workers, in the same run: a plain text
   enqueued -> handed to the gateway. ``ratio`` is first-page p99 over the baseline's p99:
   what paging adds to sending;
+- ``poll_s``: the workers' poll (``--poll``, default theirs, 0.2 s). With a long poll the
+  first page still leaves at once on PostgreSQL (LISTEN/NOTIFY wakes a worker), and only
+  at the next poll on SQLite; a step due by its timer runs at the poll either way;
 - ``pages``, ``lost`` (pages neither acknowledged nor alarmed at the end; must be 0) and
   ``duplicates`` (a step notifying one member twice on one channel; must be 0).
 
-    .venv/bin/python bench/escalation.py [--quick]
+    .venv/bin/python bench/escalation.py [--quick] [--poll SECONDS]
 
 ``--quick`` opens fewer messages and finishes within 3 minutes. The database is a
 temporary SQLite file, or a fresh database on the PostgreSQL server DATABASE_URL names
@@ -153,6 +156,8 @@ def percentile(values: list[float], p: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer messages (< 3 minutes)")
+    parser.add_argument("--poll", type=float, default=0.2,
+                        help="the workers' seconds between polls (theirs: 0.2)")
     args = parser.parse_args()
     rate, seconds = (4, 20) if args.quick else (6, 60)
     with tempfile.TemporaryDirectory(prefix="clinicline-bench-") as tmp_name, \
@@ -166,16 +171,18 @@ def main() -> None:
                "CLINICLINE_LOG_LEVEL": "WARNING"}
         run(env, "migrate", "--no-input")
         run(env, "shell", "-c", SEED)
-        workers = [subprocess.Popen([sys.executable, "-m", "clinicline", "worker"], env=env,
+        workers = [subprocess.Popen([sys.executable, "-m", "clinicline", "worker",
+                                     "--poll", str(args.poll)], env=env,
                                     cwd=ROOT, stdout=subprocess.DEVNULL,
                                     stderr=(tmp / f"worker-{n}.log").open("wb"),
                                     start_new_session=True)
                    for n in range(2 if postgres else 1)]
         try:
-            time.sleep(3)  # the workers up and polling
+            time.sleep(3 + args.poll)  # the workers up and waiting
             drive = DRIVE.replace("RATE", str(rate)).replace("COUNT", str(rate * seconds))
             run(env, "shell", "-c", drive)
-            deadline = time.monotonic() + 2 * WAIT_S + 60  # both steps, the alarm, room
+            # Both steps, the alarm, a poll each, and room.
+            deadline = time.monotonic() + 2 * WAIT_S + 3 * args.poll + 60
             while dict(query(url, STATES)).get("open") and time.monotonic() < deadline:
                 time.sleep(1)
             first = [float(r[0]) for r in query(url, FIRST_PAGE.format(BUNDLED="NOT"))]
@@ -192,7 +199,8 @@ def main() -> None:
     pages = sum(states.values())
     result = {
         "database": "postgresql" if postgres else "sqlite", "workers": len(workers),
-        "practices": PRACTICES, "rate_per_s": rate, "seconds": seconds, "quick": args.quick,
+        "practices": PRACTICES, "poll_s": args.poll, "rate_per_s": rate, "seconds": seconds,
+        "quick": args.quick,
         "pages": pages, "lost": states.get("open", 0), "duplicates": duplicates,
         "first_page_p50_s": round(percentile(first, 50), 3),
         "first_page_p99_s": round(percentile(first, 99), 3),
@@ -205,7 +213,8 @@ def main() -> None:
         "ratio": round(percentile(first, 99) / max(percentile(base, 99), 1e-3), 2),
         "states": states,
     }
-    print(f"escalation on {result['database']}, {len(workers)} worker(s), {pages} pages "
+    print(f"escalation on {result['database']}, {len(workers)} worker(s) polling every "
+          f"{args.poll} s, {pages} pages "
           f"across {PRACTICES} practices: first page p50 {result['first_page_p50_s']} s, "
           f"p99 {result['first_page_p99_s']} s (target <= 1), {result['ratio']}x a plain "
           f"text's p99 ({result['baseline_p99_s']} s)")

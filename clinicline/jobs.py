@@ -13,7 +13,7 @@ from clinicline.gateways.status import retry_early_statuses
 from clinicline.inbox.notify import announce_all
 from clinicline.intake.texts import handle_texts
 from clinicline.intake.transcribe import transcribe_due
-from clinicline.oncall import pages
+from clinicline.oncall import coverage, pages
 from clinicline.outbox.jobs import requeue_stuck, send_due
 from clinicline.practices import voice_fallback
 from clinicline.worker import FAST, SLOW, Job
@@ -21,10 +21,11 @@ from clinicline.worker import FAST, SLOW, Job
 JOBS: tuple[Job, ...] = (
     # Fast lane: each pass is milliseconds, so a text or a page never waits long. A page's
     # step and its texts are looked for four times a second (an indexed query each when
-    # nothing is due): an urgent message's first page goes out well inside a second.
-    Job("pages", pages.run_due, every_s=0.25, lane=FAST),
+    # nothing is due), and on PostgreSQL at once when a page opens or a text is queued
+    # for now (``wakes``: LISTEN/NOTIFY, clinicline.wake), whatever the poll.
+    Job("pages", pages.run_due, every_s=0.25, lane=FAST, wakes=True),
     Job("page-bundles", pages.send_bundles, every_s=0.25, lane=FAST),
-    Job("outbox", send_due, every_s=0.25, lane=FAST),
+    Job("outbox", send_due, every_s=0.25, lane=FAST, wakes=True),
     Job("page-sweep", pages.sweep, every_s=15, lane=FAST),
     Job("page-follow-up", pages.follow_up, every_s=15, lane=FAST),
     Job("texts", handle_texts, every_s=2, lane=FAST),
@@ -37,10 +38,13 @@ JOBS: tuple[Job, ...] = (
     # Slow lane: a carrier fetch or a decode can take seconds.
     Job("recordings", fetch_due, every_s=5, lane=SLOW),
     Job("transcribe", transcribe_due, every_s=5, lane=SLOW),
+    # Coverage gaps and unreachable on-call members, mailed to each practice's admins once
+    # a local day; reading 14 days of every practice's schedules can take seconds.
+    Job("coverage-mail", coverage.mail_all, every_s=3600, lane=SLOW),
 )
 
 
 def job(name: str) -> Job:
     """The job called ``name``, as a fresh copy (a test's runs keep their own timer)."""
     found = next(j for j in JOBS if j.name == name)
-    return Job(found.name, found.run, found.every_s, lane=found.lane)
+    return Job(found.name, found.run, found.every_s, lane=found.lane, wakes=found.wakes)

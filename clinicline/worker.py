@@ -9,6 +9,12 @@ Jobs run in lanes, one thread each: a job that may take seconds (fetching audio 
 carrier, transcribing it) is in the ``slow`` lane, so it never holds up a text, a page or
 an escalation step waiting in the ``fast`` one.
 
+Between polls the fast lane waits on a ``Listener`` where the database has one (PostgreSQL's
+LISTEN/NOTIFY, ``clinicline.wake``): work that falls due now wakes it, and the jobs marked
+``wakes`` (pages, the outbox) run at once instead of at the next poll. A wake-up is one
+ordinary pass over the lane: every other job that is due runs in it too, and a burst of
+notifications is taken as one wake-up, so it can never starve the rest.
+
 The database unreachable is a state, not a bug: the worker says so once when it goes away
 and once when it is back, and in between each job that finds it gone waits longer before
 its next try (up to ``MAX_BACKOFF_S``), instead of a traceback every pass.
@@ -22,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db import close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
@@ -36,6 +43,19 @@ class Job:
     every_s: float
     next_at: float = 0.0
     lane: str = "fast"
+    wakes: bool = False  # runs at once when new work is announced (fast lane only)
+
+
+class Listener(Protocol):
+    """What the fast lane waits on between polls (``clinicline.wake.Listener``)."""
+
+    def wait(self, timeout: float) -> bool:
+        """True when new work was announced before ``timeout``."""
+        ...
+
+    def interrupt(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 FAST, SLOW = "fast", "slow"
@@ -44,15 +64,19 @@ MAX_BACKOFF_S = 10.0
 
 
 class Worker:
-    def __init__(self, jobs: Iterable[Job], poll_s: float = 0.2) -> None:
+    def __init__(self, jobs: Iterable[Job], poll_s: float = 0.2,
+                 listener: Listener | None = None) -> None:
         self.jobs = list(jobs)
         self.poll_s = poll_s
+        self.listener = listener
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.outage_passes = 0  # consecutive jobs that found the database unreachable
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
+        if self.listener is not None:
+            self.listener.interrupt()
 
     def run_due(self, jobs: list[Job] | None = None) -> int:
         """Run every job that is due (of ``jobs``, else all); returns items handled.
@@ -105,15 +129,28 @@ class Worker:
                   for lane, jobs in lanes.items() if lane != FAST]
         for thread in others:
             thread.start()
-        self.loop(lanes.get(FAST, []))
+        self.loop(lanes.get(FAST, []), self.listener)
         for thread in others:
             thread.join()
         log.info("worker stopped")
 
-    def loop(self, jobs: list[Job]) -> None:
+    def loop(self, jobs: list[Job], listener: Listener | None = None) -> None:
         try:
             while not self.stopping.is_set():
                 self.run_due(jobs)
-                self.stopping.wait(self.poll_s)
+                if listener is None:
+                    self.stopping.wait(self.poll_s)
+                elif listener.wait(self.poll_s):
+                    self.woken(jobs)
         finally:
+            if listener is not None:
+                listener.close()
             connections.close_all()  # this thread's connections
+
+    @staticmethod
+    def woken(jobs: list[Job]) -> None:
+        """New work was announced: the jobs that take it are due now (even when backing
+        off from an outage: a notification came through, so the database is back)."""
+        for job in jobs:
+            if job.wakes:
+                job.next_at = 0.0

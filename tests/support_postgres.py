@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 
 def postgres_bin() -> Path | None:
@@ -74,6 +75,20 @@ class Server:
 
     def url(self, name: str = "clinicline") -> str:
         return f"postgresql://clinicline@127.0.0.1:{self.port}/{name}"
+
+    def create_database(self, name: str = "clinicline") -> str:
+        with psycopg.connect(self.url("postgres"), autocommit=True) as db:
+            db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.url(name)
+
+
+def clinicline_env(root: Path, database_url: str) -> dict[str, str]:
+    """What a ``clinicline`` process on such a server is given: nothing of the caller's."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+            "HOME": str(root), "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "clinicline.settings",
+            "CLINICLINE_DATA_DIR": str(root / "data"), "DATABASE_URL": database_url,
+            "CLINICLINE_LOG_LEVEL": "WARNING"}
 
 
 def _ids() -> tuple[int, int]:

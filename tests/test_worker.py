@@ -5,6 +5,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -64,11 +65,77 @@ def test_a_slow_job_never_holds_up_the_fast_lane():
     assert not thread.is_alive()
 
 
+class Announcing:
+    """A listener on which new work is announced ``times`` times; then it stops the worker.
+    ``storm``: announced at once on every wait, without end."""
+
+    def __init__(self, worker: Worker, times: int = 0, storm: bool = False) -> None:
+        self.worker, self.times, self.storm = worker, times, storm
+        self.waits, self.closed, self.interrupted = 0, False, False
+
+    def wait(self, timeout: float) -> bool:
+        self.waits += 1
+        if self.storm:
+            time.sleep(0.001)
+            return True
+        if self.times:
+            self.times -= 1
+            return True
+        self.worker.stop()
+        return False
+
+    def interrupt(self) -> None:
+        self.interrupted = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def counting(runs: list[str], name: str) -> Callable[[], int]:
+    def run() -> int:
+        runs.append(name)
+        return 0
+    return run
+
+
+def test_new_work_runs_the_woken_jobs_at_once_whatever_the_poll():
+    runs: list[str] = []
+    jobs = [Job("pages", counting(runs, "pages"), every_s=60, wakes=True),
+            Job("sessions", counting(runs, "sessions"), every_s=60)]
+    worker = Worker(jobs, poll_s=60)
+    listener = Announcing(worker, times=2)
+    worker.listener = listener
+    worker.loop(jobs, listener)
+    # The first pass, then one for each announcement, long before either job's 60 s.
+    assert runs == ["pages", "sessions", "pages", "pages"]
+    assert listener.interrupted and listener.closed
+
+
+def test_a_storm_of_announcements_never_starves_the_other_jobs():
+    runs: list[str] = []
+    jobs = [Job("outbox", counting(runs, "outbox"), every_s=0.25, wakes=True),
+            Job("texts", counting(runs, "texts"), every_s=0.05)]
+    worker = Worker(jobs, poll_s=60)
+    worker.listener = Announcing(worker, storm=True)
+    thread = threading.Thread(target=worker.forever)
+    with mock.patch("signal.signal"):
+        thread.start()
+        time.sleep(0.6)
+        worker.stop()
+        thread.join(TIMEOUT_S)
+    assert not thread.is_alive()
+    # Each announcement is one pass, in which every due job runs: texts keeps its pace.
+    assert runs.count("outbox") >= 50 and runs.count("texts") >= 6, runs
+
+
 def test_every_job_is_listed_once_by_name():
     names = [job.name for job in JOBS]
     assert len(names) == len(set(names))
     assert {"outbox", "outbox-stuck", "texts", "status-callbacks", "recordings",
             "transcribe", "inbox-notify", "expired-sessions"} <= set(names)
+    # What NOTIFY wakes: the fast lane's jobs for pages and texts due now.
+    assert {job.name for job in JOBS if job.wakes} == {"pages", "outbox"}
+    assert all(job.lane == "fast" for job in JOBS if job.wakes)
 
 
 def calls_in(path: Path) -> set[str]:

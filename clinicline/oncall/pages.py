@@ -36,7 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clinicline import claims
+from clinicline import claims, wake
 from clinicline.accounts.models import Membership, User
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, Outcome
@@ -119,6 +119,7 @@ def open_for(message: Message, now: dt.datetime | None = None) -> Page | None:
             event(page, PageEvent.Kind.OPENED, now, detail=page.policy["name"][:200])
             record(Action.PAGE_OPEN, practice=message.practice_id, obj=page,
                    reason=f"{message.priority} message")
+            wake.notify_workers()  # on commit: a worker takes the step if this cannot
     except IntegrityError:  # opened by another path at the same moment
         return Page.objects.get(message=message)
     # The first step at once, once this commits (a worker would take it within its poll;

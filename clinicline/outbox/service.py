@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
-from clinicline import claims
+from clinicline import claims, wake
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.outbox import screen
@@ -63,12 +63,15 @@ def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: st
     existing = Delivery.objects.filter(practice=practice, idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
+    now = timezone.now()
     delivery = Delivery(practice=practice, channel=channel, to=to, body=body, purpose=purpose,
                         idempotency_key=idempotency_key, patient=patient,
-                        due_at=due_at or timezone.now(), max_attempts=max_attempts)
+                        due_at=due_at or now, max_attempts=max_attempts)
     try:
         with transaction.atomic():
             delivery.save(force_insert=True)
+            if due_at is None or due_at <= now:  # sent now, not at a worker's next poll
+                wake.notify_workers()
     except IntegrityError:  # the same key, enqueued at the same moment elsewhere
         return Delivery.objects.get(practice=practice, idempotency_key=idempotency_key)
     return delivery

@@ -14,6 +14,7 @@ from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.forms import parse_id
 from clinicline.inbox.models import Notice
+from clinicline.oncall import coverage
 from clinicline.practices import voice_fallback
 from clinicline.practices.forms import AgreementForm, PracticeSettingsForm
 from clinicline.practices.models import BusinessAssociateAgreement, Practice, Vendor
@@ -26,9 +27,14 @@ def practice_home(request: PracticeRequest) -> HttpResponse:
     # The pages the member may open are the navigation bar's (clinicline.navigation).
     unread = Notice.objects.for_practice(request.practice).filter(
         user=request.user, read_at__isnull=True)
+    # Its admins see what the daily coverage mail tells them (clinicline.oncall.coverage).
+    found = (coverage.coverage(request.practice, timezone.now())
+             if allows(request.membership.role, Perm.MANAGE_PRACTICE) else None)
     return render(request, "practices/home.html", {
         "notices": list(unread.order_by("-created_at", "-pk")[:NOTICES_SHOWN]),
-        "unread_count": unread.count(),
+        "unread_count": unread.count(), "coverage": found,
+        "coverage_gaps": coverage.gap_lines(request.practice, found) if found else [],
+        "coverage_days": coverage.WINDOW.days,
     })
 
 

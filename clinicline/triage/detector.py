@@ -9,27 +9,37 @@ uncertain, the mention stands.
 
 How a mention is judged negated (NegEx-style, with a bounded scope):
 
-* A cue ("no", "not", "denies", "without", "-n't", ...) must come before the mention in
+* A cue ("no", "not", "denies", "without", "-n't", ...; in Spanish "no", "sin", "niega",
+  "nunca", "ni", ...) must come before the mention in
   the same sentence, at most ``MAX_GAP_WORDS`` words away, with no clause break between:
   "but", "and", "since", a pronoun ("no fever he can't breathe"), a time word ("no fever
-  today chest pain") or a comma all end the cue's reach.
+  today chest pain") or a comma all end the cue's reach (and so do "pero", "y", "desde",
+  "que", "con", "hoy", "¿" ...). A Spanish clitic is no break: "no le duele el pecho".
 * A comma list stays negated only when it reads as one: "no fever, chills or chest pain"
   (ends with "or") or "denies fever, chills, chest pain" (a clinical list cue), and each
   item is a bare finding. "no fever, chest pain since noon" is two statements: flagged.
-* Uncertainty is not negation: "not sure", "can't tell", "no idea", "whether or not".
+* Uncertainty is not negation: "not sure", "can't tell", "no idea", "whether or not",
+  "no sé si", "no estoy segura"; nor is persistence: "not going away", "no se le quita".
 * "not ... until", "never ... before", "never ... like this" report a new symptom:
-  flagged. So is a cue that is part of a red-flag phrase itself ("can't breathe").
+  flagged; so do "nunca ... así", "no ... hasta". So is a cue that is part of a red-flag
+  phrase itself ("can't breathe", "no puede respirar", "sin respirar", "no responde").
 * A form-style answer after the mention negates it: "chest pain: no", "chest pain? none",
   "chest pain free since Monday" (but not "chest pain resolved but came back").
+
+Text is read without accents ("corazón" as "corazon", "papá" as "papa"): callers and
+transcripts drop them, so patterns are folded the same way (``fold``).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from clinicline.triage.screen import pattern_starts, word_starts
 
 MAX_GAP_WORDS = 8   # NegEx uses 5 tokens; clinical shorthand ("denies any recent ...") needs more
 MAX_ITEM_WORDS = 6  # "or shortness of breath" is a list item; a sentence is not
@@ -39,13 +49,19 @@ _CHARS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "
 _JOINER = re.compile(r"(?<=\w)[-\u2010\u2011\u2012\u2013](?=\w)")  # one-sided, post-op
 _SPACE = re.compile(r"[^\S\n]+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)|[;\n]")  # "38.5" and "Dr.Smith" stay whole
+_MARKS = re.compile(r"[\u0300-\u036f]")  # combining accents, once "á" is split into "a" + "´"
 
 _LIST_CUES = (r"denies|denied|deny|denying|negative for|neg for|free of|ruled out|"
               r"no (?:history|hx|signs?|evidence|complaints?|reports?|symptoms?) of|"
-              r"history of|hx of|h/o|absence of")
+              r"history of|hx of|h/o|absence of|"
+              # Spanish, written as the text is read (without accents): "niega", "negó"
+              r"niegan?|nego|negando|negad[oa]|negativ[oa] para|descartad[oa]|descarta|"
+              r"sin (?:antecedentes?|historia|historial|signos|datos|evidencia) de|"
+              r"no (?:refiere|reporta|presenta)|antecedentes? de|historia de|historial de")
 _SIMPLE_CUES = (r"no|not|never|none|nor|neither|without|w/o|no longer|cannot|"
                 r"(?:is|are|was|were|do|does|did|has|have|had|could|would|should|wo|ca|ai|"
-                r"need|must)n'?t")
+                r"need|must)n'?t|"
+                r"sin|nunca|jamas|tampoco|ni|nada|ningun|ninguna|ninguno")
 _CUE = re.compile(rf"(?<!\w)(?:(?P<list>{_LIST_CUES})|{_SIMPLE_CUES})(?!\w)", re.I)
 _PSEUDO = re.compile(
     r"(?<!\w)(?:not sure|not certain|unsure|not clear|(?:do|does|did)(?:n'?t| not) know|"
@@ -53,54 +69,87 @@ _PSEUDO = re.compile(
     r"not just|no doubt|whether or not|if not|or not|not ruled out|no better|"
     r"not (?:any |getting )?better|not improving|no improvement|no relief|not helping|"
     r"(?:does|did)n'?t help|not going away|(?:wo|does|did)n'?t go away|not stopping|"
-    r"(?:wo|does|did|ca)n'?t stop|no change|not normal)(?!\w)", re.I)
+    r"(?:wo|does|did|ca)n'?t stop|no change|not normal|"
+    r"no (?:estoy|esta|estamos|estan) segur[oa]s?|no (?:se|sabe|sabemos|saben) (?:si|que|bien)|"
+    r"no sabemos|no se sabe|no (?:puedo|podemos|sabria) decir|no (?:esta|queda) claro|"
+    r"no (?:se )?(?:le )?(?:quita|pasa|va|para|detiene|calma)|no deja de|no cede|"
+    r"no mejora|no ha mejorado|no hay mejoria|sin mejoria|no (?:le )?(?:ayuda|sirve|funciona)|"
+    r"no es normal|no solo|no solamente|no hay duda|sin duda|si o no|o no|si no|"
+    r"nada mas|no mas|nomas|sin embargo)(?!\w)", re.I)
 _BREAK_WORDS = (r"but|however|though|although|yet|except|besides|other than|apart from|"
                 r"aside from|plus|also|still|now|then|until|till|while|whereas|because|"
                 r"cause|so|when|which|who|whose|since|with|he|she|they|i|we|you|it|he's|she's|"
                 r"they're|i'm|we're|it's|his|him|her|my|me|their|them|our|us|patient|pt|"
                 r"mom|mum|mother|dad|father|son|daughter|husband|wife|baby|child|kid|"
-                r"today|tonight|yesterday|suddenly|started|began|developed")
-_BREAK_PUNCT = r"|\s-\s|[:()\[\]\"]"
+                r"today|tonight|yesterday|suddenly|started|began|developed|"
+                r"pero|sino|aunque|sin embargo|excepto|salvo|ademas|tambien|todavia|aun|"
+                r"ahora|luego|despues|entonces|hasta|mientras|porque|pues|cuando|que|desde|"
+                r"con|ella|ellos|ellas|yo|nosotros|usted|ustedes|paciente|mama|papa|madre|"
+                r"padre|hijo|hija|esposo|esposa|bebe|nino|nina|abuelo|abuela|hoy|anoche|"
+                r"ayer|esta (?:noche|manana|tarde)|de repente|empezo|comenzo")
+_BREAK_PUNCT = r"|\s-\s|[:()\[\]\"¿¡]"
 # A simple cue ("no") stops at "and"; a list cue ("denies") reads "A and B" as a list.
-_BREAK = {False: re.compile(rf"(?<!\w)(?:{_BREAK_WORDS}|and)(?!\w){_BREAK_PUNCT}", re.I),
+_BREAK = {False: re.compile(rf"(?<!\w)(?:{_BREAK_WORDS}|and|y)(?!\w){_BREAK_PUNCT}", re.I),
           True: re.compile(rf"(?<!\w)(?:{_BREAK_WORDS})(?!\w){_BREAK_PUNCT}", re.I)}
-_SEPARATOR = {False: re.compile(r","), True: re.compile(r",|(?<!\w)and(?!\w)", re.I)}
-_OR = re.compile(r"(?<!\w)n?or(?!\w)", re.I)
+_SEPARATOR = {False: re.compile(r","), True: re.compile(r",|(?<!\w)(?:and|y)(?!\w)", re.I)}
+_OR = re.compile(r"(?<!\w)(?:n?or|o|ni)(?!\w)", re.I)
 _REVERSAL = re.compile(r"(?<!\w)(?:until|till|til|before|like (?:this|that)|"
-                       r"this (?:bad|severe|much|badly))(?!\w)", re.I)
+                       r"this (?:bad|severe|much|badly)|hasta|antes|asi(?! que)|"
+                       r"como (?:este|esta|esto|ese|esa|eso)|tan (?:fuerte|mal|grave|feo))(?!\w)",
+                       re.I)
 # A form-style answer right after the mention, standing alone: "chest pain: no." (not
 # "chest pain: no doubt"), "chest pain free since Monday".
-_POST_CUE = re.compile(r"\s*(?:(?:[:=?]|\s-)\s*(?:no|none|nil|denied|denies|negative|absent)|"
+_POST_CUE = re.compile(r"\s*(?:(?:[:=?]|\s-)\s*(?:no|none|nil|denied|denies|negative|absent|"
+                       r"ninguno|ninguna|nada|negativo|niega)|"
                        r"(?:free|resolved))(?=\s*(?:[.,;!?\n]|$|since\b|for\b))", re.I)
 _RETURNED = re.compile(r"(?<!\w)(?:but|came back|comes back|coming back|returned|again|worse|"
-                       r"recurr\w*)(?!\w)", re.I)
+                       r"recurr\w*|pero|volvio|regreso|otra vez|de nuevo|peor)(?!\w)", re.I)
 _CLAUSE_WORDS = frozenset(
     "since started starting starts began begun now today tonight yesterday morning "
     "afternoon evening night noon ago hour hours minutes days is was are were has have had "
     "been be feels felt getting got gets keeps kept at from for all again he she they i we "
     "you it his her him them my their our me us seems seemed looks looked went came can "
     "could will would reports reporting complains complaining c/o presents presenting "
-    "endorses endorsing states says said".split())
-_LEADING_CONJUNCTION = frozenset({"or", "nor", "and"})
+    "endorses endorsing states says said "
+    # Spanish, as the text is read (without accents)
+    "desde empezo empieza empezaron comenzo comienza ahora hoy anoche ayer manana tarde "
+    "noche mediodia hace hora horas minutos dias es esta estaba era son estan fue ha han "
+    "habia tiene tenia tuvo siente sintio se le me lo dice dijo parece puede pudo va "
+    "vez refiere reporta presenta comenta menciona".split())
+_LEADING_CONJUNCTION = frozenset({"or", "nor", "and", "y", "o", "ni"})
 
 
 def normalize(text: str) -> str:
     """One spelling for the detector: straight apostrophes, hyphenated words as two words,
-    single spaces. Case is kept: a few patterns (SOB, CP) are upper-case abbreviations."""
-    text = unicodedata.normalize("NFKC", text).translate(_CHARS)
+    single spaces, no accents. Case is kept: a few patterns (SOB, CP) are upper-case
+    abbreviations."""
+    text = fold(unicodedata.normalize("NFKC", text).translate(_CHARS))
     return _SPACE.sub(" ", _JOINER.sub(" ", text))
+
+
+def fold(text: str) -> str:
+    """``text`` without accents ("respiración" → "respiracion", "niño" → "nino"), each
+    letter still one character; for patterns as for texts."""
+    if text.isascii():  # most texts: nothing to fold, and no time spent on it
+        return text
+    return unicodedata.normalize("NFC", _MARKS.sub("", unicodedata.normalize("NFD", text)))
 
 
 @dataclass(frozen=True)
 class FlagPattern:
     id: str
     regex: re.Pattern[str]
+    # Where a match can begin: one of these (lower case) begins it; None: anywhere.
+    starts: frozenset[str] | None = None
 
 
 def compile_flag(flag_id: str, patterns: Iterable[str]) -> FlagPattern:
     """One regex per red flag, matching whole words only, in any case."""
+    patterns = tuple(patterns)
     body = "|".join(f"(?:{p})" for p in patterns)
-    return FlagPattern(flag_id, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE))
+    starts = frozenset().union(*map(pattern_starts, patterns))
+    return FlagPattern(flag_id, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE),
+                       None if "" in starts else starts)
 
 
 @dataclass(frozen=True)
@@ -119,11 +168,30 @@ class Detector:
     def hits(self, text: str) -> list[Hit]:
         """Every mention of every red flag in ``text``, each judged negated or not."""
         text = normalize(text)
-        found = [(f.id, start, end) for f in self.flags for start, end in _matches(f, text)]
+        found = [(f.id, start, end) for f in self.candidates(text)
+                 for start, end in _matches(f, text)]
         if not found:
             return []
         reading = _Reading(text, [(s, e) for _, s, e in found])
         return [Hit(fid, s, e, text[s:e], reading.negated(s, e)) for fid, s, e in found]
+
+    def candidates(self, text: str) -> tuple[FlagPattern, ...]:
+        """The red flags that could match ``text`` (normalized): those with a pattern that
+        can begin as one of its words does. Most texts mention no red flag, and a scan of
+        a flag's regex tries every one of its patterns at every word; this test is what
+        lets a second language's lexicon cost little."""
+        by_start = self._flags_by_start
+        possible = {i for start in word_starts(text) for i in by_start.get(start, ())}
+        return tuple(f for i, f in enumerate(self.flags) if f.starts is None or i in possible)
+
+    @functools.cached_property
+    def _flags_by_start(self) -> dict[str, tuple[int, ...]]:
+        """Which red flags (by position) have a pattern that can begin with each start."""
+        found: dict[str, list[int]] = {}
+        for i, flag in enumerate(self.flags):
+            for start in flag.starts or ():
+                found.setdefault(start, []).append(i)
+        return {start: tuple(flags) for start, flags in found.items()}
 
     def findings(self, texts: Iterable[str]) -> frozenset[str]:
         """The red flags mentioned, and not negated, in any of ``texts``."""

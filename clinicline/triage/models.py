@@ -18,7 +18,8 @@ class Protocol(VersionedDocument):
 
     @property
     def spec(self) -> ProtocolSpec:
-        """The compiled protocol. Compiling its few hundred patterns takes ~100 ms and every
+        """The compiled protocol. Compiling its several hundred patterns (English and
+        Spanish, each read for where it can begin) takes a few hundred ms and every
         request loads a fresh row, so compiled protocols are kept by content (a version's
         content never changes; keyed by content, not id, so no stale entry can answer)."""
         return _compiled(json.dumps(self.document, sort_keys=True), self.version)

@@ -5,7 +5,8 @@
 
     terms:        {name: regex}        shared pieces of patterns, used as {name}
     questions:    - {id, text, call_types: [..] (omitted: every type), ask_if: question id}
-    red_flags:    - {id, label, phrases: [plain words], patterns: [regex]}
+    red_flags:    - {id, label, phrases: [plain words], patterns: [regex],
+                     languages: {code: {phrases: [..], patterns: [..]}}}
     rules:        - {id, when: CONDITION, then: {priority, actions: [..], say},
                      source: the public guidance the rule follows (optional text)}
     default:      {actions: [..], say}  what to do when no rule fires (priority routine)
@@ -31,6 +32,12 @@ uncertain reading fires the rule.
 
 Conditions are only ever positive, so that more findings can only fire more rules: the
 free-text detector and the readers can raise a priority, never lower it.
+
+A red flag's own phrases and patterns are English; ``languages`` adds those of other
+languages by code (``es``: Spanish). The detector reads them all in every text (a caller
+may mix languages, and nobody says which one a text is in); the code only says, to
+people and to the benchmarks, which words are which language. A protocol without
+``languages`` reads as it always has.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from enum import StrEnum
 from typing import Any
 
 from clinicline.safe_yaml import Problem
-from clinicline.triage.detector import Detector, compile_flag, normalize
+from clinicline.triage.detector import Detector, compile_flag, fold, normalize
 from clinicline.triage.readers import KINDS, Findings
 from clinicline.triage.risks import GROUPS
 from clinicline.triage.yamlio import Located, Path, ProtocolError
@@ -76,6 +83,7 @@ ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 CALL_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 TERM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 TERM_USE = re.compile(r"\{([a-z][a-z0-9_]*)\}")  # {name}; never a {2,3} quantifier
+LANGUAGE = re.compile(r"^[a-z]{2}$")  # ISO 639-1: es, fr, vi
 SECTIONS = ("name", "terms", "questions", "red_flags", "rules", "default")
 SPOKEN = re.compile(r"[a-z']+(?: [a-z']+){0,5}")
 MAX_DEPTH = 4
@@ -98,6 +106,7 @@ class RedFlag:
     # Plain words to listen for in voicemails (keyword spotting); what they mean is still
     # the detector's to judge, so a negated form ("no chest pain") may be listed too.
     spoken: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # the codes of other languages among the patterns
 
 
 @dataclass(frozen=True)
@@ -342,16 +351,44 @@ class _Checker:
 
     def red_flags(self, value: Any, terms: dict[str, str]) -> tuple[RedFlag, ...]:
         flags = []
-        for path, entry, fid in self.entries("red_flags", value,
-                                             {"id", "label", "phrases", "patterns", "spoken"}):
+        for path, entry, fid in self.entries("red_flags", value, {"id", "label", "phrases",
+                                                                  "patterns", "spoken",
+                                                                  "languages"}):
             label = self.text((*path, "label"), entry.get("label"), f"red flag {fid!r} label")
-            patterns = [*self.phrases(path, entry.get("phrases", [])),
-                        *self.patterns(path, entry.get("patterns", []), terms)]
+            patterns = self.wording(path, entry, terms)
+            languages = self.languages((*path, "languages"), entry.get("languages", {}))
+            for code, wording in languages.items():
+                patterns += self.wording((*path, "languages", code), wording, terms)
             if not patterns:
                 self.fail(path, f"red flag {fid!r} needs phrases or patterns")
             flags.append(RedFlag(fid, label, tuple(patterns),
-                                 self.spoken(path, entry.get("spoken", []))))
+                                 self.spoken(path, entry.get("spoken", [])),
+                                 tuple(languages)))
         return tuple(flags)
+
+    def wording(self, path: Path, entry: dict[str, Any], terms: dict[str, str]) -> list[str]:
+        """The patterns of one language of a red flag: its phrases, then its patterns."""
+        return [*self.phrases(path, entry.get("phrases", [])),
+                *self.patterns(path, entry.get("patterns", []), terms)]
+
+    def languages(self, path: Path, value: Any) -> dict[str, dict[str, Any]]:
+        """code: {phrases, patterns}, each well formed."""
+        if not isinstance(value, dict):
+            self.fail(path, "languages must be a mapping of code: {phrases, patterns}")
+            return {}
+        found = {}
+        for code, wording in value.items():
+            where: Path = (*path, code)
+            if not LANGUAGE.match(str(code)):
+                self.fail(where, f"language {code!r} must be a two-letter code such as 'es'")
+            elif not isinstance(wording, dict) or not wording:
+                self.fail(where, f"language {code!r} needs phrases or patterns")
+            elif unknown := wording.keys() - {"phrases", "patterns"}:
+                self.fail((*where, sorted(unknown)[0]),
+                          f"unknown key {sorted(unknown)[0]!r} in language {code!r}")
+            else:
+                found[str(code)] = wording
+        return found
 
     def spoken(self, path: Path, value: Any) -> tuple[str, ...]:
         out = []
@@ -381,7 +418,8 @@ class _Checker:
             if unknown:
                 self.fail(where, f"pattern uses unknown term {{{unknown[0]}}}")
                 continue
-            regex = TERM_USE.sub(lambda m: f"(?:{terms[m[1]]})", raw)
+            # Folded as the text is: a pattern may be written "respiración".
+            regex = fold(TERM_USE.sub(lambda m: f"(?:{terms[m[1]]})", raw))
             if (problem := pattern_problem(regex)) is not None:
                 self.fail(where, f"pattern {raw!r} {problem}")
                 continue

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.support_postgres import Server, free_port, postgres_bin
+from tests.support_postgres import Server, clinicline_env, free_port, postgres_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = 20
@@ -93,13 +93,7 @@ def test_a_worker_killed_mid_escalation_loses_no_page_and_notifies_no_step_twice
     workers: list[subprocess.Popen] = []
     try:
         pg.start()
-        with psycopg.connect(pg.url("postgres"), autocommit=True) as db:
-            db.execute("CREATE DATABASE clinicline")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-               "HOME": str(root), "PYTHONUNBUFFERED": "1",
-               "DJANGO_SETTINGS_MODULE": "clinicline.settings",
-               "CLINICLINE_DATA_DIR": str(root / "data"), "DATABASE_URL": pg.url(),
-               "CLINICLINE_LOG_LEVEL": "WARNING"}
+        env = clinicline_env(root, pg.create_database())
         done = subprocess.run([sys.executable, "-m", "clinicline", "migrate", "--no-input"],
                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
                               check=False)

@@ -200,3 +200,38 @@ def test_a_protocol_that_sends_nothing_to_911_is_refused():
 ])
 def test_a_file_that_is_no_protocol_at_all_is_refused(text, message):
     assert message in str(refused(text))
+
+
+# A red flag's words in another language: languages: {code: {phrases, patterns}}.
+SPANISH_SMALL = SMALL.replace("    patterns: ['{cant} breathe']\n", """\
+    patterns: ['{cant} breathe']
+    languages:
+      es:
+        phrases: [le falta el aire]
+        patterns: ['no (?:puede|podía) respirar']
+""")
+
+
+def test_a_language_block_is_read_without_accents():
+    _, spec = parse(SPANISH_SMALL)
+    assert spec.red_flags[0].languages == ("es",)
+    assert spec.detector.findings(["no podia respirar"]) == {"short-of-breath"}
+    assert spec.detector.findings(["Le falta el aire"]) == {"short-of-breath"}
+    assert spec.detector.findings(["no le falta el aire"]) == frozenset()
+
+
+@pytest.mark.parametrize("old,new,marker,message", [
+    ("      es:\n", "      spanish:\n", "spanish:", "language 'spanish' must be a two-letter"),
+    ("        phrases: [le falta el aire]\n", "        phrases: [le falta el aire]\n"
+     "        spoken: [aire]\n", "spoken: [aire]", "unknown key 'spoken' in language 'es'"),
+    ("respirar']", "respirar(']", "respirar(']", "is not a valid regular expression"),
+    ("    languages:\n      es:\n        phrases: [le falta el aire]\n"
+     "        patterns: ['no (?:puede|podía) respirar']\n", "    languages: [es]\n",
+     "languages: [es]", "languages must be a mapping"),
+])
+def test_a_bad_language_block_is_refused_naming_its_line(old, new, marker, message):
+    assert old in SPANISH_SMALL
+    text = SPANISH_SMALL.replace(old, new, 1)
+    error = refused(text)
+    assert f"line {line_of(text, marker)}: " in str(error)
+    assert message in str(error)

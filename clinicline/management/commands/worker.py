@@ -1,8 +1,10 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from clinicline.jobs import JOBS
+from clinicline.wake import Listener
 from clinicline.worker import Worker
 
 
@@ -14,10 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
 
     def handle(self, *args: Any, poll: float, once: bool, **options: Any) -> None:
-        worker = Worker(JOBS, poll_s=poll)
         if once:
+            worker = Worker(JOBS, poll_s=poll)
             self.stdout.write(f"handled {worker.run_due()}")
             if worker.failed:
                 raise CommandError(f"failed: {', '.join(worker.failed)} (see the log)")
         else:
-            worker.forever()
+            # Between polls, PostgreSQL wakes the worker when work falls due now.
+            listener = Listener() if connection.vendor == "postgresql" else None
+            Worker(JOBS, poll_s=poll, listener=listener).forever()
