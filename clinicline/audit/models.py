@@ -65,6 +65,8 @@ class Action(models.TextChoices):
     ONCALL_REVIEW = "oncall.review", "reviewed an on-call schedule"
     FEED_LINK_NEW = "oncall.feed_new", "made a calendar feed link"
     FEED_LINK_REVOKE = "oncall.feed_revoke", "revoked a calendar feed link"
+    VOICE_PIN_SET = "oncall.voice_pin", "set a voice PIN"
+    VOICE_PIN_LOCKED = "oncall.voice_pin_lock", "voice PIN locked after wrong tries"
 
 
 class Outcome(models.TextChoices):

@@ -16,7 +16,15 @@ from clinicline.accounts.roles import Role
 from clinicline.env import dev_secret
 from clinicline.inbox.models import Message, Source
 from clinicline.intake.service import call_types_for, take_message
-from clinicline.oncall.models import ContactMethod, Layer, Rotation, RotationMember, Schedule
+from clinicline.oncall import contacts
+from clinicline.oncall.models import (
+    ContactMethod,
+    Layer,
+    NotificationRule,
+    Rotation,
+    RotationMember,
+    Schedule,
+)
 from clinicline.patients import service as patients
 from clinicline.practices.models import DEFAULT_TEAMS, GatewayAccount, Practice, Provider, Team
 
@@ -51,6 +59,20 @@ def demo_password() -> str:
     return dev_secret(settings.DATA_DIR / "demo_password",
                       lambda: "demo-" + secrets.token_urlsafe(9), "demo password",
                       "`clinicline login-help` prints it")
+
+
+def demo_voice_pin() -> str:
+    """The on-call members' voice PIN, one per install like the password (login-help
+    prints it)."""
+    return dev_secret(settings.DATA_DIR / "demo_voice_pin", new_voice_pin, "demo voice PIN",
+                      "`clinicline login-help` prints it")
+
+
+def new_voice_pin() -> str:
+    while True:
+        pin = f"{secrets.randbelow(10 ** 6):06d}"
+        if not contacts.pin_problem(pin):
+            return pin
 
 
 @transaction.atomic
@@ -95,19 +117,37 @@ def create_demo() -> Practice:
 # The on-call staff's mobiles, verified: a page reaches them on the phone simulator.
 ON_CALL_PHONES = {"osei": "+16175550190", "ferreira": "+16175550191", "kim": "+16175550192",
                   "nurse": "+16175550193", "manager": "+16175550194"}
+# Those on the schedule are also called a minute after the text (the call asks for the
+# demo voice PIN before it says anything), so a voice page can be tried in the simulator.
+CALLED_AFTER_S = 60
 
 
 def reach_on_call(practice: Practice) -> None:
+    verified = {"verified_at": dt.datetime(2026, 1, 5, tzinfo=dt.UTC)}
+    on_call = on_call_members()
     for username, number in ON_CALL_PHONES.items():
-        ContactMethod.objects.get_or_create(
-            user=User.objects.get(username=username), kind=ContactMethod.Kind.SMS,
-            address=number, defaults={"verified_at": dt.datetime(2026, 1, 5, tzinfo=dt.UTC)})
+        user = User.objects.get(username=username)
+        sms, _ = ContactMethod.objects.get_or_create(
+            user=user, kind=ContactMethod.Kind.SMS, address=number, defaults=verified)
+        if username not in on_call or contacts.voice_pin(user) is not None:
+            continue
+        voice, _ = ContactMethod.objects.get_or_create(
+            user=user, kind=ContactMethod.Kind.VOICE, address=number, defaults=verified)
+        in_app = contacts.methods(user)[0]
+        for method, delay in ((in_app, 0), (sms, 0), (voice, CALLED_AFTER_S)):
+            NotificationRule.objects.get_or_create(user=user, method=method, delay_s=delay)
+        contacts.set_pin(user, demo_voice_pin())
 
 
 # The demo's after-hours schedule: the providers take a week each, handing off Monday 08:00;
 # the nurse is the backup throughout. It starts on a Monday long past, so it is always on.
 ON_CALL_FROM = dt.date(2025, 1, 6)
 ON_CALL = {1: ["osei", "ferreira", "kim"], 2: ["nurse"]}
+
+
+def on_call_members() -> list[str]:
+    """Everyone on the demo's schedule, at any level."""
+    return [name for names in ON_CALL.values() for name in names]
 
 
 def plan_on_call(practice: Practice) -> None:

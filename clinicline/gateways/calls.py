@@ -1,6 +1,7 @@
-"""The voice webhooks, as the domain's calls: a new call, each step after it, and a
-recording ready at the carrier. Each reads Twilio's parameters into ``outbox.voice``
-values, calls the IVR (``intake.ivr``) and renders its script as TwiML."""
+"""The voice webhooks, as the domain's calls: a new call, each step after it, a recording
+ready at the carrier, and the calls we make about a page. Each reads Twilio's parameters
+into ``outbox.voice`` values, calls the IVR (``intake.ivr``) or the voice page
+(``oncall.voice``) and renders its script as TwiML."""
 
 from __future__ import annotations
 
@@ -11,18 +12,26 @@ from clinicline.gateways.inbound import DURATION, E164, SID, Inbound
 from clinicline.inbox.models import Recording
 from clinicline.inbox.recordings import RecordingError
 from clinicline.intake import ivr
+from clinicline.oncall import voice as voice_page
 from clinicline.outbox.voice import CallEvent, Hangup
 from clinicline.practices import voice_fallback
 
+# What Twilio's answering machine detection says (``AnsweredBy``); anything else is "".
+ANSWERED_BY = frozenset({"human", "machine_start", "machine_end_beep", "machine_end_silence",
+                         "machine_end_other", "fax", "unknown"})
+
 
 def call_event(params: dict[str, str]) -> CallEvent:
-    caller = params.get("From", "")
+    caller, called = params.get("From", ""), params.get("To", "")
     recording_sid = params.get("RecordingSid", "")
+    answered_by = params.get("AnsweredBy", "")
     return CallEvent(call_sid=params.get("CallSid", ""),
                      caller=caller if E164.fullmatch(caller) else "",
+                     called=called if E164.fullmatch(called) else "",
                      digits=params.get("Digits", "")[:32],
                      dial_status=params.get("DialCallStatus", "")[:32],
-                     recording_sid=recording_sid if SID.fullmatch(recording_sid) else "")
+                     recording_sid=recording_sid if SID.fullmatch(recording_sid) else "",
+                     answered_by=answered_by if answered_by in ANSWERED_BY else "")
 
 
 def voice(inbound: Inbound) -> str:
@@ -32,6 +41,19 @@ def voice(inbound: Inbound) -> str:
 def gather(inbound: Inbound) -> str:
     step = twiml.step_of(inbound.path)
     return twiml.voice(ivr.continue_call(inbound.practice, call_event(inbound.params), step))
+
+
+def page(inbound: Inbound) -> str:
+    """A call we made about a page, and each step of it: the first request names no step
+    (the call's URL is the delivery's ``call_step``)."""
+    step = twiml.step_of(inbound.path, voice_page.ANSWER)
+    script = voice_page.continue_page(inbound.practice, call_event(inbound.params), step)
+    return twiml.voice(script, twiml.page_step_url)
+
+
+def page_fallback(inbound: Inbound) -> str:
+    """When a page call's step failed: that a message is waiting, nothing more."""
+    return twiml.voice(voice_page.waiting(inbound.practice.name), twiml.page_step_url)
 
 
 def fallback(inbound: Inbound) -> str:

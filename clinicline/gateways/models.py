@@ -13,6 +13,7 @@ from clinicline.vault.fields import EncryptedJSONField
 class Kind(models.TextChoices):
     VOICE = "voice"
     GATHER = "gather"        # keys pressed during a call
+    PAGE = "page"            # a call of ours about a page, and each step of it
     RECORDING = "recording"
     SMS = "sms"
     STATUS = "status"

@@ -44,6 +44,11 @@ def fallback_step_url(step: Step) -> str:
     return step_url(step, "gateways:twilio_voice_fallback")
 
 
+def page_step_url(step: Step) -> str:
+    """A step of a call about a page: back to the page webhook, never the IVR's."""
+    return step_url(step, "gateways:twilio_page")
+
+
 def ready_url(step: Step) -> str:
     query = urlencode(dict(step.params))
     return reverse("gateways:twilio_recording") + (f"?{query}" if query else "")
@@ -77,8 +82,10 @@ def add(response: VoiceResponse, verb: Verb,
                             finish_on_key=verb.finish_on_key, play_beep=True,
                             recording_status_callback=ready_url(verb.ready))
         case Dial():
-            dial = response.dial(action=step_url(verb.action), timeout=verb.timeout_s)
-            dial.number(verb.number)
+            dial = response.dial(action=step_url(verb.action), timeout=verb.timeout_s,
+                                 caller_id=verb.caller_id or None)
+            # The whisper is a step of the page webhook, whichever webhook dialled.
+            dial.number(verb.number, url=page_step_url(verb.whisper) if verb.whisper else None)
         case Redirect():
             response.redirect(step_url(verb.action))
         case Hangup():

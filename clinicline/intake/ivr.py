@@ -6,6 +6,10 @@ medical problem (a callback number, a message opened as urgent at once, a short
 recording); 2 and up are the practice's call types, each a bounded voicemail into its
 queue.
 
+An urgent caller's message left, a practice that offers it tries to connect the caller to
+the provider on call (``oncall.voice``: the provider hears a whisper, enters their PIN and
+presses 1); if that fails the caller hears the same callback promise as anyone.
+
 The IVR speaks in vendor-neutral scripts (``outbox.voice``): the gateway calls
 ``answer_call`` for a new call, ``continue_call`` for each step after it, and
 ``recording_ready`` once a voicemail's audio is queued, and renders what they return. A step
@@ -29,6 +33,8 @@ from clinicline.intake.office import Office, promise
 from clinicline.intake.scripts import ENGLISH, Scripts
 from clinicline.intake.service import call_types_for, scripts_for, take_message, version_of
 from clinicline.intake.spec import CallType
+from clinicline.oncall import pages
+from clinicline.oncall import voice as voice_page
 from clinicline.outbox.voice import (
     CallEvent,
     Dial,
@@ -63,6 +69,8 @@ ANSWERED = {"completed", "answered"}
 # vendor calls once the audio is ready. Without a call-type parameter the voicemail is
 # the practice's general one (the fallback greeting takes those).
 RECORDED, READY = "recorded", "ready"
+# The step after a live transfer's call to the provider on call.
+TRANSFERRED = "transferred"
 # The step after the outage answer's call to the fallback phone.
 UNAVAILABLE_DIALLED = "unavailable-dialled"
 
@@ -264,13 +272,46 @@ def recorded(practice: Practice, call: CallEvent, step: Step) -> Script:
 def urgent_recorded(practice: Practice, call: CallEvent, step: Step) -> Script:
     words = words_of(practice, step)
     link_recording(practice, call.call_sid, call.recording_sid)
+    return live_transfer(practice, words, call) or read_back_and_goodbye(practice, words, call)
+
+
+def read_back_and_goodbye(practice: Practice, words: Scripts, call: CallEvent) -> Script:
     name, slots = read_back_of(practice, words, message_of_call(practice, call.call_sid))
     return (say(words, name, **slots), *goodbye(words))
 
 
+def live_transfer(practice: Practice, words: Scripts, call: CallEvent) -> Script:
+    """Where the practice offers it and someone on call can take it: hold, and a call to
+    them that whispers first. Nothing (an empty script) otherwise."""
+    if not practice.transfer_urgent_calls:
+        return ()
+    message = message_of_call(practice, call.call_sid)
+    page = pages.page_of(message) if message is not None else None
+    target = voice_page.transfer_target(practice) if page and not page.owned else None
+    if page is None or target is None:
+        return ()
+    member, number = target
+    whisper = voice_page.offer_transfer(page, member)
+    return (say(words, "transfer_hold"),
+            Dial(number, step_of(words, TRANSFERRED), practice.transfer_timeout_s,
+                 whisper=whisper, caller_id=call.called))
+
+
+def transfer_ended(practice: Practice, call: CallEvent, step: Step) -> Script:
+    """Connected (the provider took the call by its whisper) and done: goodbye. Otherwise
+    the caller hears the truth: nobody was reached, and the read-back's promise again."""
+    words = words_of(practice, step)
+    page = pages.page_of(message) if (message := message_of_call(
+        practice, call.call_sid)) else None
+    if call.dial_status in ANSWERED and voice_page.transferred(page):
+        return goodbye(words)
+    return (say(words, "transfer_failed"), *read_back_and_goodbye(practice, words, call))
+
+
 STEPS: dict[str, Callable[[Practice, CallEvent, Step], Script]] = {
     "menu": menu_choice, "callback": callback, RECORDED: recorded,
-    "urgent-recorded": urgent_recorded, "front-desk": front_desk}
+    "urgent-recorded": urgent_recorded, "front-desk": front_desk,
+    TRANSFERRED: transfer_ended}
 
 
 def continue_call(practice: Practice, call: CallEvent, step: Step) -> Script:

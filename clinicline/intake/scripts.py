@@ -91,6 +91,8 @@ KEYS: dict[str, Key] = {
     "voicemail_greeting": _key("IVR voicemail: before the recording", "call_type"),
     "no_recording": _key("IVR voicemail: nothing was recorded"),
     "message_sent": _key("IVR voicemail: after the recording"),
+    "transfer_hold": _key("IVR urgent line: connecting the caller to the provider on call"),
+    "transfer_failed": _key("IVR urgent line: the provider on call was not reached"),
     # Read-backs: the console after saving, and the IVR's urgent line.
     "read_back_paged": _key("read-back: the on-call provider was paged", "callback_minutes",
                             "provider"),
@@ -284,7 +286,8 @@ class Scripts:
 
     def text(self, name: str, **slots: Any) -> str:
         """The words for ``name`` in this language, with its slots filled."""
-        texts = self.document["scripts"][name]
+        # A version saved before this moment existed has no words for it: the shipped ones.
+        texts = self.document["scripts"].get(name) or default_document()["scripts"][name]
         words = texts.get(self.language) or texts[ENGLISH]
         return words.format_map({k: str(v) for k, v in slots.items()})
 

@@ -18,7 +18,7 @@ from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.oncall import contacts
 from clinicline.oncall.contacts import ContactError, TooManyCodes
-from clinicline.oncall.forms import CodeForm, MethodForm, RuleForm
+from clinicline.oncall.forms import CodeForm, MethodForm, RuleForm, VoicePinForm
 from clinicline.oncall.models import ContactMethod, NotificationRule
 from clinicline.oncall.models.contacts import delay_label
 
@@ -27,6 +27,7 @@ def page(request: PracticeRequest, *, status: int = 200, problem: tuple[int, str
          **forms: Any) -> HttpResponse:
     """The page, with any form that failed (and its 400) or a method's ``problem``."""
     user = request.user
+    pin = contacts.voice_pin(user)
     return render(request, "oncall/contacts.html", {
         "methods": contacts.methods(user),
         "rules": NotificationRule.objects.filter(user=user).select_related("method"),
@@ -34,6 +35,8 @@ def page(request: PracticeRequest, *, status: int = 200, problem: tuple[int, str
         "method_form": forms.get("method_form") or MethodForm(),
         "rule_form": forms.get("rule_form") or RuleForm(user=user),
         "code_form": forms.get("code_form") or CodeForm(),
+        "pin": pin, "pin_locked": pin is not None and contacts.pin_locked(pin),
+        "pin_form": forms.get("pin_form") or VoicePinForm(),
         "problem": problem,
     }, status=status)
 
@@ -149,4 +152,21 @@ def remove_rule(request: PracticeRequest, rule_id: int) -> HttpResponse:
     with transaction.atomic():
         audit(request, Action.NOTIFY_RULES, rule, "rule removed")
         rule.delete()
+    return back(request)
+
+
+@member_view()
+def set_voice_pin(request: PracticeRequest) -> HttpResponse:
+    """A new voice PIN: hashed, audited (never the digits), and any lock lifted."""
+    if request.method != "POST":
+        return back(request)
+    form = VoicePinForm(request.POST)
+    if not form.is_valid():
+        return page(request, status=400, pin_form=form)
+    had_one = contacts.voice_pin(request.user) is not None
+    with transaction.atomic():
+        pin = contacts.set_pin(request.user, form.cleaned_data["pin"])
+        audit(request, Action.VOICE_PIN_SET, pin, "changed" if had_one else "set")
+    messages.success(request, "Your voice PIN is set. A call about a page asks for it "
+                              "before it says anything about the message.")
     return back(request)

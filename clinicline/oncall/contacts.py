@@ -7,6 +7,10 @@ It lasts 10 minutes, takes 5 wrong tries before it stops working, and a method g
 3 codes an hour, so nobody can make clinicline text a stranger's phone all night. Every
 counter moves in a conditional UPDATE, never read-modify-write: two tabs cannot both spend
 the last try or the last code of the hour.
+
+A voice PIN (4 to 8 digits) is what a voice page asks for before it says anything about
+the message: kept only as a salted hash, refused when trivially guessable (one digit
+repeated, a run like 1234), and locked for 15 minutes after 5 wrong tries in a row.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Iterable
 
 import phonenumbers
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -27,7 +32,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from clinicline.accounts.models import User
-from clinicline.oncall.models import ContactMethod, NotificationRule
+from clinicline.audit.models import Action, Outcome
+from clinicline.audit.service import record
+from clinicline.oncall.models import ContactMethod, NotificationRule, VoicePin
 from clinicline.outbox.service import enqueue
 from clinicline.practices.models import Practice
 
@@ -41,6 +48,9 @@ WRONG_CODES_ALLOWED = 5
 MAX_METHODS = 8  # per member: each one is a number clinicline may be asked to text
 MAX_DELAY_S = 3600
 PURPOSE = "contact-verification"
+PIN_DIGITS = range(4, 9)  # 4 to 8
+WRONG_PINS_ALLOWED = 5
+PIN_LOCK = dt.timedelta(minutes=15)
 # Tried in this order when a member has no rules of their own (and listed so on the page).
 ORDER = {Kind.IN_APP: 0, Kind.SMS: 1, Kind.VOICE: 2, Kind.EMAIL: 3}
 
@@ -215,3 +225,57 @@ def with_verified_phone(user_ids: Iterable[int]) -> set[int]:
     return set(ContactMethod.objects.filter(
         user_id__in=list(user_ids), kind__in=PHONE_KINDS, verified_at__isnull=False,
     ).values_list("user_id", flat=True))
+
+
+# --- the voice PIN ----------------------------------------------------------------------------
+
+def pin_problem(digits: str) -> str:
+    """Why these digits cannot be a PIN, in words for the member; "" if they can."""
+    if not (digits.isascii() and digits.isdigit()) or len(digits) not in PIN_DIGITS:
+        return f"A voice PIN is {PIN_DIGITS[0]} to {PIN_DIGITS[-1]} digits, 0 to 9."
+    if len(set(digits)) == 1:
+        return "A PIN of one digit repeated is the first thing anyone tries. Choose another."
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:], strict=False)}
+    if steps in ({1}, {9}):  # 1234, 7890, 4321: a run along the keypad
+        return "A run of digits such as 1234 is easy to guess. Choose another."
+    return ""
+
+
+def set_pin(user: User, digits: str, now: dt.datetime | None = None) -> VoicePin:
+    """The member's new PIN (hashed; the old one stops working and any lock ends)."""
+    problem = pin_problem(digits)
+    if problem:
+        raise ContactError(problem)
+    pin, _ = VoicePin.objects.update_or_create(user=user, defaults={
+        "pin_hash": make_password(digits), "set_at": now or timezone.now(), "wrong_tries": 0,
+        "locked_until": None})
+    return pin
+
+
+def voice_pin(user: User) -> VoicePin | None:
+    return VoicePin.objects.filter(user=user).first()
+
+
+def pin_locked(pin: VoicePin, now: dt.datetime | None = None) -> bool:
+    return pin.locked_until is not None and pin.locked_until > (now or timezone.now())
+
+
+def check_pin(user: User, digits: str, now: dt.datetime | None = None,
+              practice: Practice | None = None) -> bool:
+    """Whether ``digits`` are the member's PIN. While it is locked, nothing is right (and
+    nothing is compared); the fifth wrong try in a row locks it, and is audited."""
+    now = now or timezone.now()
+    pin = voice_pin(user)
+    if pin is None or pin_locked(pin, now):
+        return False
+    rows = VoicePin.objects.filter(pk=pin.pk)
+    if check_password(digits, pin.pin_hash):
+        rows.update(wrong_tries=0)
+        return True
+    rows.update(wrong_tries=F("wrong_tries") + 1)
+    if rows.filter(wrong_tries__gte=WRONG_PINS_ALLOWED).update(
+            wrong_tries=0, locked_until=now + PIN_LOCK):
+        record(Action.VOICE_PIN_LOCKED, actor=user, practice=practice, obj=pin,
+               outcome=Outcome.DENIED,
+               reason=f"{WRONG_PINS_ALLOWED} wrong tries in a row")
+    return False

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from clinicline.accounts.models import User
-from clinicline.oncall.contacts import MAX_DELAY_S, Kind
+from clinicline.oncall.contacts import MAX_DELAY_S, PIN_DIGITS, Kind, pin_problem
 from clinicline.oncall.models import ContactMethod
 
 
@@ -25,6 +25,36 @@ class CodeForm(forms.Form):
         error_messages={"required": "Enter the 6-digit code you were sent."},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                       "size": 8}))
+
+
+def pin_field(label: str) -> forms.CharField:
+    # A password input: the digits are not left on screen, and browsers offer no autofill.
+    return forms.CharField(label=label, max_length=PIN_DIGITS[-1], strip=True,
+                           error_messages={"required": "Enter the PIN twice."},
+                           widget=forms.PasswordInput(attrs={
+                               "autocomplete": "new-password", "inputmode": "numeric",
+                               "size": 10}))
+
+
+class VoicePinForm(forms.Form):
+    """A new voice PIN, typed twice; refused when it is easy to guess."""
+
+    pin = pin_field("New voice PIN (4 to 8 digits)")
+    pin_again = pin_field("The same PIN again")
+
+    def clean_pin(self) -> str:
+        pin = str(self.cleaned_data["pin"])
+        problem = pin_problem(pin)
+        if problem:
+            raise forms.ValidationError(problem)
+        return pin
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        if "pin" in cleaned and cleaned.get("pin_again") != cleaned["pin"]:
+            self.add_error("pin_again", "The two PINs are not the same.")
+        return cleaned
 
 
 DELAYS = [(0, "at once"), (30, "after 30 s"), (60, "after 1 min"), (120, "after 2 min"),

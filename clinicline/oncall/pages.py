@@ -31,6 +31,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -69,6 +70,7 @@ TOKEN_LENGTH = 12
 # a birth year and would withhold the text.
 ACK_WORDS = frozenset({"1", "ACK"})  # never YES: that is the carriers' opt-in
 PASS_WORDS = frozenset({"E", "5", "PASS"})
+PAGE_PARAM, MEMBER_PARAM = "page", "member"  # a voice page's call step
 # Used when the practice has not written a policy of its own.
 DEFAULT_POLICY: dict[str, Any] = {
     "name": "Default (on call, then backup, then the practice manager)", "repeat": 2,
@@ -247,7 +249,8 @@ def notify(page: Page, user: User, now: dt.datetime) -> bool:
                 if channel == Channel.SMS else None)
         delivery = None if held else enqueue(
             page.practice, channel=channel, to=to, body=text(page, channel), purpose=PURPOSE,
-            idempotency_key=key, due_at=due_at)
+            idempotency_key=key, due_at=due_at,
+            call_step=call_step(page, user) if channel == Channel.VOICE else "")
         when = f"after {delay} s" + (", in the number's bundle" if held else "")
         notified = event(page, PageEvent.Kind.NOTIFIED, now, member=user, channel=channel,
                          delivery=delivery, detail=f"step {page.step + 1}, {when}")
@@ -259,8 +262,15 @@ def notify(page: Page, user: User, now: dt.datetime) -> bool:
     return real
 
 
+def call_step(page: Page, user: User) -> str:
+    """A voice page asks for the member's PIN before it says anything (``oncall.voice``):
+    its call starts at the step that names the page and the member, ids only."""
+    return urlencode({PAGE_PARAM: page.pk, MEMBER_PARAM: user.pk})
+
+
 def text(page: Page, channel: str) -> str:
-    """What a page says: the practice, how urgent, the link, how to reply. No PHI."""
+    """What a page says: the practice, how urgent, the link, how to reply. No PHI. (A
+    voice page's call asks for the PIN instead; this is what a call that cannot ask says.)"""
     name, level = page.practice.name, page.message.priority.upper()
     if channel == Channel.VOICE:
         # Said only what is true whatever else this member gets: no text may have gone.

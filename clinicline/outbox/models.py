@@ -36,6 +36,10 @@ class Delivery(PracticeOwned):
                                 on_delete=models.SET_NULL, related_name="+",
                                 help_text="whose name the final screen must not find")
     idempotency_key = models.CharField(max_length=128)
+    # A call that asks and listens: where its first request goes, as the query of the
+    # gateway's page webhook ("page=<id>&member=<id>"): ids only, PHI-free. Empty: a call
+    # that only speaks ``body``.
+    call_step = models.CharField(max_length=128, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=5)

@@ -53,8 +53,10 @@ KEY_MAX = _max_length("idempotency_key")
 
 def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: str,
             idempotency_key: str, patient: Patient | None = None,
-            due_at: dt.datetime | None = None, max_attempts: int = 5) -> Delivery:
-    """The delivery for this key: made now, or the one an earlier call already made."""
+            due_at: dt.datetime | None = None, max_attempts: int = 5,
+            call_step: str = "") -> Delivery:
+    """The delivery for this key: made now, or the one an earlier call already made.
+    ``call_step``: a voice call that asks and listens (see ``Delivery.call_step``)."""
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
     # Checked here: SQLite would keep an over-long key that PostgreSQL refuses.
@@ -66,7 +68,8 @@ def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: st
     now = timezone.now()
     delivery = Delivery(practice=practice, channel=channel, to=to, body=body, purpose=purpose,
                         idempotency_key=idempotency_key, patient=patient,
-                        due_at=due_at or now, max_attempts=max_attempts)
+                        due_at=due_at or now, max_attempts=max_attempts,
+                        call_step=call_step)
     try:
         with transaction.atomic():
             delivery.save(force_insert=True)

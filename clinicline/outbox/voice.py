@@ -1,7 +1,7 @@
 """What a call hears and does, in no vendor's terms: a ``Script`` of say / gather / record /
 dial / redirect / hangup verbs, and the ``CallEvent`` that comes back.
 
-The domain answers a call (the IVR, later a voice page) with a script; the gateway renders
+The domain answers a call (the IVR, a voice page) with a script; the gateway renders
 it in its vendor's language (TwiML for Twilio) and turns each ``Step`` into a URL of its
 own. A step names where the call goes next and carries a few PHI-free parameters (a
 counter, a call-type slug and version): everything about the caller stays in rows.
@@ -66,9 +66,15 @@ class Record:
 
 @dataclass(frozen=True)
 class Dial:
+    """Connect the call to ``number``; ``action`` once that call ends. A ``whisper`` step
+    is played to the person answering before the two are connected: its script may hang
+    up, and then they never are. ``caller_id``: the number the dialled phone sees."""
+
     number: str
     action: Step
     timeout_s: int
+    whisper: Step | None = None
+    caller_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,15 @@ class CallEvent:
 
     call_sid: str
     caller: str = ""          # the number calling, E.164, or "" when withheld or odd
+    called: str = ""          # the number called, E.164 (the practice's, on its own line)
     digits: str = ""          # keys pressed for a Gather
     dial_status: str = ""     # how a Dial ended: completed, answered, no-answer, busy, …
     recording_sid: str = ""   # the recording a Record action or callback is about
+    # Who answered a call we made: human, machine_start, machine_end_*, fax, unknown, or
+    # "" when the vendor did not say.
+    answered_by: str = ""
+
+    @property
+    def machine(self) -> bool:
+        """An answering machine or a fax took the call: nobody to ask for a PIN."""
+        return self.answered_by.startswith("machine") or self.answered_by == "fax"

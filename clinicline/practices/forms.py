@@ -23,7 +23,8 @@ class PracticeSettingsForm(forms.ModelForm[Practice]):
         model = Practice
         fields = ["name", "time_zone", "callback_number", "front_desk_number",
                   "idle_timeout_minutes", "urgent_callback_minutes", "page_clinical_after_hours",
-                  "page_remind_minutes", "page_failover_minutes", "message_retention_days"]
+                  "page_remind_minutes", "page_failover_minutes", "transfer_urgent_calls",
+                  "transfer_timeout_s", "message_retention_days"]
 
 
 class AgreementForm(forms.ModelForm[BusinessAssociateAgreement]):

@@ -44,6 +44,14 @@ class Practice(models.Model):
     page_failover_minutes = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(10), MaxValueValidator(480)],
         help_text="then page the backup on call as well")
+    transfer_urgent_calls = models.BooleanField(
+        "Offer to connect urgent callers to the provider on call", default=False,
+        help_text="after an urgent caller has left their number and message, the IVR tries "
+        "the provider on call (who enters their voice PIN and presses 1 to take the call)")
+    transfer_timeout_s = models.PositiveSmallIntegerField(
+        "Ring the provider for (seconds)", default=25,
+        validators=[MinValueValidator(10), MaxValueValidator(60)],
+        help_text="then the caller is told a provider will call back")
     message_retention_days = models.PositiveIntegerField(
         default=7 * 365 + 2, validators=[MinValueValidator(30), MaxValueValidator(30 * 365)],
         help_text="how long messages are kept before they are purged")

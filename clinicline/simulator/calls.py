@@ -1,5 +1,6 @@
-"""What a virtual phone does: text the practice, call it, press keys, wait, hear a forwarded
-line answer or not, leave a voicemail, hang up. Each is the carrier's request (``carrier``)
+"""What a virtual phone does: text the practice, call it, answer the practice's call (or let
+the answering machine take it), press keys, wait, hear a forwarded line answer or not,
+leave a voicemail, hang up. Each is the carrier's request (``carrier``)
 logged on the phone's history (``history``), and the practice's TwiML answer read back
 (``twiml``) — and followed through ``<Redirect>``s, as Twilio does.
 """
@@ -22,7 +23,7 @@ from clinicline.simulator.carrier import (
     post_webhook,
     sid,
 )
-from clinicline.simulator.history import FROM_PHONE, TO_PHONE, LiveCall
+from clinicline.simulator.history import FROM_PHONE, TO_PHONE, LiveCall, Ringing
 from clinicline.simulator.twiml import Answer, parse_answer
 
 MAX_REDIRECTS = 3
@@ -51,6 +52,18 @@ def call_practice(account: GatewayAccount, number: str) -> Answer:
                     call_params(account, number, call_sid, "ringing"))
 
 
+def answer_call(account: GatewayAccount, number: str, ring: Ringing, human: bool) -> Answer:
+    """Pick up the practice's call (or let the answering machine take it): Twilio requests
+    the call's URL (the page webhook and the delivery's step, as the Twilio transport
+    gives it) saying who answered, and the answer drives the call from there."""
+    history.log_event(account.practice_id, number, FROM_PHONE, history.ANSWER,
+                      "a person" if human else "the answering machine", ring.sid)
+    path = f"{reverse('gateways:twilio_page')}?{ring.delivery.call_step}"
+    params = call_params(account, number, ring.sid, "in-progress", outbound=True) | {
+        "AnsweredBy": "human" if human else "machine_start"}
+    return converse(account, number, ring.sid, path, params)
+
+
 def press_keys(account: GatewayAccount, number: str, call: LiveCall,
                digits: str) -> Answer | None:
     if call.answer.gather is None:
@@ -59,7 +72,8 @@ def press_keys(account: GatewayAccount, number: str, call: LiveCall,
     digits = gathered(call.answer, digits)
     if not digits:  # only the finish key: Twilio goes on as if nothing was pressed
         return silence(account, number, call, logged=True)
-    params = call_params(account, number, call.sid, "in-progress") | {"Digits": digits}
+    params = call_params(account, number, call.sid, "in-progress", call.outbound) | {
+        "Digits": digits}
     return converse(account, number, call.sid,
                     next_path(call.answer.document, call.answer.gather), params)
 
@@ -82,7 +96,7 @@ def silence(account: GatewayAccount, number: str, call: LiveCall,
     if not call.answer.redirect:
         hang_up(account, number, call)
         return None
-    params = call_params(account, number, call.sid, "in-progress")
+    params = call_params(account, number, call.sid, "in-progress", call.outbound)
     return converse(account, number, call.sid,
                     next_path(call.answer.document, call.answer.redirect), params)
 
@@ -94,7 +108,7 @@ def dial_ended(account: GatewayAccount, number: str, call: LiveCall,
         raise SimulationRefused(409, "The practice is not forwarding this call.")
     history.log_event(account.practice_id, number, FROM_PHONE, history.LINE,
                       "the other line answered" if answered else "nobody answered", call.sid)
-    params = call_params(account, number, call.sid, "in-progress") | {
+    params = call_params(account, number, call.sid, "in-progress", call.outbound) | {
         "DialCallStatus": "completed" if answered else "no-answer",
         "DialCallDuration": "30" if answered else "0"}
     return converse(account, number, call.sid,

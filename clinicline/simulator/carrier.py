@@ -50,7 +50,14 @@ def base_params(account: GatewayAccount, number: str) -> dict[str, str]:
 
 
 def call_params(account: GatewayAccount, number: str, call_sid: str,
-                status: str) -> dict[str, str]:
+                status: str, outbound: bool = False) -> dict[str, str]:
+    """A call's parameters: the phone calling the practice, or (``outbound``) the
+    practice's call to the phone, as Twilio describes a call made through its API."""
+    if outbound:
+        return base_params(account, number) | {
+            "From": account.phone_number, "To": number, "CallSid": call_sid,
+            "CallStatus": status, "Direction": "outbound-api",
+            "Caller": account.phone_number, "Called": number}
     return base_params(account, number) | {
         "CallSid": call_sid, "CallStatus": status, "Direction": "inbound",
         "Caller": number, "Called": account.phone_number}

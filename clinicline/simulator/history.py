@@ -1,12 +1,16 @@
 """A virtual phone's history: the simulator's log of what each phone did and heard, and the
-call a phone is on (read back from that log, so a call survives a page reload or a second
-browser tab). The loopback transport writes here too: it is how the practice's texts and
-calls reach the simulator's phones."""
+call a phone is on or that rings it (read back from that log, so a call survives a page
+reload or a second browser tab). The loopback transport writes here too: it is how the
+practice's texts and calls reach the simulator's phones. A call of the practice's that asks
+and listens (a voice page: its delivery has a ``call_step``) rings until the phone answers
+it, or lets the answering machine take it."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
+from django.db.models import QuerySet
 
 from clinicline.outbox.models import Delivery
 from clinicline.patients.models import BY_PHONE
@@ -18,7 +22,8 @@ from clinicline.vault.blind import blind_index
 # What the simulator logs for each thing a virtual phone does or hears (SimulatorEvent.kind).
 SMS, CALL, KEYS, SAY = "sms", "call", "keys", "say"
 RECORD, HANGUP, OPEN, LINE = "record", "hangup", "open", "line"
-CALL_KINDS = (CALL, KEYS, SAY, RECORD, HANGUP, LINE)
+ANSWER = "answer"  # the phone answered a call from the practice (body: who answered)
+CALL_KINDS = (CALL, KEYS, SAY, RECORD, HANGUP, LINE, ANSWER)
 FROM_PHONE = SimulatorEvent.Direction.FROM_PHONE
 TO_PHONE = SimulatorEvent.Direction.TO_PHONE
 
@@ -65,15 +70,42 @@ def events(practice: Practice, token: str, limit: int) -> list[SimulatorEvent]:
 class LiveCall:
     sid: str
     answer: Answer
+    outbound: bool = False  # the practice called this phone (Twilio's "outbound-api")
+
+
+@dataclass
+class Ringing:
+    """A call from the practice that waits to be answered: a voice page."""
+
+    sid: str
+    delivery: Delivery
+
+
+def call_events(practice: Practice, token: str) -> QuerySet[SimulatorEvent]:
+    return (SimulatorEvent.objects.for_practice(practice)
+            .filter(number_index=token, kind__in=CALL_KINDS).order_by("-created_at"))
 
 
 def current_call(practice: Practice, token: str) -> LiveCall | None:
     """The call this phone is on: its last call event is an answer that waits for keys or
-    a voicemail. Outbound calls from the loopback transport only play a script."""
-    last = (SimulatorEvent.objects.for_practice(practice)
-            .filter(number_index=token, kind__in=CALL_KINDS)
-            .exclude(direction=TO_PHONE, kind=CALL).order_by("-created_at").first())
+    a voicemail. Outbound calls from the loopback transport that only play a script, or
+    still ring, are not a call the phone is on."""
+    last = call_events(practice, token).exclude(direction=TO_PHONE, kind=CALL).first()
     if last is None or last.kind != SAY:
         return None
     answer = answer_of(last)
-    return LiveCall(last.call_sid, answer) if answer is not None and answer.waits else None
+    if answer is None or not answer.waits:
+        return None
+    outbound = SimulatorEvent.objects.filter(practice=practice, call_sid=last.call_sid,
+                                             kind=ANSWER).exists()
+    return LiveCall(last.call_sid, answer, outbound)
+
+
+def ringing(practice: Practice, token: str) -> Ringing | None:
+    """The practice's call that rings this phone: the newest thing on its line is a call
+    from the practice that asks and listens, not answered yet."""
+    last = call_events(practice, token).select_related("delivery").first()
+    if (last is None or last.kind != CALL or last.direction != TO_PHONE
+            or last.delivery is None or not last.delivery.call_step):
+        return None
+    return Ringing(last.call_sid, last.delivery)

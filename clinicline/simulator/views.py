@@ -152,6 +152,7 @@ def phone_page(request: PracticeRequest, phone: Phone, account: GatewayAccount |
     return render(request, "simulator/phone.html", {
         "phone": phone, "account": account, "entries": entries, "error": error,
         "call": history.current_call(request.practice, phone.token), "keypad": KEYPAD,
+        "ringing": history.ringing(request.practice, phone.token),
         "text_form": TextForm(), "keys_form": KeysForm(), "voicemail_form": VoicemailForm()},
         status=status)
 
@@ -228,6 +229,28 @@ def send_text(request: PracticeRequest, phone: Phone, account: GatewayAccount) -
 def call(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
     calls.call_practice(account, phone.number)
     messages.success(request, "You called the practice and it answered.")
+    return back(request, phone)
+
+
+def ringing_call(request: PracticeRequest, phone: Phone) -> history.Ringing:
+    ring = history.ringing(request.practice, phone.token)
+    if ring is None:
+        raise SimulationRefused(409, "Nothing is ringing on this phone.")
+    return ring
+
+
+@phone_action
+def answer(request: PracticeRequest, phone: Phone, account: GatewayAccount) -> HttpResponse:
+    calls.answer_call(account, phone.number, ringing_call(request, phone), human=True)
+    messages.success(request, "You answered the practice's call.")
+    return back(request, phone)
+
+
+@phone_action
+def machine_answers(request: PracticeRequest, phone: Phone,
+                    account: GatewayAccount) -> HttpResponse:
+    calls.answer_call(account, phone.number, ringing_call(request, phone), human=False)
+    messages.info(request, "The answering machine took the practice's call.")
     return back(request, phone)
 
 

@@ -33,16 +33,18 @@ def next_code(user) -> str:
     return f"{code:06d}"
 
 
-def on_call_provider(practice):
+def on_call_provider(practice, kind: str = ContactMethod.Kind.SMS, wait_s: int = 300,
+                     repeat: int = 2):
     GatewayAccount.objects.create(practice=practice, phone_number="+16175550100",
                                   account_sid="AC" + "1" * 32, auth_token="t",
                                   test_mode=True)  # the simulator is the carrier
     provider = make_member(practice, Role.PROVIDER, "osei")
-    ContactMethod.objects.create(user=provider, kind=ContactMethod.Kind.SMS,
-                                 address=PROVIDER_PHONE, verified_at=timezone.now())
-    policy = Policy.objects.create(practice=practice, name="Nights", is_default=True)
+    ContactMethod.objects.create(user=provider, kind=kind, address=PROVIDER_PHONE,
+                                 verified_at=timezone.now())
+    policy = Policy.objects.create(practice=practice, name="Nights", is_default=True,
+                                   repeat=repeat)
     Step.objects.create(policy=policy, position=0, target=Step.Target.MEMBER,
-                        member=provider, wait_s=300)
+                        member=provider, wait_s=wait_s)
     return provider
 
 
@@ -54,22 +56,27 @@ def the_phone(page: Page, base_url: str, practice) -> None:
     page.wait_for_load_state()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_provider_acknowledges_a_page_from_the_simulators_phone(live_server, open_page):
+def paged_on_the_phone(live_server, open_page, provider_of=on_call_provider):
+    """The agent takes the urgent call (their console stays on the read-back), the worker
+    hands the page to the carrier, and the provider opens their phone in the simulator."""
     practice = make_practice(SCENARIO["practice"], "Demo Family Practice")
     agent = make_member(practice, Role.AGENT, "agent")
-    provider = on_call_provider(practice)
-
+    provider = provider_of(practice)
     console = open_page()
     log_in(console, live_server.url, agent)
     take_the_call(console, live_server.url)
     expect(console.locator(".page-live")).to_contain_text("Page: Open")
-    expect(console.locator(".page-live")).to_contain_text("Notified osei by text")
     assert outbox.send_due() >= 1  # the worker's outbox job hands it to the carrier
-
     phone = open_page()
     log_in(phone, live_server.url, provider)
     the_phone(phone, live_server.url, practice)
+    return practice, provider, console, phone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_provider_acknowledges_a_page_from_the_simulators_phone(live_server, open_page):
+    practice, provider, console, phone = paged_on_the_phone(live_server, open_page)
+    expect(console.locator(".page-live")).to_contain_text("Notified osei by text")
     text = phone.get_by_text(re.compile("EMERGENCY message. Open http"))
     expect(text).to_be_visible()
     for secret in SCENARIO["expect"]["secrets"]:
@@ -110,17 +117,7 @@ def test_the_provider_acknowledges_by_replying_1_on_the_simulators_phone(live_se
                                                                          open_page):
     from clinicline.intake.texts import handle_texts
 
-    practice = make_practice(SCENARIO["practice"], "Demo Family Practice")
-    agent = make_member(practice, Role.AGENT, "agent")
-    provider = on_call_provider(practice)
-    console = open_page()
-    log_in(console, live_server.url, agent)
-    take_the_call(console, live_server.url)
-    outbox.send_due()
-
-    phone = open_page()
-    log_in(phone, live_server.url, provider)
-    the_phone(phone, live_server.url, practice)
+    practice, provider, console, phone = paged_on_the_phone(live_server, open_page)
     phone.locator("[name=body]").fill("1")
     phone.get_by_role("button", name="Send the text").click()
     phone.wait_for_load_state()

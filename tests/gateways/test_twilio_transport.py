@@ -125,6 +125,24 @@ def test_a_voice_delivery_is_a_call_that_speaks_the_text_as_twiml(practice, live
     assert [(child.tag, child.text) for child in root] == [("Say", BODY)]
 
 
+@override_settings(SITE_URL=SITE)
+def test_a_voice_page_is_a_call_to_the_page_webhook_with_answering_machine_detection(
+        practice, live, twilio):
+    twilio.return_value = answer(201, sid=CALL_SID, status="queued")
+    step = "page=8c1b6a53-4a1d-4d0e-9a43-2f7d0c1e5b11&member=7"
+    delivery = service.enqueue(practice, channel="voice", to=PATIENT, body=BODY,
+                               purpose="page", idempotency_key="page-voice", call_step=step)
+    service.send_due()
+    assert reread(delivery).vendor_id == CALL_SID
+    _, method, url, kwargs = the_request(twilio)
+    assert (method, url) == ("POST", f"{API}/Calls.json")
+    data = kwargs["data"]
+    assert data["Url"] == f"{SITE}/gateways/twilio/voice/page?{step}"
+    assert data["MachineDetection"] == "Enable"
+    assert data["StatusCallback"] == f"{SITE}/gateways/twilio/status"
+    assert "Twiml" not in data  # the webhook answers, step by step
+
+
 @pytest.mark.parametrize("status", [500, 503, 429])
 def test_twilio_trouble_is_tried_again_later(practice, live, twilio, status):
     twilio.return_value = answer(status)

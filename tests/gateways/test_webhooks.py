@@ -43,9 +43,9 @@ FORM = "application/x-www-form-urlencoded"
 CALL_SID = "CA" + "c" * 32
 MESSAGE_SID = "SM" + "d" * 32
 RECORDING_SID = "RE" + "e" * 32
-VOICE, GATHER, RECORDING, SMS, STATUS = (f"/gateways/twilio/{p}" for p in
-                                         ("voice", "voice/gather", "voice/recording", "sms",
-                                          "status"))
+VOICE, GATHER, RECORDING, SMS, STATUS, PAGE = (
+    f"/gateways/twilio/{p}" for p in ("voice", "voice/gather", "voice/recording", "sms",
+                                      "status", "voice/page"))
 
 urlpatterns = [
     path("myapp.php", webhooks.voice),
@@ -336,7 +336,7 @@ def test_an_id_that_is_not_a_twilio_id_is_a_bad_request(gateway):
     assert post(VOICE, call(CallSid="CA'; DROP TABLE x;--")).status_code == 400
 
 
-@pytest.mark.parametrize("url", [VOICE, GATHER, RECORDING, SMS, STATUS])
+@pytest.mark.parametrize("url", [VOICE, GATHER, RECORDING, SMS, STATUS, PAGE])
 def test_webhooks_are_posted_only(gateway, url):
     response = Client().get(url, {"CallSid": CALL_SID, "To": NUMBER})
     assert response.status_code == 405

@@ -17,6 +17,7 @@ from tests.gateways.test_webhooks import (
     FORM,
     GATHER,
     NUMBER,
+    PAGE,
     PATIENT,
     RECORDING,
     SITE,
@@ -30,10 +31,10 @@ pytestmark = pytest.mark.django_db
 
 CASES = 400
 SEED = 20260302
-URLS = [VOICE, GATHER, RECORDING, SMS, STATUS]
+URLS = [VOICE, GATHER, RECORDING, SMS, STATUS, PAGE, PAGE + "?step=menu&page=1&member=1"]
 KNOWN = ["To", "From", "CallSid", "MessageSid", "SmsSid", "AccountSid", "RecordingSid",
          "RecordingUrl", "RecordingStatus", "RecordingDuration", "MessageStatus", "CallStatus",
-         "ErrorCode", "Digits", "Body", "NumMedia", "Direction"]
+         "ErrorCode", "Digits", "Body", "NumMedia", "Direction", "AnsweredBy"]
 ODD = ["", " ", "\x00", "\x00" * 3, "²", "١٢٣", "😷" * 40, "null", "-1", "99999999999999999999",
        "0x1F", "' OR 1=1 --", "<Response><Dial>911</Dial></Response>", "%00", "..%2F..%2F",
        "loopback://riverside/../../master.key", "file:///etc/passwd", "http://169.254.169.254/",

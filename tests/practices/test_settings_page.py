@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 VALID = {"name": "Riverside", "time_zone": "America/New_York", "callback_number": "+16175550100",
          "front_desk_number": "", "idle_timeout_minutes": 15, "urgent_callback_minutes": 30,
-         "page_remind_minutes": 30, "page_failover_minutes": 60,
+         "page_remind_minutes": 30, "page_failover_minutes": 60, "transfer_timeout_s": 25,
          "message_retention_days": 2557}
 
 
@@ -35,6 +35,8 @@ def test_the_practice_admin_sets_the_idle_limit(practice):
     ("urgent_callback_minutes", 0, "greater than or equal to 5"),
     ("page_remind_minutes", 1, "greater than or equal to 5"),
     ("page_failover_minutes", 10_000, "less than or equal to 480"),
+    ("transfer_timeout_s", 5, "greater than or equal to 10"),
+    ("transfer_timeout_s", 61, "less than or equal to 60"),
 ])
 def test_bad_settings_are_refused_clearly(practice, field, value, message):
     admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))

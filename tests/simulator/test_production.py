@@ -44,7 +44,7 @@ def test_every_simulator_url_is_a_404_in_production(office):
         role: signed_in(make_member(office, role)) for role in
         (Role.NURSE, Role.PROVIDER, Role.PRACTICE_ADMIN, Role.AGENT)}
     urls = simulator_urls(office)
-    assert len(urls) == 13  # /simulator/, the list, open, speak, the phone and its 8 actions
+    assert len(urls) == 15  # /simulator/, the list, open, speak, the phone and its 10 actions
     data = {"body": "hello", "key": "1", "words": "hi", "number": "(202) 555-0199"}
 
     with override_settings(PRODUCTION=True):

@@ -34,6 +34,10 @@ def status_callback() -> str:
     return settings.SITE_URL.rstrip("/") + reverse("gateways:twilio_status")
 
 
+def page_url(call_step: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{reverse('gateways:twilio_page')}?{call_step}"
+
+
 class TwilioTransport(Transport):
     """SMS and voice through the practice's own Twilio account, while its BAA is current."""
 
@@ -53,6 +57,14 @@ class TwilioTransport(Transport):
                 sent = client.messages.create(to=delivery.to, from_=account.phone_number,
                                               body=delivery.body,
                                               status_callback=status_callback())
+            elif delivery.call_step:
+                # A call that asks and listens: its first request is our page webhook, with
+                # the delivery's PHI-free step (Twilio signs the whole URL). Twilio tells
+                # that webhook whether a person or a machine answered.
+                sent = client.calls.create(to=delivery.to, from_=account.phone_number,
+                                           url=page_url(delivery.call_step),
+                                           machine_detection="Enable",
+                                           status_callback=status_callback())
             else:
                 sent = client.calls.create(to=delivery.to, from_=account.phone_number,
                                            twiml=voice_twiml(delivery.body),

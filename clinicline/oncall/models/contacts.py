@@ -64,6 +64,22 @@ class NotificationRule(models.Model):
         return delay_label(self.delay_s)
 
 
+class VoicePin(models.Model):
+    """The digits a member enters on a voice page before it says anything about the
+    message. Only a salted hash is kept (Django's password hasher), never the digits; five
+    wrong tries in a row lock it for a while, so a stranger answering the member's phone
+    cannot guess it during one night."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="voice_pin")
+    pin_hash = models.CharField(max_length=128)
+    set_at = models.DateTimeField(default=timezone.now)
+    wrong_tries = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"voice PIN of {self.user}"  # never the hash
+
+
 def delay_label(delay_s: int) -> str:
     """"at once", "after 45 s", "after 3 min": as a member says it."""
     if not delay_s:

@@ -118,6 +118,7 @@ class PageEvent(models.Model):
         RESOLVED = "resolved"
         REMINDED = "reminded"           # acknowledged, not resolved after T minutes
         FAILED_OVER = "failed over"     # still not resolved after T2: the backup too
+        MACHINE = "machine", "Answering machine"  # took a voice page: not an ack
 
     page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -139,4 +140,5 @@ class PageEvent(models.Model):
     def how(self) -> str:
         """The channel in words: "by text", "by call", "by link"."""
         return {"sms": "by text", "voice": "by call", "email": "by email",
-                "in-app": "in the app", "link": "by link"}.get(self.channel, self.channel)
+                "in-app": "in the app", "link": "by link",
+                "transfer": "by live transfer"}.get(self.channel, self.channel)

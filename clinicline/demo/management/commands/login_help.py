@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from clinicline.accounts.models import Membership
-from clinicline.demo.seed import SLUG, demo_password
+from clinicline.demo.seed import SLUG, demo_password, demo_voice_pin, on_call_members
 
 
 class Command(BaseCommand):
@@ -26,5 +26,8 @@ class Command(BaseCommand):
                  f"Demo users (password for all: {demo_password()}):"]
         lines += [f"  {m.user.username:<12} {m.get_role_display()}" for m in members]
         lines += ["", "Each logs in with password + a TOTP code; print the current code with",
-                  "  .venv/bin/clinicline totp USERNAME", ""]
+                  "  .venv/bin/clinicline totp USERNAME", "",
+                  f"Voice PIN of the on-call members ({', '.join(on_call_members())}), asked "
+                  f"for when a page calls them", f"  in the phone simulator: {demo_voice_pin()}",
+                  ""]
         self.stdout.write("\n".join(lines))
