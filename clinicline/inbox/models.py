@@ -168,6 +168,11 @@ class Message(PracticeOwned):
         return list(self.triage.get("rules", []))
 
     @property
+    def because(self) -> list[str]:
+        """Why each rule fired, quoting the caller (sealed with the rest of ``triage``)."""
+        return [str(line) for line in self.triage.get("because", [])]
+
+    @property
     def script(self) -> str:
         return str(self.triage.get("script", ""))
 

@@ -96,6 +96,7 @@ def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:
 def triage_record(decision: Decision, *, floor: str = "", floor_rule: str = "") -> dict[str, Any]:
     detail: dict[str, Any] = {
         "priority": str(decision.priority), "rules": list(decision.rules),
+        "because": list(decision.because),
         "actions": [str(a) for a in decision.actions], "script": decision.script,
         "red_flags": list(decision.red_flags), "advise_911": decision.advise_911,
         "escalate_now": decision.escalate_now}
@@ -128,7 +129,7 @@ def open_message(practice: Practice, taken: Taken, *, taken_by: Any = None,
     with transaction.atomic():
         protocol = triage.protocol_for(practice)
         decision = decide(protocol.spec, taken.call_type, dict(taken.answers),
-                          taken.free_texts())
+                          taken.free_texts(), at=at.astimezone(practice.tz))
         detail = triage_record(decision, floor=taken.floor, floor_rule=taken.floor_rule)
         detail["free_text_fields"] = list(taken.free_text_fields)
         detail["said"] = list(taken.said)
@@ -192,7 +193,8 @@ def raise_priority(message: Message, texts: Iterable[str], *, reason: str) -> bo
     given = given_texts(message)
     protocol = triage.version_of(message.practice, message.protocol_version)
     spec = protocol.spec if protocol else triage.protocol_for(message.practice).spec
-    decision = decide(spec, message.call_type, message.answers, [*given, *texts])
+    decision = decide(spec, message.call_type, message.answers, [*given, *texts],
+                      at=timezone.now().astimezone(message.practice.tz))
     rose = decision.priority.rank > Priority(message.priority).rank
     newly_clinical = bool(decision.red_flags) and not message.clinical
     if not rose and not newly_clinical:
@@ -202,6 +204,7 @@ def raise_priority(message: Message, texts: Iterable[str], *, reason: str) -> bo
                       "red_flags": sorted({*message.triage.get("red_flags", []),
                                            *decision.red_flags}),
                       "rules": sorted({*message.rules, *decision.rules}),
+                      "because": list(dict.fromkeys([*message.because, *decision.because])),
                       "raised_by": reason}
     if rose:
         message.priority = str(decision.priority)

@@ -199,6 +199,13 @@ class Detector:
                          if not h.negated)
 
 
+def negated_mentions(text: str, spans: list[tuple[int, int]]) -> list[bool]:
+    """Whether each mention (start, end) of normalized ``text`` is negated, judged exactly
+    as a red flag is: for the readers of numbers and risk groups (``triage.readers``)."""
+    reading = _Reading(text, spans)
+    return [reading.negated(start, end) for start, end in spans]
+
+
 def _matches(flag: FlagPattern, text: str) -> list[tuple[int, int]]:
     """Every word where a pattern of ``flag`` starts, overlaps included: finditer would skip
     "blood is spurting" inside "without a cough but blood is spurting" once the negated

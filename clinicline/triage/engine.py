@@ -3,10 +3,12 @@ answers and the caller's free text. Never the agent's guess."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from clinicline.triage.spec import Action, Priority, ProtocolSpec, Question, Rule
+from clinicline.triage import readers
+from clinicline.triage.spec import Action, Facts, Priority, ProtocolSpec, Question, Rule
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,9 @@ class Decision:
     script: str                  # the exact words to say to the caller
     protocol_version: int
     red_flags: tuple[str, ...]   # what the free text mentioned (and did not negate)
+    # Why, one line per rule that fired, in words a nurse reads: 'temperature 100.9 °F +
+    # age 6 weeks → infant-fever-reading, emergency'. Quotes the caller: it is PHI.
+    because: tuple[str, ...] = ()
 
     @property
     def advise_911(self) -> bool:
@@ -28,30 +33,49 @@ class Decision:
 
     def as_json(self) -> dict[str, object]:
         return {"priority": str(self.priority), "rules": list(self.rules),
-                "protocol_version": self.protocol_version}
+                "because": list(self.because), "protocol_version": self.protocol_version}
 
 
 def decide(protocol: ProtocolSpec, call_type: str | None, answers: Mapping[str, bool],
-           texts: Iterable[str] = ()) -> Decision:
+           texts: Iterable[str] = (), at: dt.datetime | None = None) -> Decision:
     """Fire every rule whose condition holds; the highest priority among them wins.
 
     Rules only test for things being present, so another finding or another "yes" can
     fire more rules but never un-fire one: free text raises a priority, never lowers it.
+    ``at`` is when the texts were taken, in the practice's time ("since Monday"); without
+    it such words are read as the widest span they could mean.
     """
     unknown = [q for q in answers if protocol.question(q) is None]
     if unknown:
         raise ValueError(f"no question {unknown[0]!r} in protocol v{protocol.version}")
-    yes = frozenset(q for q, answer in answers.items() if answer is True)
-    flags = protocol.detector.findings(texts)
-    fired = [r for r in protocol.rules if r.when.holds(call_type, yes, flags)]
-    found = tuple(sorted(flags))
+    texts = [t for t in texts if t]
+    facts = Facts(call_type, frozenset(q for q, answer in answers.items() if answer is True),
+                  _flags(protocol, texts),
+                  readers.read(texts, at) if protocol.reads else readers.Findings())
+    fired = [r for r in protocol.rules if r.when.holds(facts)]
+    found = tuple(sorted(facts.flags))
     if not fired:
         return Decision(Priority.ROUTINE, (), protocol.default_actions, protocol.default_say,
                         protocol.version, found)
     top = max(r.priority.rank for r in fired)
     winners = [r for r in fired if r.priority.rank == top]
     return Decision(winners[0].priority, tuple(r.id for r in fired), _actions(winners),
-                    _script(winners), protocol.version, found)
+                    _script(winners), protocol.version, found,
+                    tuple(_because(r, facts) for r in fired))
+
+
+def _flags(protocol: ProtocolSpec, texts: list[str]) -> dict[str, str]:
+    """Each red flag found, with the first words that said it."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for hit in protocol.detector.hits(text):
+            if not hit.negated:
+                found.setdefault(hit.flag, hit.phrase)
+    return found
+
+
+def _because(rule: Rule, facts: Facts) -> str:
+    return f"{' + '.join(rule.when.evidence(facts))} → {rule.id}, {rule.priority}"
 
 
 def _actions(winners: list[Rule]) -> tuple[Action, ...]:

@@ -7,13 +7,31 @@
     questions:    - {id, text, call_types: [..] (omitted: every type), ask_if: question id}
     red_flags:    - {id, label, phrases: [plain words], patterns: [regex],
                      languages: {code: {phrases: [..], patterns: [..]}}}
-    rules:        - {id, when: CONDITION, then: {priority, actions: [..], say}}
+    rules:        - {id, when: CONDITION, then: {priority, actions: [..], say},
+                     source: the public guidance the rule follows (optional text)}
     default:      {actions: [..], say}  what to do when no rule fires (priority routine)
 
-A CONDITION is ``{question: id}`` (answered yes), ``{red_flag: id}`` (found in the free
-text), ``{call_type: type or [types]}``, or ``{any: [CONDITION, ..]}`` / ``{all: [..]}``.
+A CONDITION is one of:
+
+    {question: id}                          the agent's question, answered yes
+    {red_flag: id}                          the red flag, found (and not negated) in the text
+    {call_type: type} / {call_type: [..]}   the call's type
+    {reading: KIND, at_least: N}            a number read from the text (triage.readers):
+    {reading: KIND, at_most: N}             some reading of KIND reaches N; both bounds in
+    {reading: KIND, at_least: N, at_most: M}  one condition: one reading within N..M
+    {risk: GROUP}                           the text puts the patient in a risk group
+    {any: [CONDITION, ..]} / {all: [..]}
+
+KIND is one of temperature_f (°F; a °C reading is converted), systolic, diastolic (mmHg),
+glucose_mg_dl (mg/dL; mmol/L is converted), spo2 (%), age_days, pregnancy_weeks,
+postpartum_days, duration_hours. GROUP is one of ``risks.GROUPS``: anticoagulant,
+antiplatelet, insulin, anti-seizure, immunosuppressed, steroids, pregnant, postpartum,
+recent-surgery, dialysis, sickle-cell. A reading is a range (callers are vague: "newborn"
+is 0–28 days), and it reaches ``at_least`` by its top and ``at_most`` by its bottom, so an
+uncertain reading fires the rule.
+
 Conditions are only ever positive, so that more findings can only fire more rules: the
-free-text detector can raise a priority, never lower it.
+free-text detector and the readers can raise a priority, never lower it.
 
 A red flag's own phrases and patterns are English; ``languages`` adds those of other
 languages by code (``es``: Spanish). The detector reads them all in every text (a caller
@@ -32,6 +50,8 @@ from typing import Any
 
 from clinicline.safe_yaml import Problem
 from clinicline.triage.detector import Detector, compile_flag, fold, normalize
+from clinicline.triage.readers import KINDS, Findings
+from clinicline.triage.risks import GROUPS
 from clinicline.triage.yamlio import Located, Path, ProtocolError
 
 
@@ -90,26 +110,70 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
+class Facts:
+    """What a decision knows: the call type, the questions answered yes, the red flags in
+    the text (each with the words that said it) and what the readers found."""
+    call_type: str | None
+    yes: frozenset[str]
+    flags: Mapping[str, str]  # red flag id → the caller's words
+    found: Findings = Findings()
+
+
+@dataclass(frozen=True)
 class Condition:
-    kind: str                      # question | red_flag | call_type | any | all
+    kind: str                      # question | red_flag | call_type | reading | risk | any | all
     values: tuple[str, ...] = ()
     children: tuple[Condition, ...] = ()
+    at_least: float | None = None  # for a reading
+    at_most: float | None = None
 
-    def holds(self, call_type: str | None, yes: frozenset[str], flags: frozenset[str]) -> bool:
+    def holds(self, facts: Facts) -> bool:
         if self.kind == "any":
-            return any(c.holds(call_type, yes, flags) for c in self.children)
+            return any(c.holds(facts) for c in self.children)
         if self.kind == "all":
-            return all(c.holds(call_type, yes, flags) for c in self.children)
-        found = {"question": yes, "red_flag": flags}.get(self.kind, {call_type})
+            return all(c.holds(facts) for c in self.children)
+        if self.kind == "reading":
+            return facts.found.reaching(self.values[0], self.at_least, self.at_most) is not None
+        if self.kind == "risk":
+            return facts.found.risk(self.values[0]) is not None
+        found = {"question": facts.yes, "red_flag": facts.flags}.get(self.kind,
+                                                                    {facts.call_type})
         return any(value in found for value in self.values)
+
+    def evidence(self, facts: Facts) -> list[str]:
+        """Why it holds, in words a nurse reads ('"can't breathe"', "age 6 weeks"); empty
+        when it does not hold."""
+        if self.kind in ("any", "all"):
+            parts = [c.evidence(facts) for c in self.children]
+            if self.kind == "all" and not all(parts):
+                return []
+            return list(dict.fromkeys(e for part in parts for e in part))
+        if not self.holds(facts):
+            return []
+        if self.kind == "reading":
+            reading = facts.found.reaching(self.values[0], self.at_least, self.at_most)
+            return [reading.describe()] if reading else []
+        if self.kind == "risk":
+            risk = facts.found.risk(self.values[0])
+            return [risk.describe()] if risk else []
+        if self.kind == "red_flag":
+            return [f'"{facts.flags[v]}"' for v in self.values if v in facts.flags]
+        if self.kind == "question":
+            return [f"answered yes: {v}" for v in self.values if v in facts.yes]
+        return [f"call type {facts.call_type}"]
 
     def describe(self) -> str:
         """For people: "any of (answered yes: chest_pain; text mentions: chest-pain)"."""
         if self.kind in ("any", "all"):
             parts = [c.describe() for c in self.children]
             return parts[0] if len(parts) == 1 else f"{self.kind} of ({'; '.join(parts)})"
-        label = {"question": "answered yes", "red_flag": "text mentions"}.get(self.kind,
-                                                                           "call type")
+        if self.kind == "reading":
+            unit = KINDS[self.values[0]][0]
+            bounds = [f"{op} {n:g} {unit}" for op, n in (("≥", self.at_least),
+                                                        ("≤", self.at_most)) if n is not None]
+            return f"reading: {self.values[0]} {' and '.join(bounds)}"
+        label = {"question": "answered yes", "red_flag": "text mentions",
+                 "risk": "risk group"}.get(self.kind, "call type")
         return f"{label}: {' or '.join(self.values)}"
 
 
@@ -120,6 +184,7 @@ class Rule:
     priority: Priority
     actions: tuple[Action, ...]
     say: str
+    source: str = ""  # the public guidance it follows, as the protocol names it
 
 
 @dataclass(frozen=True)
@@ -132,6 +197,7 @@ class ProtocolSpec:
     default_actions: tuple[Action, ...] = (Action.QUEUE,)
     default_say: str = DEFAULT_SAY
     detector: Detector = field(default_factory=Detector, compare=False, repr=False)
+    reads: bool = False  # whether any rule needs the readers (older protocols do not)
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -186,7 +252,8 @@ class _Checker:
         if self.problems:
             return None
         return ProtocolSpec(version, str(name), questions, flags, rules, actions, say,
-                            Detector(tuple(compile_flag(f.id, f.patterns) for f in flags)))
+                            Detector(tuple(compile_flag(f.id, f.patterns) for f in flags)),
+                            any(_reads(r.when) for r in rules))
 
     # --- pieces -------------------------------------------------------------------------
 
@@ -361,25 +428,37 @@ class _Checker:
 
     def rules(self, value: Any, questions: set[str], flags: set[str]) -> tuple[Rule, ...]:
         rules = []
-        for path, entry, rid in self.entries("rules", value, {"id", "when", "then"}):
+        for path, entry, rid in self.entries("rules", value, {"id", "when", "then", "source"}):
             when = self.condition((*path, "when"), entry.get("when"), questions, flags, 0)
             then = entry.get("then")
+            source = entry.get("source", "")
+            if "source" in entry:
+                source = self.text((*path, "source"), source, f"rule {rid!r} source")
             if not isinstance(then, dict):
                 self.fail((*path, "then"), f"rule {rid!r} needs then: priority, actions, say")
                 continue
             outcome = self.outcome((*path, "then"), then, rid)
             if when is not None and outcome is not None:
-                rules.append(Rule(rid, when, *outcome))
+                rules.append(Rule(rid, when, *outcome, source))
         return tuple(rules)
 
     def condition(self, path: Path, value: Any, questions: set[str], flags: set[str],
                   depth: int) -> Condition | None:
+        if isinstance(value, dict) and "reading" in value:
+            return self.reading(path, value)
         if not isinstance(value, dict) or len(value) != 1:
             self.fail(path, "a condition is one of {question: id}, {red_flag: id}, "
-                            "{call_type: type}, {any: [..]}, {all: [..]}")
+                            "{call_type: type}, {reading: kind, at_least: n}, {risk: group}, "
+                            "{any: [..]}, {all: [..]}")
             return None
         (kind, arg), = value.items()
         where: Path = (*path, kind)
+        if kind == "risk":
+            if arg in GROUPS:
+                return Condition(kind, (arg,))
+            self.fail(where, f"unknown risk group {arg!r} (expected one of "
+                             f"{', '.join(GROUPS)})")
+            return None
         if kind in ("any", "all"):
             return self.group(where, kind, arg, questions, flags, depth)
         if kind == "call_type":
@@ -393,6 +472,41 @@ class _Checker:
         else:
             return Condition(kind, (arg,))
         return None
+
+    def reading(self, path: Path, value: dict[str, Any]) -> Condition | None:
+        """{reading: kind, at_least: n} and/or at_most: m, each bound a number in range."""
+        kind, ok = value["reading"], True
+        for key in value.keys() - {"reading", "at_least", "at_most"}:
+            self.fail((*path, key), f"unknown key {key!r} in a reading condition")
+            ok = False
+        if kind not in KINDS:
+            self.fail((*path, "reading"), f"unknown reading {kind!r} (expected one of "
+                                          f"{', '.join(KINDS)})")
+            return None
+        unit, low, high = KINDS[kind]
+        bounds: dict[str, float] = {}
+        for key in ("at_least", "at_most"):
+            n = value.get(key)
+            if key not in value:
+                continue
+            if isinstance(n, bool) or not isinstance(n, int | float):
+                self.fail((*path, key), f"{key} must be a number ({kind} is in {unit})")
+            elif not low <= n <= high:
+                self.fail((*path, key), f"{key} {n} is outside {low:g}–{high:g} {unit}, "
+                                        f"where {kind} is read")
+            else:
+                bounds[key] = float(n)
+        if not {"at_least", "at_most"} & value.keys():
+            self.fail((*path, "reading"), f"a reading condition needs at_least or at_most "
+                                          f"({kind} is in {unit})")
+            return None
+        if bounds.get("at_least", low) > bounds.get("at_most", high):
+            self.fail((*path, "at_most"), "at_most is below at_least: no reading is both")
+            return None
+        if not ok or len(bounds) != len({"at_least", "at_most"} & value.keys()):
+            return None
+        return Condition("reading", (kind,), at_least=bounds.get("at_least"),
+                         at_most=bounds.get("at_most"))
 
     def group(self, path: Path, kind: str, arg: Any, questions: set[str], flags: set[str],
               depth: int) -> Condition | None:
@@ -450,6 +564,10 @@ class _Checker:
             self.fail(("default", "actions"), "the default is routine: it may not escalate")
         say = value.get("say", DEFAULT_SAY)
         return actions or (Action.QUEUE,), self.text(("default", "say"), say, "default say")
+
+
+def _reads(condition: Condition) -> bool:
+    return condition.kind in ("reading", "risk") or any(_reads(c) for c in condition.children)
 
 
 def phrase_pattern(phrase: str) -> str:

@@ -101,6 +101,13 @@ def test_a_nurse_opening_a_message_writes_a_read_receipt_and_an_audit_view(pract
     assert "nurse ·" in page(client, at("message", m))  # the receipts are on the page
 
 
+def test_the_message_page_says_why_the_priority_is_what_it_is(practice, nurse):
+    m = message(practice, "clinical", concern="my 6 week old has a temperature of 100.9F")
+    assert m.priority == "emergency"
+    shown = page(signed_in(nurse), at("message", m))
+    assert "temperature 100.9 °F + age 6 weeks → infant-fever-reading, emergency" in shown
+
+
 def test_the_queue_list_is_phi_free_and_reads_nothing(practice, nurse):
     m = clinical(practice)
     client = signed_in(nurse)

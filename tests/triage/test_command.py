@@ -15,6 +15,9 @@ from tests.support_proc import TIMEOUT_S, base_env, clinicline
 
 URGENT_CLINICAL = ("Knee surgery two days ago. Calf is swollen and painful, and since "
                    "tonight he is short of breath.")
+# Why, in the caller's words: the command's output is as sensitive as its input.
+BECAUSE = ['"short of breath" → breathing, emergency',
+           '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent']
 
 
 def run(*args: str, stdin: str) -> list[dict]:
@@ -27,13 +30,14 @@ def run(*args: str, stdin: str) -> list[dict]:
 def test_a_text_on_stdin_gives_its_decision(practice):
     assert run("--practice", "riverside", stdin=URGENT_CLINICAL) == [{
         "priority": "emergency", "rules": ["breathing", "post-op-warning-signs"],
-        "protocol_version": 1}]
+        "because": BECAUSE, "protocol_version": 1}]
 
 
 @pytest.mark.django_db
 def test_the_call_type_takes_part(practice):
     assert run("--practice", "riverside", "--call-type", "refill", stdin="lisinopril 20 mg") \
-        == [{"priority": "routine", "rules": ["refill"], "protocol_version": 1}]
+        == [{"priority": "routine", "rules": ["refill"],
+             "because": ["call type refill → refill, routine"], "protocol_version": 1}]
 
 
 @pytest.mark.django_db
@@ -82,9 +86,9 @@ def test_the_real_command_streams_jsonl_and_fails_on_a_bad_line(tmp_path):
     assert result.returncode == 1
     assert [json.loads(line) for line in result.stdout.splitlines()] == [
         {"id": "u1", "priority": "emergency", "rules": ["breathing", "post-op-warning-signs"],
-         "protocol_version": 1},
+         "because": BECAUSE, "protocol_version": 1},
         {"id": None, "line": 2, "error": "not JSON (Expecting value at column 1)"},
-        {"id": "r1", "priority": "routine", "rules": [], "protocol_version": 1}]
+        {"id": "r1", "priority": "routine", "rules": [], "because": [], "protocol_version": 1}]
     assert "1 line(s) could not be triaged" in result.stderr
     unknown = clinicline("triage", "--practice", "nowhere", env=env)
     assert unknown.returncode == 1

@@ -29,7 +29,9 @@ BY_ANSWERS = [
                                                  "head_injury_signs": True}),
     ("pregnancy-heavy-bleeding", E, "clinical", {"pregnant": True, "pregnancy_bleeding": True,
                                                  "pregnancy_heavy_bleeding": True}),
-    ("infant-fever", U, "clinical", {"infant": True, "infant_fever": True}),
+    # Both the question rule (urgent) and the AAP's threshold rule (emergency) fire.
+    ("infant-fever", E, "clinical", {"infant": True, "infant_fever": True}),
+    ("infant-fever-reading", E, "clinical", {"infant": True, "infant_fever": True}),
     ("pregnancy-bleeding", U, "clinical", {"pregnant": True, "pregnancy_bleeding": True}),
     ("post-op-warning-signs", U, "clinical", {"recent_surgery": True, "postop_signs": True}),
     ("critical-medicine-running-out", U, "refill", {"critical_medicine": True,
@@ -49,7 +51,7 @@ BY_TEXT = [
     ("anaphylaxis", E, "her throat is closing up after the bee sting"),
     ("head-injury-danger-signs", E, "fell and hit his head and now he keeps throwing up"),
     ("pregnancy-heavy-bleeding", E, "I'm 20 weeks pregnant and bleeding heavily"),
-    ("infant-fever", U, "my 5 week old has a fever of 100.8"),
+    ("infant-fever", U, "my 5 week old has a fever"),
     ("pregnancy-bleeding", U, "I'm 12 weeks pregnant and spotting"),
     ("post-op-warning-signs", U, "Knee surgery two days ago. Calf is swollen and painful."),
     ("blood-clot", U, "they found a blood clot in his leg"),
@@ -57,6 +59,17 @@ BY_TEXT = [
     ("critical-medicine-running-out", U, "he ran out of his insulin this morning"),
     ("allergic-reaction", U, "broke out in hives after the new antibiotic"),
     ("severe-pain", U, "sudden severe pain in her belly"),
+    # Rules on what the readers find (numbers, risk groups): tests/triage/test_readings.py
+    ("infant-fever-reading", E, "my 5 week old has a fever of 100.8"),
+    ("low-oxygen", E, "his sats are 88% on the pulse ox"),
+    ("low-blood-sugar-confused", E, "sugar is 40 and he is confused"),
+    ("high-fever", U, "temp 104.2 since this afternoon"),
+    ("toddler-high-fever", U, "my 18 month old has a temp of 39.4"),
+    ("fever-lasting", U, "my 4 year old has had a high fever for three days"),
+    ("bleeding-on-blood-thinner", U, "nosebleed on and off for hours, he takes Eliquis"),
+    ("low-blood-sugar", U, "her blood sugar is 48"),
+    ("high-blood-sugar", U, "glucose 450 and very thirsty"),
+    ("very-high-blood-pressure", U, "bp 192/124 and a pounding headache"),
 ]
 
 
@@ -180,7 +193,9 @@ def test_the_urgent_clinical_drill_is_an_emergency(default_spec):
     concern = ("Knee surgery two days ago. Calf is swollen and painful, and since tonight "
                "he is short of breath.")
     decision = decide(default_spec, "clinical", {}, [concern])
-    assert decision.as_json() == {"priority": "emergency",
-                                  "rules": ["breathing", "post-op-warning-signs"],
-                                  "protocol_version": 1}
+    assert decision.as_json() == {
+        "priority": "emergency", "rules": ["breathing", "post-op-warning-signs"],
+        "because": ['"short of breath" → breathing, emergency',
+                    '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent'],
+        "protocol_version": 1}
     assert decision.red_flags == ("breathing", "calf-swelling", "recent-surgery")

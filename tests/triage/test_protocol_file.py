@@ -131,13 +131,19 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("what,old,new,marker,message", REFUSALS, ids=[r[0] for r in REFUSALS])
-def test_a_bad_file_is_refused_naming_its_line(what, old, new, marker, message):
-    assert old in SMALL
-    text = SMALL.replace(old, new, 1)
+def assert_refused_at_its_line(base: str, old: str, new: str, marker: str, message: str):
+    """Replacing ``old`` by ``new`` in ``base`` is refused with ``message``, on the line
+    that holds ``marker``."""
+    assert old in base
+    text = base.replace(old, new, 1)
     error = refused(text)
     assert f"line {line_of(text, marker)}: " in str(error)
     assert message in str(error)
+
+
+@pytest.mark.parametrize("what,old,new,marker,message", REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_a_bad_file_is_refused_naming_its_line(what, old, new, marker, message):
+    assert_refused_at_its_line(SMALL, old, new, marker, message)
 
 
 def test_a_date_on_no_calendar_is_the_text_it_is_written_as():
