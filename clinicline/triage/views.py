@@ -55,6 +55,26 @@ def upload(request: PracticeRequest) -> HttpResponse:
     return redirect("triage:protocol", practice=request.practice.slug)
 
 
+@member_view(Perm.MANAGE_PRACTICE)
+def default(request: PracticeRequest) -> HttpResponse:
+    """The shipped default against the version in force: what adopting it would add,
+    change and remove; adopting it (POST) makes it the next version, audited."""
+    if request.method == "POST":
+        protocol = service.adopt_default(request.practice, by=request.user, request=request)
+        messages.success(request, f"The shipped default is now version {protocol.version}, "
+                                  "in force.")
+        return redirect("triage:protocol", practice=request.practice.slug)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed([*SAFE, "POST"])
+    current = service.protocol_for(request.practice)
+    found = service.changes(current.document, service.default_document())
+    rows = [(label, found.added[key], found.changed[key], found.removed[key])
+            for key, label in (("rules", "Rules"), ("red_flags", "Red flags"),
+                               ("questions", "Questions"))]
+    return render(request, "triage/default.html", {
+        "protocol": current, "changes": found, "rows": rows})
+
+
 def _version(request: PracticeRequest, version: int) -> Protocol:
     protocol = service.version_of(request.practice, version)
     if protocol is None:
@@ -67,7 +87,9 @@ def _page(request: PracticeRequest, protocol: Protocol, form: ProtocolUploadForm
     versions = list(Protocol.objects.for_practice(request.practice)
                     .select_related("created_by").defer("document", "source"))
     can_manage = allows(request.membership.role, Perm.MANAGE_PRACTICE)
+    newer_default = can_manage and bool(service.default_changes(request.practice))
     return render(request, "triage/protocol.html", {
+        "newer_default": newer_default,
         "protocol": protocol, "spec": protocol.spec, "versions": versions,
         "in_force": versions[0].version if versions else None,
         "can_manage": can_manage, "form": form or (ProtocolUploadForm() if can_manage else None),
