@@ -24,9 +24,11 @@ from clinicline.simulator.carrier import (
     sid,
 )
 from clinicline.simulator.history import FROM_PHONE, TO_PHONE, LiveCall, Ringing
+from clinicline.simulator.models import SimulatorEvent
 from clinicline.simulator.twiml import Answer, parse_answer
 
 MAX_REDIRECTS = 3
+BRIDGE = "bridge of "  # the line event that ties a whisper's leg to the caller's call
 NOT_GATHERING = "The practice is not waiting for keys on this call."
 
 
@@ -74,8 +76,10 @@ def press_keys(account: GatewayAccount, number: str, call: LiveCall,
         return silence(account, number, call, logged=True)
     params = call_params(account, number, call.sid, "in-progress", call.outbound) | {
         "Digits": digits}
-    return converse(account, number, call.sid,
-                    next_path(call.answer.document, call.answer.gather), params)
+    answer = converse(account, number, call.sid,
+                      next_path(call.answer.document, call.answer.gather), params)
+    settle_whisper(account, number, call.sid, answer)
+    return answer
 
 
 def gathered(answer: Answer, keys: str) -> str:
@@ -97,22 +101,85 @@ def silence(account: GatewayAccount, number: str, call: LiveCall,
         hang_up(account, number, call)
         return None
     params = call_params(account, number, call.sid, "in-progress", call.outbound)
-    return converse(account, number, call.sid,
-                    next_path(call.answer.document, call.answer.redirect), params)
+    answer = converse(account, number, call.sid,
+                      next_path(call.answer.document, call.answer.redirect), params)
+    settle_whisper(account, number, call.sid, answer)
+    return answer
 
 
 def dial_ended(account: GatewayAccount, number: str, call: LiveCall,
                answered: bool) -> Answer:
-    """The line the practice forwarded to answered (and the talk ended) or did not."""
+    """The line the practice forwarded to answered (and the talk ended) or did not. A dial
+    that whispers first (a live transfer) rings the other phone instead: its whisper
+    decides, on that phone's own page (``settle_whisper``)."""
     if call.answer.dial is None:
         raise SimulationRefused(409, "The practice is not forwarding this call.")
+    if answered and call.answer.whisper and call.answer.dialled:
+        return whisper(account, number, call)
     history.log_event(account.practice_id, number, FROM_PHONE, history.LINE,
                       "the other line answered" if answered else "nobody answered", call.sid)
-    params = call_params(account, number, call.sid, "in-progress", call.outbound) | {
+    return end_dial(account, number, call.sid, call.answer, answered, call.outbound)
+
+
+def end_dial(account: GatewayAccount, number: str, call_sid: str, answer: Answer,
+             answered: bool, outbound: bool) -> Answer:
+    """Twilio reports how the dial ended to its action, and the call goes on there."""
+    if answer.dial is None:
+        raise SimulationRefused(409, "The practice is not forwarding this call.")
+    params = call_params(account, number, call_sid, "in-progress", outbound) | {
         "DialCallStatus": "completed" if answered else "no-answer",
         "DialCallDuration": "30" if answered else "0"}
-    return converse(account, number, call.sid,
-                    next_path(call.answer.document, call.answer.dial), params)
+    return converse(account, number, call_sid, next_path(answer.document, answer.dial), params)
+
+
+def whisper(account: GatewayAccount, number: str, call: LiveCall) -> Answer:
+    """The dialled phone picks up: Twilio plays it the whisper (its own leg of the call,
+    from the practice's number) while the caller waits on the dial."""
+    # (Nothing is logged on the caller's phone yet: it is still on the dial.)
+    callee, leg = call.answer.dialled, sid("CA")
+    history.log_event(account.practice_id, callee, TO_PHONE, history.CALL,
+                      "The practice is connecting a caller to you.", leg)
+    history.log_event(account.practice_id, callee, FROM_PHONE, history.ANSWER, "a person",
+                      leg)
+    # Which call the leg belongs to: the caller's number and call, for when it ends.
+    history.log_event(account.practice_id, callee, FROM_PHONE, history.LINE,
+                      f"{BRIDGE}{call.sid} {number}", leg)
+    params = call_params(account, callee, leg, "in-progress", outbound=True) | {
+        "Direction": "outbound-dial", "ParentCallSid": call.sid}
+    answer = converse(account, callee, leg, next_path(call.answer.document,
+                                                      call.answer.whisper or ""), params)
+    settle_whisper(account, callee, leg, answer)
+    return answer
+
+
+def settle_whisper(account: GatewayAccount, number: str, leg: str, answer: Answer) -> None:
+    """A whisper that has finished: its document ended without hanging up, so Twilio
+    connects the two phones (and the talk ends); or it hung up. Nothing while it still
+    waits, and nothing for any call that is not a whisper's leg."""
+    if not answer.waits:
+        end_bridge(account, number, leg,
+                   connected=not any(step.verb == "hangup" for step in answer.steps))
+
+
+def end_bridge(account: GatewayAccount, number: str, leg: str, *, connected: bool) -> None:
+    """The caller's dial ends: the provider took the call, or the other line hung up."""
+    # (Bodies are sealed: read in Python, never matched in SQL.)
+    lines = SimulatorEvent.objects.filter(practice_id=account.practice_id, call_sid=leg,
+                                          kind=history.LINE, direction=FROM_PHONE)
+    link = next((e.body for e in lines if e.body.startswith(BRIDGE)), None)
+    if link is None:
+        return
+    parent_sid, _, caller = link.removeprefix(BRIDGE).partition(" ")
+    parent = history.current_call(account.practice, history.number_index(
+        account.practice_id, caller))
+    if parent is None or parent.sid != parent_sid or parent.answer.dial is None:
+        return  # the caller hung up meanwhile
+    said = "the provider took the call" if connected else "the other line hung up"
+    history.log_event(account.practice_id, caller, FROM_PHONE, history.LINE, said, parent_sid)
+    if connected:
+        history.log_event(account.practice_id, number, FROM_PHONE, history.HANGUP,
+                          "connected to the caller; the talk ended", leg)
+    end_dial(account, caller, parent_sid, parent.answer, True, parent.outbound)
 
 
 def converse(account: GatewayAccount, number: str, call_sid: str, path: str,
@@ -131,6 +198,7 @@ def converse(account: GatewayAccount, number: str, call_sid: str, path: str,
 
 def hang_up(account: GatewayAccount, number: str, call: LiveCall) -> None:
     history.log_event(account.practice_id, number, FROM_PHONE, history.HANGUP, "", call.sid)
+    end_bridge(account, number, call.sid, connected=False)  # if it was a whisper's leg
 
 
 @dataclass

@@ -30,6 +30,8 @@ class Answer:
     num_digits: int | None = None
     finish_on_key: str = "#"            # ends the keys; Twilio leaves it out of Digits
     dial: str | None = None             # where the end of a <Dial> is reported
+    dialled: str = ""                   # the number a <Dial> calls
+    whisper: str | None = None          # what the dialled phone hears first (<Number url>)
     record: dict[str, str] | None = None  # the <Record> verb's attributes
     redirect: str | None = None
     texts: list[str] = field(default_factory=list)  # <Message> replies to a text
@@ -84,8 +86,11 @@ def read_record(answer: Answer, verb: ElementTree.Element) -> None:
 
 
 def read_dial(answer: Answer, verb: ElementTree.Element) -> None:
-    number = words(verb) or " ".join(n.text or "" for n in verb.iter("Number"))
+    numbers = list(verb.iter("Number"))
+    number = words(verb) or " ".join(n.text or "" for n in numbers)
     answer.steps.append(Step("dial", number.strip()))
+    answer.dialled = number.strip()
+    answer.whisper = numbers[0].get("url") if len(numbers) == 1 else None
     # With an action, Twilio reports how the dialled call ended there; the simulator's
     # caller says whether the other line answered.
     answer.dial = verb.get("action")
