@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from clinicline.triage.spec import Action, Priority, ProtocolSpec, Question, Rule
+from clinicline.triage.spec import ADVICE, Action, Priority, ProtocolSpec, Question, Rule
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,11 @@ class Decision:
     @property
     def advise_911(self) -> bool:
         return Action.ADVISE_911 in self.actions
+
+    @property
+    def advice(self) -> tuple[Action, ...]:
+        """Where the caller is told to turn now (911, Poison Control, 988), in that order."""
+        return tuple(a for a in ADVICE if a in self.actions)
 
     @property
     def escalate_now(self) -> bool:

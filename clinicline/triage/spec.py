@@ -6,14 +6,17 @@
     terms:        {name: regex}        shared pieces of patterns, used as {name}
     questions:    - {id, text, call_types: [..] (omitted: every type), ask_if: question id}
     red_flags:    - {id, label, phrases: [plain words], patterns: [regex],
-                     languages: {code: {phrases: [..], patterns: [..]}}}
-    rules:        - {id, when: CONDITION, then: {priority, actions: [..], say}}
+                     languages: {code: {phrases: [..], patterns: [..]}}, source}
+    rules:        - {id, when: CONDITION, then: {priority, actions: [..], say}, source}
     default:      {actions: [..], say}  what to do when no rule fires (priority routine)
 
 A CONDITION is ``{question: id}`` (answered yes), ``{red_flag: id}`` (found in the free
 text), ``{call_type: type or [types]}``, or ``{any: [CONDITION, ..]}`` / ``{all: [..]}``.
 Conditions are only ever positive, so that more findings can only fire more rules: the
 free-text detector can raise a priority, never lower it.
+
+``source`` (optional on a rule or a red flag) names the public guidance it follows ("NHS:
+Sepsis — call 999"), for the people who review the protocol; it changes no decision.
 
 A red flag's own phrases and patterns are English; ``languages`` adds those of other
 languages by code (``es``: Spanish). The detector reads them all in every text (a caller
@@ -47,17 +50,24 @@ class Priority(StrEnum):
 
 class Action(StrEnum):
     ADVISE_911 = "advise-911"
+    # An emergency whose line is another number: Poison Control for an ingestion without
+    # symptoms, 988 for a mental-health crisis. The on-call provider is still paged at once.
+    ADVISE_POISON_CONTROL = "advise-poison-control"
+    ADVISE_988 = "advise-988"
     ESCALATE_NOW = "escalate-now"
     NEXT_BUSINESS_DAY = "next-business-day"
     QUEUE = "queue"
 
 
 # What each priority must (and must not) do: an emergency that forgot to escalate, or a
-# "routine" rule that pages someone at 3 a.m., is a protocol error, not a choice.
-REQUIRED = {Priority.EMERGENCY: {Action.ADVISE_911, Action.ESCALATE_NOW},
+# "routine" rule that pages someone at 3 a.m., is a protocol error, not a choice. An
+# emergency also tells the caller where to turn now: 911, or for an ingestion without
+# symptoms Poison Control, or for a mental-health crisis 988 (at least one of ADVICE).
+ADVICE = (Action.ADVISE_911, Action.ADVISE_POISON_CONTROL, Action.ADVISE_988)
+REQUIRED = {Priority.EMERGENCY: {Action.ESCALATE_NOW},
             Priority.URGENT: {Action.ESCALATE_NOW}, Priority.ROUTINE: set()}
-FORBIDDEN = {Priority.EMERGENCY: set(), Priority.URGENT: {Action.ADVISE_911},
-             Priority.ROUTINE: {Action.ADVISE_911, Action.ESCALATE_NOW}}
+FORBIDDEN = {Priority.EMERGENCY: set(), Priority.URGENT: set(ADVICE),
+             Priority.ROUTINE: {*ADVICE, Action.ESCALATE_NOW}}
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 CALL_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -87,6 +97,7 @@ class RedFlag:
     # the detector's to judge, so a negated form ("no chest pain") may be listed too.
     spoken: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()  # the codes of other languages among the patterns
+    source: str = ""                 # the public guidance it follows, for reviewers
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,7 @@ class Rule:
     priority: Priority
     actions: tuple[Action, ...]
     say: str
+    source: str = ""  # the public guidance it follows, for reviewers
 
 
 @dataclass(frozen=True)
@@ -286,7 +298,7 @@ class _Checker:
         flags = []
         for path, entry, fid in self.entries("red_flags", value, {"id", "label", "phrases",
                                                                   "patterns", "spoken",
-                                                                  "languages"}):
+                                                                  "languages", "source"}):
             label = self.text((*path, "label"), entry.get("label"), f"red flag {fid!r} label")
             patterns = self.wording(path, entry, terms)
             languages = self.languages((*path, "languages"), entry.get("languages", {}))
@@ -296,7 +308,7 @@ class _Checker:
                 self.fail(path, f"red flag {fid!r} needs phrases or patterns")
             flags.append(RedFlag(fid, label, tuple(patterns),
                                  self.spoken(path, entry.get("spoken", [])),
-                                 tuple(languages)))
+                                 tuple(languages), self.source(path, entry)))
         return tuple(flags)
 
     def wording(self, path: Path, entry: dict[str, Any], terms: dict[str, str]) -> list[str]:
@@ -361,16 +373,22 @@ class _Checker:
 
     def rules(self, value: Any, questions: set[str], flags: set[str]) -> tuple[Rule, ...]:
         rules = []
-        for path, entry, rid in self.entries("rules", value, {"id", "when", "then"}):
+        for path, entry, rid in self.entries("rules", value, {"id", "when", "then", "source"}):
             when = self.condition((*path, "when"), entry.get("when"), questions, flags, 0)
             then = entry.get("then")
             if not isinstance(then, dict):
                 self.fail((*path, "then"), f"rule {rid!r} needs then: priority, actions, say")
                 continue
             outcome = self.outcome((*path, "then"), then, rid)
+            source = self.source(path, entry)
             if when is not None and outcome is not None:
-                rules.append(Rule(rid, when, *outcome))
+                rules.append(Rule(rid, when, *outcome, source=source))
         return tuple(rules)
+
+    def source(self, path: Path, entry: dict[str, Any]) -> str:
+        if "source" not in entry:
+            return ""
+        return self.text((*path, "source"), entry["source"], "source")
 
     def condition(self, path: Path, value: Any, questions: set[str], flags: set[str],
                   depth: int) -> Condition | None:
@@ -425,6 +443,10 @@ class _Checker:
         if missing := REQUIRED[priority] - set(actions):
             self.fail((*path, "actions"), f"an {priority} rule must also "
                                           f"{', '.join(sorted(missing))}")
+        if priority == Priority.EMERGENCY and not set(ADVICE) & set(actions):
+            self.fail((*path, "actions"), f"an {priority} rule must also advise-911 (or, "
+                                          "for its own line, advise-poison-control or "
+                                          "advise-988)")
         if extra := FORBIDDEN[priority] & set(actions):
             self.fail((*path, "actions"), f"a {priority} rule may not "
                                           f"{', '.join(sorted(extra))}")
