@@ -9,6 +9,8 @@ MIXED: sentences that negate one thing and report another.
 
 from __future__ import annotations
 
+from tests.triage import phrasings_wide
+
 POSITIVE: dict[str, list[str]] = {
     "chest-pain": [
         "never felt pain like this in my chest",
@@ -600,3 +602,7 @@ MIXED: list[tuple[str, set[str], set[str]]] = [
     ("no LOC, no vomiting after the fall, hit head on cabinet", {"head-injury"},
      {"unresponsive", "vomiting"}),
 ]
+
+# The widened default protocol's red flags (issue 9), measured the same way.
+POSITIVE |= phrasings_wide.POSITIVE
+NEGATED |= phrasings_wide.NEGATED

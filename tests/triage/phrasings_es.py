@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from clinicline.triage.engine import decide
 from clinicline.triage.spec import Priority, ProtocolSpec
+from tests.triage import phrasings_es_wide
 
 EMERGENCY: dict[str, list[str]] = {
     "chest-pain": [
@@ -241,6 +242,10 @@ NEGATED: list[str] = [
     "no está vomitando, solo tiene diarrea",
     "nunca se ha desmayado",
 ]
+
+# The widened default protocol's rules (issue 9), two texts each.
+EMERGENCY |= phrasings_es_wide.EMERGENCY
+URGENT |= phrasings_es_wide.URGENT
 
 ROUTINE: list[str] = [
     *NEGATED,

@@ -12,6 +12,7 @@ from clinicline.triage.service import default_document
 from clinicline.triage.spec import Action, Priority, compile_protocol
 from tests.shared import SCENARIOS
 from tests.triage.phrasings import BENIGN, MIXED, NEGATED, POSITIVE
+from tests.triage.phrasings_wide import RULES as WIDE_RULES
 
 E, U, R = Priority.EMERGENCY, Priority.URGENT, Priority.ROUTINE
 
@@ -29,7 +30,7 @@ BY_ANSWERS = [
                                                  "head_injury_signs": True}),
     ("pregnancy-heavy-bleeding", E, "clinical", {"pregnant": True, "pregnancy_bleeding": True,
                                                  "pregnancy_heavy_bleeding": True}),
-    ("infant-fever", U, "clinical", {"infant": True, "infant_fever": True}),
+    ("infant-fever", E, "clinical", {"infant": True, "infant_fever": True}),
     ("pregnancy-bleeding", U, "clinical", {"pregnant": True, "pregnancy_bleeding": True}),
     ("post-op-warning-signs", U, "clinical", {"recent_surgery": True, "postop_signs": True}),
     ("critical-medicine-running-out", U, "refill", {"critical_medicine": True,
@@ -49,15 +50,23 @@ BY_TEXT = [
     ("anaphylaxis", E, "her throat is closing up after the bee sting"),
     ("head-injury-danger-signs", E, "fell and hit his head and now he keeps throwing up"),
     ("pregnancy-heavy-bleeding", E, "I'm 20 weeks pregnant and bleeding heavily"),
-    ("infant-fever", U, "my 5 week old has a fever of 100.8"),
+    ("infant-fever", E, "my 5 week old has a fever of 100.8"),
     ("pregnancy-bleeding", U, "I'm 12 weeks pregnant and spotting"),
     ("post-op-warning-signs", U, "Knee surgery two days ago. Calf is swollen and painful."),
     ("blood-clot", U, "they found a blood clot in his leg"),
-    ("head-injury-on-blood-thinner", U, "she's on warfarin and bumped her head"),
+    ("head-injury-on-blood-thinner", E, "she's on warfarin and bumped her head"),
     ("critical-medicine-running-out", U, "he ran out of his insulin this morning"),
     ("allergic-reaction", U, "broke out in hives after the new antibiotic"),
     ("severe-pain", U, "sudden severe pain in her belly"),
+    # the widened default (issue 9), one caller's words each
+    *[(rule, Priority(priority), text) for rule, priority, text, _ in WIDE_RULES],
 ]
+
+
+@pytest.mark.parametrize("rule,text", [(r[0], r[3]) for r in WIDE_RULES],
+                         ids=[r[0] for r in WIDE_RULES])
+def test_a_widened_rule_does_not_fire_from_negated_words(default_spec, rule, text):
+    assert rule not in decide(default_spec, "clinical", {}, [text]).rules
 
 
 def test_every_default_rule_is_exercised(default_spec):
@@ -95,7 +104,7 @@ def test_an_emergency_says_dial_911(default_spec):
 def test_the_highest_priority_wins_and_speaks(default_spec):
     text = "Knee surgery two days ago. Calf is swollen and painful, and he is short of breath."
     decision = decide(default_spec, "clinical", {}, [text])
-    assert decision.rules == ("breathing", "post-op-warning-signs")  # all fired, recorded
+    assert decision.rules == ("breathing", "post-op-warning-signs", "dvt")  # all, recorded
     assert decision.priority == E
     assert decision.actions == (Action.ADVISE_911, Action.ESCALATE_NOW)
     assert decision.script.startswith("Trouble breathing is an emergency")
@@ -181,6 +190,6 @@ def test_the_urgent_clinical_drill_is_an_emergency(default_spec):
                "he is short of breath.")
     decision = decide(default_spec, "clinical", {}, [concern])
     assert decision.as_json() == {"priority": "emergency",
-                                  "rules": ["breathing", "post-op-warning-signs"],
+                                  "rules": ["breathing", "post-op-warning-signs", "dvt"],
                                   "protocol_version": 1}
     assert decision.red_flags == ("breathing", "calf-swelling", "recent-surgery")
