@@ -23,6 +23,14 @@ class Decision:
         return Action.ADVISE_911 in self.actions
 
     @property
+    def advise_poison_control(self) -> bool:
+        return Action.ADVISE_POISON_CONTROL in self.actions
+
+    @property
+    def advise_988(self) -> bool:
+        return Action.ADVISE_988 in self.actions
+
+    @property
     def advice(self) -> tuple[Action, ...]:
         """Where the caller is told to turn now (911, Poison Control, 988), in that order."""
         return tuple(a for a in ADVICE if a in self.actions)

@@ -583,6 +583,12 @@ POSITIVE: dict[str, list[str]] = {
     ],
     # mental health
     "suicidal-thoughts": [
+        "Pt endorses SI",
+        "says everyone would be better off dead",
+        "talking about suicide",
+        "she is having suicidal thoughts",
+        "he doesn't want to live anymore",
+        "she said she'd be better off not waking up",
         "she wants to die",
         "doesn't want to live anymore",
         "thinks everyone would be better off without him",
@@ -620,6 +626,7 @@ POSITIVE: dict[str, list[str]] = {
     ],
     # poisoning and toxicology
     "ingestion": [
+        "he drank bleach",
         "he swallowed some bleach",
         "she ate a laundry pod",
         "got into the pills",
@@ -784,7 +791,12 @@ NEGATED: dict[str, list[str]] = {
     "diabetes": ["not diabetic"],
     "foot-sore": ["no foot ulcer"],
     "drug-rash": ["no rash since starting amoxicillin"],
-    "suicidal-thoughts": ["no suicidal ideation"],
+    "suicidal-thoughts": [
+        "no suicidal ideation",
+        "denies suicidal thoughts",
+        "no thoughts of suicide",
+        "not suicidal",
+    ],
     "harm-to-others": ["no homicidal thoughts"],
     "psychosis": ["not hearing voices"],
     "mania": ["not manic"],
