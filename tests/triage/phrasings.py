@@ -595,4 +595,6 @@ MIXED: list[tuple[str, set[str], set[str]]] = [
 
 # The widened default protocol's red flags (issue 9), measured the same way.
 POSITIVE |= phrasings_wide.POSITIVE
+for _flag, _texts in phrasings_wide.MORE.items():
+    POSITIVE[_flag] = [*POSITIVE[_flag], *_texts]
 NEGATED |= phrasings_wide.NEGATED

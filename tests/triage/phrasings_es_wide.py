@@ -129,6 +129,10 @@ EMERGENCY: dict[str, list[str]] = {
     "alcohol-poisoning": ["tiene intoxicación alcohólica", "está borracho y no despierta"],
     "venomous-bite": ["lo picó un alacrán", "mordida de víbora en el pie"],
     "sepsis": ["tiene sepsis", "tiene fiebre y la piel manchada"],
+    "serious-head-injury-signs": [
+        "se cayó y le sale líquido de la nariz",
+        "se pegó en la cabeza y se quedó inconsciente",
+    ],
     "acute-glaucoma": [
         "me duele mucho el ojo y tengo visión borrosa",
         "ojo rojo y le duele, y ve borroso",

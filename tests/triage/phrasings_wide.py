@@ -415,6 +415,7 @@ POSITIVE: dict[str, list[str]] = {
     "measles": ["measles at the nursery", "could it be measles", "measles exposure", "rubeola"],
     # eyes
     "vision-loss": [
+        "she says she can't see at all",
         "lost the vision in her left eye",
         "went blind suddenly",
         "a curtain came down over my vision",
@@ -439,6 +440,8 @@ POSITIVE: dict[str, list[str]] = {
         "metal in his eye",
     ],
     "penetrating-eye": [
+        "jabbed in the eye with a pencil",
+        "his eye is bleeding",
         "a shard of glass stuck in her eye",
         "stabbed in the eye",
         "a fish hook in his eye",
@@ -677,6 +680,12 @@ POSITIVE: dict[str, list[str]] = {
     ],
     "child": ["my son", "our daughter", "a 6 year old", "the toddler"],
     "baby": ["my baby", "her infant", "a 7 month old", "the newborn"],
+    "head-injury-signs": [
+        "clear fluid running from his nose",
+        "blood coming out of her ear",
+        "he was knocked out for a minute",
+        "keeps repeating the same question",
+    ],
     "poor-feeding": [
         "not feeding",
         "refusing the bottle",
@@ -813,6 +822,7 @@ NEGATED: dict[str, list[str]] = {
     "child": ["no kids"],
     "baby": ["no baby"],
     "poor-feeding": ["refusing the bottle: no"],
+    "head-injury-signs": ["no clear fluid from the nose"],
 }
 
 E, U = "emergency", "urgent"
@@ -999,6 +1009,12 @@ RULES: list[tuple[str, str, str, str]] = [
     ("flu-high-risk", U, "pregnant with the flu", "pregnant, no flu"),
     ("fever-after-travel", U, "fever after a trip to kenya", "no fever after the trip to kenya"),
     ("infant-feeding-or-vomiting", U, "my baby is not feeding", "my baby, no projectile vomiting"),
+    (
+        "serious-head-injury-signs",
+        E,
+        "slipped on the ice and now clear fluid from his ear",
+        "slipped on the ice, no clear fluid from his ear",
+    ),
     ("acute-glaucoma", E, "red painful eye and blurry vision", "no eye pain, no blurry vision"),
     ("withdrawal-danger-signs", E, "alcohol withdrawal and hallucinating", "no alcohol withdrawal"),
     ("worsening-headache", U, "my headache keeps getting worse", "no headache getting worse"),
@@ -1006,3 +1022,49 @@ RULES: list[tuple[str, str, str, str]] = [
     ("diabetic-foot", U, "diabetic with a foot ulcer", "diabetic, no foot ulcer"),
     ("drug-rash", U, "hives since starting the antibiotics", "no rash since starting amoxicillin"),
 ]
+
+# The first red flags, widened in the same change: phrasings they now also read.
+MORE: dict[str, list[str]] = {
+    "chest-pain": [
+        "crushing pain behind his breastbone",
+        "a sharp pain on one side of my chest",
+        "a tight band around his chest",
+        "chst pain since lunch",
+        "upper stomach pain and sweating buckets",
+    ],
+    "breathing": [
+        "can't take a deep breath",
+        "can only say two words at a time",
+        "her ribs are pulling in with each breath",
+        "he keeps pausing his breathing",
+        "the inhaler is not doing anything",
+    ],
+    "unresponsive": ["he was out cold on the pitch"],
+    "confusion": ["keeps repeating the same questions", "she is not really with it"],
+    "stroke": [
+        "one side of her face won't move",
+        "his words are coming out jumbled",
+        "her hand won't grip the cup",
+    ],
+    "seizure": [
+        "went stiff and then jerking",
+        "had some kind of fit",
+        "we gave the rescue meds",
+        "a febrile seizure",
+    ],
+    "self-harm": [
+        "she slit her wrists",
+        "took the pills on purpose",
+        "voices telling him to jump",
+        "a suicide attempt last night",
+    ],
+    "bleeding": ["brown discharge since yesterday"],
+    "pregnancy": ["positive pregnancy test on monday"],
+    "critical-medicine": ["his prograf", "out of her biktarvy", "my sinemet", "type 1"],
+    "running-out": [
+        "the pump broke",
+        "it is back ordered",
+        "i am down to my last",
+        "have nothing left",
+    ],
+}
