@@ -56,7 +56,8 @@ def decide(protocol: ProtocolSpec, call_type: str | None, answers: Mapping[str, 
         raise ValueError(f"no question {unknown[0]!r} in protocol v{protocol.version}")
     yes = frozenset(q for q, answer in answers.items() if answer is True)
     flags = protocol.detector.findings(texts)
-    fired = [r for r in protocol.rules if r.when.holds(call_type, yes, flags)]
+    fired = [r for r in protocol.rules_that_may_hold(call_type, yes, flags)
+             if r.when.holds(call_type, yes, flags)]
     found = tuple(sorted(flags))
     if not fired:
         return Decision(Priority.ROUTINE, (), protocol.default_actions, protocol.default_say,

@@ -27,6 +27,7 @@ people and to the benchmarks, which words are which language. A protocol without
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -148,10 +149,46 @@ class ProtocolSpec:
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 
+    def rules_that_may_hold(self, call_type: str | None, yes: frozenset[str],
+                            flags: frozenset[str]) -> list[Rule]:
+        """The rules, in protocol order, whose condition can hold given what was found: a
+        condition is positive, so one with no answer, red flag or call type of its own
+        present cannot. Most texts fire few of many rules; this spares testing the rest."""
+        index, always = self._rules_by_atom
+        present = {("red_flag", f) for f in flags} | {("question", q) for q in yes}
+        present.add(("call_type", str(call_type)))
+        found = set(always).union(*(index.get(atom, ()) for atom in present))
+        return [self.rules[i] for i in sorted(found)]
+
+    @functools.cached_property
+    def _rules_by_atom(self) -> tuple[dict[tuple[str, str], tuple[int, ...]], tuple[int, ...]]:
+        index: dict[tuple[str, str], list[int]] = {}
+        always = []
+        for i, rule in enumerate(self.rules):
+            atoms = _atoms(rule.when)
+            if atoms is None:
+                always.append(i)
+            for atom in atoms or ():
+                index.setdefault(atom, []).append(i)
+        return {a: tuple(r) for a, r in index.items()}, tuple(always)
+
     @property
     def spoken_phrases(self) -> tuple[str, ...]:
         """Every red flag's spoken phrases, once each, in the protocol's order."""
         return tuple(dict.fromkeys(p for flag in self.red_flags for p in flag.spoken))
+
+
+def _atoms(condition: Condition) -> frozenset[tuple[str, str]] | None:
+    """Answers, red flags and call types of which at least one must be present for
+    ``condition`` to hold; None when that is not known (a kind read otherwise)."""
+    if condition.kind in ("question", "red_flag", "call_type"):
+        return frozenset((condition.kind, v) for v in condition.values)
+    parts = [_atoms(c) for c in condition.children]
+    if condition.kind == "all":  # every part must hold: the atoms of any known one will do
+        return min((p for p in parts if p is not None), key=len, default=None)
+    if condition.kind == "any" and None not in parts:
+        return frozenset().union(*(p for p in parts if p is not None))
+    return None
 
 
 def compile_protocol(document: Mapping[str, Any] | Located, version: int = 0) -> ProtocolSpec:

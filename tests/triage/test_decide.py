@@ -194,3 +194,15 @@ def test_the_urgent_clinical_drill_is_an_emergency(default_spec):
                                   "rules": ["breathing", "post-op-warning-signs", "dvt"],
                                   "protocol_version": 1}
     assert decision.red_flags == ("breathing", "calf-swelling", "recent-surgery")
+
+
+@pytest.mark.parametrize("call_type,answers", SITUATIONS)
+def test_only_rules_that_cannot_hold_are_skipped(default_spec, call_type, answers):
+    """decide() tests only the rules whose condition could hold; every rule it skips
+    must be one that does not, for every text of the tables."""
+    yes = frozenset(q for q, a in answers.items() if a)
+    for text in ALL_TEXTS:
+        flags = default_spec.detector.findings([text])
+        every = [r for r in default_spec.rules if r.when.holds(call_type, yes, flags)]
+        assert [r for r in default_spec.rules_that_may_hold(call_type, yes, flags)
+                if r.when.holds(call_type, yes, flags)] == every, text
