@@ -243,5 +243,7 @@ URGENT: dict[str, list[str]] = {
         "es diabética y tiene una úlcera en el pie",
         "diabetes y una herida en el pie",
     ],
+    "uti-man": ["mi esposo tiene ardor al orinar", "mi abuelo tiene infección de orina"],
+    "fever-not-coming-down": ["la fiebre no baja con nada", "no le baja la fiebre con tylenol"],
     "drug-rash": ["le salieron ronchas por el antibiótico", "salpullido por el antibiótico"],
 }

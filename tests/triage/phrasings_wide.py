@@ -686,6 +686,13 @@ POSITIVE: dict[str, list[str]] = {
         "he was knocked out for a minute",
         "keeps repeating the same question",
     ],
+    "fever-not-coming-down": [
+        "her fever won't come down",
+        "temperature keeps climbing",
+        "the fever is still there even with calpol",
+        "temp is not going down",
+    ],
+    "male": ["im a guy", "my husband", "it stings when he pees", "45 M"],
     "poor-feeding": [
         "not feeding",
         "refusing the bottle",
@@ -823,6 +830,8 @@ NEGATED: dict[str, list[str]] = {
     "baby": ["no baby"],
     "poor-feeding": ["refusing the bottle: no"],
     "head-injury-signs": ["no clear fluid from the nose"],
+    "fever-not-coming-down": ["fever not coming down: no"],
+    "male": ["no husband"],
 }
 
 E, U = "emergency", "urgent"
@@ -1009,6 +1018,13 @@ RULES: list[tuple[str, str, str, str]] = [
     ("flu-high-risk", U, "pregnant with the flu", "pregnant, no flu"),
     ("fever-after-travel", U, "fever after a trip to kenya", "no fever after the trip to kenya"),
     ("infant-feeding-or-vomiting", U, "my baby is not feeding", "my baby, no projectile vomiting"),
+    ("uti-man", U, "my husband says it stings to pee", "my husband, no burning when he pees"),
+    (
+        "fever-not-coming-down",
+        U,
+        "his temperature won't come down with tylenol",
+        "fever not coming down: no",
+    ),
     (
         "serious-head-injury-signs",
         E,

@@ -31,13 +31,13 @@ CALL_TYPES = {t["slug"] for t in yaml.safe_load(
 PRESENTATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # Today's figures under the default protocol (bench/triage_eval.py, December 2026: emergency
-# 210/217, urgent 161/184, after the protocol was widened to the public guidance's full
+# 211/217, urgent 163/184, after the protocol was widened to the public guidance's full
 # lists; before, 67/217 and 22/184). They may not fall. The targets are higher (emergency
 # 100%, urgent-or-higher 98%); most of what is left needs readers of numbers (ages,
 # temperatures, readings, durations, weeks of pregnancy). Raise these floors as the
 # protocol widens, and switch them to the targets once it meets them. Adding entries the
 # protocol misses lowers a share: lower the floor in the same commit, saying why.
-FLOOR = {E: 0.967, U: 0.875}
+FLOOR = {E: 0.972, U: 0.885}
 # Routine calls kept routine: today 183/194 (94.3%; 185 before the widening). A wider
 # protocol may spend some of that on more findings, never below the target.
 ROUTINE_KEPT_TARGET = 0.85
