@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from clinicline.triage import readers
-from clinicline.triage.spec import Action, Facts, Priority, ProtocolSpec, Question, Rule
+from clinicline.triage.spec import ADVICE, Action, Facts, Priority, ProtocolSpec, Question, Rule
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,19 @@ class Decision:
     @property
     def advise_911(self) -> bool:
         return Action.ADVISE_911 in self.actions
+
+    @property
+    def advise_poison_control(self) -> bool:
+        return Action.ADVISE_POISON_CONTROL in self.actions
+
+    @property
+    def advise_988(self) -> bool:
+        return Action.ADVISE_988 in self.actions
+
+    @property
+    def advice(self) -> tuple[Action, ...]:
+        """Where the caller is told to turn now (911, Poison Control, 988), in that order."""
+        return tuple(a for a in ADVICE if a in self.actions)
 
     @property
     def escalate_now(self) -> bool:
@@ -52,7 +65,8 @@ def decide(protocol: ProtocolSpec, call_type: str | None, answers: Mapping[str, 
     facts = Facts(call_type, frozenset(q for q, answer in answers.items() if answer is True),
                   _flags(protocol, texts),
                   readers.read(texts, at) if protocol.reads else readers.Findings())
-    fired = [r for r in protocol.rules if r.when.holds(facts)]
+    fired = [r for r in protocol.rules_that_may_hold(call_type, facts.yes, frozenset(facts.flags))
+             if r.when.holds(facts)]
     found = tuple(sorted(facts.flags))
     if not fired:
         return Decision(Priority.ROUTINE, (), protocol.default_actions, protocol.default_say,

@@ -6,9 +6,8 @@
     terms:        {name: regex}        shared pieces of patterns, used as {name}
     questions:    - {id, text, call_types: [..] (omitted: every type), ask_if: question id}
     red_flags:    - {id, label, phrases: [plain words], patterns: [regex],
-                     languages: {code: {phrases: [..], patterns: [..]}}}
-    rules:        - {id, when: CONDITION, then: {priority, actions: [..], say},
-                     source: the public guidance the rule follows (optional text)}
+                     languages: {code: {phrases: [..], patterns: [..]}}, source}
+    rules:        - {id, when: CONDITION, then: {priority, actions: [..], say}, source}
     default:      {actions: [..], say}  what to do when no rule fires (priority routine)
 
 A CONDITION is one of:
@@ -33,6 +32,9 @@ uncertain reading fires the rule.
 Conditions are only ever positive, so that more findings can only fire more rules: the
 free-text detector and the readers can raise a priority, never lower it.
 
+``source`` (optional on a rule or a red flag) names the public guidance it follows ("NHS:
+Sepsis — call 999"), for the people who review the protocol; it changes no decision.
+
 A red flag's own phrases and patterns are English; ``languages`` adds those of other
 languages by code (``es``: Spanish). The detector reads them all in every text (a caller
 may mix languages, and nobody says which one a text is in); the code only says, to
@@ -42,6 +44,7 @@ people and to the benchmarks, which words are which language. A protocol without
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -67,17 +70,24 @@ class Priority(StrEnum):
 
 class Action(StrEnum):
     ADVISE_911 = "advise-911"
+    # An emergency whose line is another number: Poison Control for an ingestion without
+    # symptoms, 988 for a mental-health crisis. The on-call provider is still paged at once.
+    ADVISE_POISON_CONTROL = "advise-poison-control"
+    ADVISE_988 = "advise-988"
     ESCALATE_NOW = "escalate-now"
     NEXT_BUSINESS_DAY = "next-business-day"
     QUEUE = "queue"
 
 
 # What each priority must (and must not) do: an emergency that forgot to escalate, or a
-# "routine" rule that pages someone at 3 a.m., is a protocol error, not a choice.
-REQUIRED = {Priority.EMERGENCY: {Action.ADVISE_911, Action.ESCALATE_NOW},
+# "routine" rule that pages someone at 3 a.m., is a protocol error, not a choice. An
+# emergency also tells the caller where to turn now: 911, or for an ingestion without
+# symptoms Poison Control, or for a mental-health crisis 988 (at least one of ADVICE).
+ADVICE = (Action.ADVISE_911, Action.ADVISE_POISON_CONTROL, Action.ADVISE_988)
+REQUIRED = {Priority.EMERGENCY: {Action.ESCALATE_NOW},
             Priority.URGENT: {Action.ESCALATE_NOW}, Priority.ROUTINE: set()}
-FORBIDDEN = {Priority.EMERGENCY: set(), Priority.URGENT: {Action.ADVISE_911},
-             Priority.ROUTINE: {Action.ADVISE_911, Action.ESCALATE_NOW}}
+FORBIDDEN = {Priority.EMERGENCY: set(), Priority.URGENT: set(ADVICE),
+             Priority.ROUTINE: {*ADVICE, Action.ESCALATE_NOW}}
 
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 CALL_TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -107,6 +117,7 @@ class RedFlag:
     # the detector's to judge, so a negated form ("no chest pain") may be listed too.
     spoken: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()  # the codes of other languages among the patterns
+    source: str = ""                 # the public guidance it follows, for reviewers
 
 
 @dataclass(frozen=True)
@@ -184,7 +195,7 @@ class Rule:
     priority: Priority
     actions: tuple[Action, ...]
     say: str
-    source: str = ""  # the public guidance it follows, as the protocol names it
+    source: str = ""  # the public guidance it follows, for reviewers
 
 
 @dataclass(frozen=True)
@@ -202,10 +213,46 @@ class ProtocolSpec:
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
 
+    def rules_that_may_hold(self, call_type: str | None, yes: frozenset[str],
+                            flags: frozenset[str]) -> list[Rule]:
+        """The rules, in protocol order, whose condition can hold given what was found: a
+        condition is positive, so one with no answer, red flag or call type of its own
+        present cannot. Most texts fire few of many rules; this spares testing the rest."""
+        index, always = self._rules_by_atom
+        present = {("red_flag", f) for f in flags} | {("question", q) for q in yes}
+        present.add(("call_type", str(call_type)))
+        found = set(always).union(*(index.get(atom, ()) for atom in present))
+        return [self.rules[i] for i in sorted(found)]
+
+    @functools.cached_property
+    def _rules_by_atom(self) -> tuple[dict[tuple[str, str], tuple[int, ...]], tuple[int, ...]]:
+        index: dict[tuple[str, str], list[int]] = {}
+        always = []
+        for i, rule in enumerate(self.rules):
+            atoms = _atoms(rule.when)
+            if atoms is None:
+                always.append(i)
+            for atom in atoms or ():
+                index.setdefault(atom, []).append(i)
+        return {a: tuple(r) for a, r in index.items()}, tuple(always)
+
     @property
     def spoken_phrases(self) -> tuple[str, ...]:
         """Every red flag's spoken phrases, once each, in the protocol's order."""
         return tuple(dict.fromkeys(p for flag in self.red_flags for p in flag.spoken))
+
+
+def _atoms(condition: Condition) -> frozenset[tuple[str, str]] | None:
+    """Answers, red flags and call types of which at least one must be present for
+    ``condition`` to hold; None when that is not known (a kind read otherwise)."""
+    if condition.kind in ("question", "red_flag", "call_type"):
+        return frozenset((condition.kind, v) for v in condition.values)
+    parts = [_atoms(c) for c in condition.children]
+    if condition.kind == "all":  # every part must hold: the atoms of any known one will do
+        return min((p for p in parts if p is not None), key=len, default=None)
+    if condition.kind == "any" and None not in parts:
+        return frozenset().union(*(p for p in parts if p is not None))
+    return None
 
 
 def compile_protocol(document: Mapping[str, Any] | Located, version: int = 0) -> ProtocolSpec:
@@ -353,7 +400,7 @@ class _Checker:
         flags = []
         for path, entry, fid in self.entries("red_flags", value, {"id", "label", "phrases",
                                                                   "patterns", "spoken",
-                                                                  "languages"}):
+                                                                  "languages", "source"}):
             label = self.text((*path, "label"), entry.get("label"), f"red flag {fid!r} label")
             patterns = self.wording(path, entry, terms)
             languages = self.languages((*path, "languages"), entry.get("languages", {}))
@@ -363,7 +410,8 @@ class _Checker:
                 self.fail(path, f"red flag {fid!r} needs phrases or patterns")
             flags.append(RedFlag(fid, label, tuple(patterns),
                                  self.spoken(path, entry.get("spoken", [])),
-                                 tuple(languages)))
+                                 tuple(languages),
+                                 self.source(path, entry, f"red flag {fid!r}")))
         return tuple(flags)
 
     def wording(self, path: Path, entry: dict[str, Any], terms: dict[str, str]) -> list[str]:
@@ -431,16 +479,20 @@ class _Checker:
         for path, entry, rid in self.entries("rules", value, {"id", "when", "then", "source"}):
             when = self.condition((*path, "when"), entry.get("when"), questions, flags, 0)
             then = entry.get("then")
-            source = entry.get("source", "")
-            if "source" in entry:
-                source = self.text((*path, "source"), source, f"rule {rid!r} source")
             if not isinstance(then, dict):
                 self.fail((*path, "then"), f"rule {rid!r} needs then: priority, actions, say")
                 continue
             outcome = self.outcome((*path, "then"), then, rid)
+            source = self.source(path, entry, f"rule {rid!r}")
             if when is not None and outcome is not None:
-                rules.append(Rule(rid, when, *outcome, source))
+                rules.append(Rule(rid, when, *outcome, source=source))
         return tuple(rules)
+
+    def source(self, path: Path, entry: dict[str, Any], whose: str) -> str:
+        """The public guidance a rule or red flag follows: optional, and text when given."""
+        if "source" not in entry:
+            return ""
+        return self.text((*path, "source"), entry["source"], f"{whose} source")
 
     def condition(self, path: Path, value: Any, questions: set[str], flags: set[str],
                   depth: int) -> Condition | None:
@@ -539,6 +591,10 @@ class _Checker:
         if missing := REQUIRED[priority] - set(actions):
             self.fail((*path, "actions"), f"an {priority} rule must also "
                                           f"{', '.join(sorted(missing))}")
+        if priority == Priority.EMERGENCY and not set(ADVICE) & set(actions):
+            self.fail((*path, "actions"), f"an {priority} rule must also advise-911 (or, "
+                                          "for its own line, advise-poison-control or "
+                                          "advise-988)")
         if extra := FORBIDDEN[priority] & set(actions):
             self.fail((*path, "actions"), f"a {priority} rule may not "
                                           f"{', '.join(sorted(extra))}")

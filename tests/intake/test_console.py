@@ -107,6 +107,21 @@ def test_the_urgent_clinical_drill_from_greeting_to_read_back(practice, agent, c
                                      actor_id=agent.pk).exists()
 
 
+@pytest.mark.parametrize("concern,line,not_said", [
+    ("My toddler swallowed a laundry pod, she seems fine.",
+     "Tell the caller to call Poison Control now: 1-800-222-1222", "hang up and dial 911."),
+    ("My son says he wants to die.", "Tell the caller to call or text 988 now", None),
+])
+def test_an_emergency_names_its_own_line(practice, agent, clock, concern, line, not_said):
+    client = signed_in(agent)
+    fields = {**SCENARIO["fields"], "concern": concern}
+    body = text(client.post(CONSOLE + "check/", call_data(practice, "clinical", fields)))
+    assert "Priority: EMERGENCY" in body
+    assert line in body
+    assert "Tell the caller to hang up and dial 911." not in body
+    assert not_said is None or f"Tell the caller to {not_said}" not in body
+
+
 def test_the_greeting_in_office_hours_and_on_a_holiday(practice, agent):
     with time_machine.travel(OFFICE_HOURS, tick=True):
         client = signed_in(agent)

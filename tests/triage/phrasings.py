@@ -9,6 +9,8 @@ MIXED: sentences that negate one thing and report another.
 
 from __future__ import annotations
 
+from tests.triage import phrasings_wide
+
 POSITIVE: dict[str, list[str]] = {
     "chest-pain": [
         "never felt pain like this in my chest",
@@ -155,24 +157,17 @@ POSITIVE: dict[str, list[str]] = {
     ],
     "self-harm": [
         "he says he's going to end it tonight",
-        "she said she'd be better off not waking up",
         "he swallowed a bunch of his mom's pills",
         "my teenager took 20 tylenol",
-        "he doesn't want to live anymore",
         "she took all her pills",
         "thinking of ending it all",
         "wants to hurt herself",
         "he says he wants to kill himself",
-        "she is having suicidal thoughts",
         "I want to end my life",
         "took a whole bottle of pills",
         "I think she overdosed",
         "he took too many sleeping pills",
-        "talking about suicide",
         "she has been cutting herself",
-        "he drank bleach",
-        "says everyone would be better off dead",
-        "Pt endorses SI",
     ],
     "seizure": [
         "he's twitching and not responding",
@@ -416,9 +411,6 @@ NEGATED: dict[str, list[str]] = {
     ],
     "self-harm": [
         "the patient denies any thoughts of hurting herself",
-        "denies suicidal thoughts",
-        "no thoughts of suicide",
-        "not suicidal",
         "no overdose",
         "he did not overdose",
     ],
@@ -600,3 +592,9 @@ MIXED: list[tuple[str, set[str], set[str]]] = [
     ("no LOC, no vomiting after the fall, hit head on cabinet", {"head-injury"},
      {"unresponsive", "vomiting"}),
 ]
+
+# The widened default protocol's red flags (issue 9), measured the same way.
+POSITIVE |= phrasings_wide.POSITIVE
+for _flag, _texts in phrasings_wide.MORE.items():
+    POSITIVE[_flag] = [*POSITIVE[_flag], *_texts]
+NEGATED |= phrasings_wide.NEGATED

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from clinicline.triage.engine import decide
 from clinicline.triage.spec import Priority, ProtocolSpec
+from tests.triage import phrasings_es_wide
 
 EMERGENCY: dict[str, list[str]] = {
     "chest-pain": [
@@ -123,16 +124,11 @@ EMERGENCY: dict[str, list[str]] = {
         "dice que se quiere quitar la vida",
         "amenaza con matarse",
         "se tomó todas las pastillas de su mamá",
-        "tomó veneno",
-        "se intoxicó con cloro",
-        "dice que ya no quiere vivir",
         "se está cortando las muñecas",
         "creo que es una sobredosis",
         "se tomo un frasco entero de pastillas para dormir",
-        "dice que se quiere morir",
         "se quiere matar",
         "se tragó un frasco de pastillas",
-        "mi niño se tomó el cloro",
         "quiere hacerse daño",
         "dejó una carta de despedida y se tomó las pastillas",
         "se tomó una botella de pastillas",
@@ -241,6 +237,10 @@ NEGATED: list[str] = [
     "no está vomitando, solo tiene diarrea",
     "nunca se ha desmayado",
 ]
+
+# The widened default protocol's rules (issue 9), two texts each.
+EMERGENCY |= phrasings_es_wide.EMERGENCY
+URGENT |= phrasings_es_wide.URGENT
 
 ROUTINE: list[str] = [
     *NEGATED,

@@ -17,7 +17,8 @@ URGENT_CLINICAL = ("Knee surgery two days ago. Calf is swollen and painful, and 
                    "tonight he is short of breath.")
 # Why, in the caller's words: the command's output is as sensitive as its input.
 BECAUSE = ['"short of breath" → breathing, emergency',
-           '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent']
+           '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent',
+           '"Calf is swollen and painful" → dvt, urgent']
 
 
 def run(*args: str, stdin: str) -> list[dict]:
@@ -29,7 +30,7 @@ def run(*args: str, stdin: str) -> list[dict]:
 @pytest.mark.django_db
 def test_a_text_on_stdin_gives_its_decision(practice):
     assert run("--practice", "riverside", stdin=URGENT_CLINICAL) == [{
-        "priority": "emergency", "rules": ["breathing", "post-op-warning-signs"],
+        "priority": "emergency", "rules": ["breathing", "post-op-warning-signs", "dvt"],
         "because": BECAUSE, "protocol_version": 1}]
 
 
@@ -59,7 +60,7 @@ def test_jsonl_answers_each_line_and_reports_bad_ones(practice):
     results = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [(r["id"], r.get("priority"), r.get("line")) for r in results] == [
         ("a1", "emergency", None), (None, None, 2), (7, "routine", None), ("b2", None, 5),
-        (None, None, 6), (None, None, 7), ("c3", "urgent", None)]
+        (None, None, 6), (None, None, 7), ("c3", "emergency", None)]
     assert results[1]["error"].startswith("not JSON")
     assert results[3]["error"] == '"text" must be a string'
 
@@ -85,8 +86,9 @@ def test_the_real_command_streams_jsonl_and_fails_on_a_bad_line(tmp_path):
                             text=True, timeout=TIMEOUT_S, check=False)
     assert result.returncode == 1
     assert [json.loads(line) for line in result.stdout.splitlines()] == [
-        {"id": "u1", "priority": "emergency", "rules": ["breathing", "post-op-warning-signs"],
-         "because": BECAUSE, "protocol_version": 1},
+        {"id": "u1", "priority": "emergency",
+         "rules": ["breathing", "post-op-warning-signs", "dvt"], "because": BECAUSE,
+         "protocol_version": 1},
         {"id": None, "line": 2, "error": "not JSON (Expecting value at column 1)"},
         {"id": "r1", "priority": "routine", "rules": [], "because": [], "protocol_version": 1}]
     assert "1 line(s) could not be triaged" in result.stderr

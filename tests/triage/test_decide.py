@@ -7,11 +7,13 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from clinicline.triage import readers
 from clinicline.triage.engine import decide, questions_for
 from clinicline.triage.service import default_document
-from clinicline.triage.spec import Action, Priority, compile_protocol
+from clinicline.triage.spec import ADVICE, Action, Facts, Priority, compile_protocol
 from tests.shared import SCENARIOS
 from tests.triage.phrasings import BENIGN, MIXED, NEGATED, POSITIVE
+from tests.triage.phrasings_wide import RULES as WIDE_RULES
 
 E, U, R = Priority.EMERGENCY, Priority.URGENT, Priority.ROUTINE
 
@@ -51,11 +53,11 @@ BY_TEXT = [
     ("anaphylaxis", E, "her throat is closing up after the bee sting"),
     ("head-injury-danger-signs", E, "fell and hit his head and now he keeps throwing up"),
     ("pregnancy-heavy-bleeding", E, "I'm 20 weeks pregnant and bleeding heavily"),
-    ("infant-fever", U, "my 5 week old has a fever"),
+    ("infant-fever", E, "my 5 week old has a fever of 100.8"),
     ("pregnancy-bleeding", U, "I'm 12 weeks pregnant and spotting"),
     ("post-op-warning-signs", U, "Knee surgery two days ago. Calf is swollen and painful."),
     ("blood-clot", U, "they found a blood clot in his leg"),
-    ("head-injury-on-blood-thinner", U, "she's on warfarin and bumped her head"),
+    ("head-injury-on-blood-thinner", E, "she's on warfarin and bumped her head"),
     ("critical-medicine-running-out", U, "he ran out of his insulin this morning"),
     ("allergic-reaction", U, "broke out in hives after the new antibiotic"),
     ("severe-pain", U, "sudden severe pain in her belly"),
@@ -70,7 +72,15 @@ BY_TEXT = [
     ("low-blood-sugar", U, "her blood sugar is 48"),
     ("high-blood-sugar", U, "glucose 450 and very thirsty"),
     ("very-high-blood-pressure", U, "bp 192/124 and a pounding headache"),
+    # the widened default (issue 9), one caller's words each
+    *[(rule, Priority(priority), text) for rule, priority, text, _ in WIDE_RULES],
 ]
+
+
+@pytest.mark.parametrize("rule,text", [(r[0], r[3]) for r in WIDE_RULES],
+                         ids=[r[0] for r in WIDE_RULES])
+def test_a_widened_rule_does_not_fire_from_negated_words(default_spec, rule, text):
+    assert rule not in decide(default_spec, "clinical", {}, [text]).rules
 
 
 def test_every_default_rule_is_exercised(default_spec):
@@ -95,7 +105,8 @@ def test_rule_fires_from_the_callers_words(default_spec, rule, priority, text):
 
 
 def assert_actions_fit(priority: Priority, actions: tuple[Action, ...]) -> None:
-    assert (Action.ADVISE_911 in actions) == (priority == E)
+    # An emergency names where to turn: 911, or Poison Control, or 988.
+    assert bool(set(ADVICE) & set(actions)) == (priority == E)
     assert (Action.ESCALATE_NOW in actions) == (priority != R)
 
 
@@ -108,7 +119,7 @@ def test_an_emergency_says_dial_911(default_spec):
 def test_the_highest_priority_wins_and_speaks(default_spec):
     text = "Knee surgery two days ago. Calf is swollen and painful, and he is short of breath."
     decision = decide(default_spec, "clinical", {}, [text])
-    assert decision.rules == ("breathing", "post-op-warning-signs")  # all fired, recorded
+    assert decision.rules == ("breathing", "post-op-warning-signs", "dvt")  # all, recorded
     assert decision.priority == E
     assert decision.actions == (Action.ADVISE_911, Action.ESCALATE_NOW)
     assert decision.script.startswith("Trouble breathing is an emergency")
@@ -189,13 +200,29 @@ def test_drill_calls_get_the_expected_priority(default_spec, scenario):
     assert decision.advise_911 == expect.get("advise_emergency_services", False)
 
 
+BECAUSE_DRILL = ['"short of breath" → breathing, emergency',
+                 '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent',
+                 '"Calf is swollen and painful" → dvt, urgent']
+
+
 def test_the_urgent_clinical_drill_is_an_emergency(default_spec):
     concern = ("Knee surgery two days ago. Calf is swollen and painful, and since tonight "
                "he is short of breath.")
     decision = decide(default_spec, "clinical", {}, [concern])
     assert decision.as_json() == {
-        "priority": "emergency", "rules": ["breathing", "post-op-warning-signs"],
-        "because": ['"short of breath" → breathing, emergency',
-                    '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent'],
-        "protocol_version": 1}
+        "priority": "emergency", "rules": ["breathing", "post-op-warning-signs", "dvt"],
+        "because": BECAUSE_DRILL, "protocol_version": 1}
     assert decision.red_flags == ("breathing", "calf-swelling", "recent-surgery")
+
+
+@pytest.mark.parametrize("call_type,answers", SITUATIONS)
+def test_only_rules_that_cannot_hold_are_skipped(default_spec, call_type, answers):
+    """decide() tests only the rules whose condition could hold; every rule it skips
+    must be one that does not, for every text of the tables."""
+    yes = frozenset(q for q, a in answers.items() if a)
+    for text in ALL_TEXTS:
+        flags = default_spec.detector.findings([text])
+        facts = Facts(call_type, yes, dict.fromkeys(flags, ""), readers.read([text]))
+        every = [r for r in default_spec.rules if r.when.holds(facts)]
+        assert [r for r in default_spec.rules_that_may_hold(call_type, yes, flags)
+                if r.when.holds(facts)] == every, text

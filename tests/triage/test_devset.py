@@ -31,13 +31,15 @@ CALL_TYPES = {t["slug"] for t in yaml.safe_load(
 PRESENTATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # Today's figures under the default protocol (bench/triage_eval.py, December 2026: emergency
-# 55/217, urgent 18/184). They may not fall. The targets are higher (emergency 100%,
-# urgent-or-higher 98%); raise these floors as the protocol widens, and switch them to
-# the targets once it meets them. Adding entries the protocol misses lowers a share:
-# lower the floor in the same commit, saying why.
-FLOOR = {E: 0.253, U: 0.097}
-# Routine calls kept routine: today 185/194 (95.4%). A wider protocol may spend some of
-# that on more findings, never below the target.
+# 214/217, urgent 172/184, with the protocol widened to the public guidance's full lists
+# and the readers of numbers (ages, temperatures, readings, durations, weeks of pregnancy);
+# before either, 67/217 and 22/184). They may not fall. The targets are higher (emergency
+# 100%, urgent-or-higher 98%). Raise these floors as the
+# protocol widens, and switch them to the targets once it meets them. Adding entries the
+# protocol misses lowers a share: lower the floor in the same commit, saying why.
+FLOOR = {E: 0.986, U: 0.934}
+# Routine calls kept routine: today 183/194 (94.3%; 185 before the widening). A wider
+# protocol may spend some of that on more findings, never below the target.
 ROUTINE_KEPT_TARGET = 0.85
 
 
