@@ -190,3 +190,26 @@ def test_the_staff_pages_and_contact_methods_fit_a_phone_and_a_laptop(live_serve
     nurse_page.goto(home + "/oncall/contacts/")
     problems += check(nurse_page, "contacts")
     assert problems == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_practice_home_and_adopting_a_default_protocol_fit_a_phone_and_a_laptop(
+        live_server, open_page):
+    from clinicline.triage import service as triage
+    from tests.triage.test_adopt_default import older_default
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    practice = make_practice()
+    admin = make_member(practice, Role.PRACTICE_ADMIN, "admin")
+    triage.import_protocol(practice, older_default()[0])  # a practice's own, older version
+    home = f"{live_server.url}/p/{practice.slug}"
+
+    page = open_page()
+    log_in(page, live_server.url, admin)
+    problems = []
+    for name, path in [("practice-home", "/"), ("protocol", "/triage/"),
+                       ("protocol-default", "/triage/default/")]:
+        page.goto(home + path)
+        problems += check(page, name)
+    assert page.get_by_role("button", name="Adopt the shipped default as version 2").is_visible()
+    assert problems == []
