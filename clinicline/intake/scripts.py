@@ -16,7 +16,8 @@ Each key is one moment of a call (``KEYS``), and may use only the slots that mom
 (``{practice}``, ``{callback_minutes}``, ...): the slots are closed and typed, so a
 document that names another, or a slot a moment cannot fill, is refused at save with its
 line. The emergency line's meaning may not be removed: every language's version must
-still send the caller to 911.
+still send the caller to 911. A moment the file does not name at all (one added to
+clinicline after the file was downloaded) takes the shipped words.
 """
 
 from __future__ import annotations
@@ -158,7 +159,12 @@ def check(located: Located) -> dict[str, Any]:
         problem(("scripts", name), f"unknown script {name!r}")
     document: dict[str, Any] = {"languages": languages, "scripts": {}, "labels": {}}
     for name in KEYS:
-        document["scripts"][name] = _texts(scripts.get(name), name, languages, problem)
+        # A moment the file does not name (one added since it was downloaded) says the
+        # shipped words: a file saved before the live transfer existed still uploads.
+        value = scripts[name] if name in scripts else {
+            code: words for code, words in default_document()["scripts"][name].items()
+            if code in languages}
+        document["scripts"][name] = _texts(value, name, languages, problem)
     document["labels"] = _labels(data.get("labels", {}), languages, problem)
     if problems:
         raise ScriptError(problems)

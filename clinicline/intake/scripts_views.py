@@ -22,11 +22,6 @@ from clinicline.oncall import pages
 from clinicline.practices.models import Practice
 
 
-def current(practice: Practice) -> ScriptSet:
-    service.scripts_for(practice)  # version 1 from the defaults, on first use
-    return ScriptSet.versions(practice).select_related("created_by").order_by("-version")[0]
-
-
 def samples(practice: Practice) -> dict[str, Any]:
     """What the preview fills each slot with: this practice's own values where it has them."""
     on_call = pages.on_call_now(practice).primary
@@ -60,7 +55,7 @@ def previews(document: dict[str, Any], practice: Practice) -> list[dict[str, Any
 def _page(request: PracticeRequest, *, form: ScriptsForm | None = None,
           upload: ScriptsUploadForm | None = None, preview: dict[str, Any] | None = None,
           status: int = 200) -> HttpResponse:
-    shown = current(request.practice)
+    shown = service.script_set_for(request.practice)
     can_manage = allows(request.membership.role, Perm.MANAGE_PRACTICE)
     return render(request, "intake/scripts.html", {
         "current": shown, "rows": previews(preview or shown.document, request.practice),
@@ -84,7 +79,7 @@ def page(request: PracticeRequest) -> HttpResponse:
 def edit(request: PracticeRequest) -> HttpResponse:
     """"Preview" shows the posted words as callers would hear them and saves nothing;
     "Save" makes them the next version."""
-    form = ScriptsForm(current(request.practice).document, request.POST)
+    form = ScriptsForm(service.script_set_for(request.practice).document, request.POST)
     if not form.is_valid():
         return _page(request, form=form, status=400)
     if "preview" in request.POST:
@@ -111,7 +106,7 @@ def upload(request: PracticeRequest) -> HttpResponse:
 @require_GET
 def export(request: PracticeRequest) -> HttpResponse:
     """The version in force as the YAML it was saved from (comments and all)."""
-    shown = current(request.practice)
+    shown = service.script_set_for(request.practice)
     response = HttpResponse(shown.source or scripts.dump(shown.document),
                             content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = (
@@ -124,7 +119,7 @@ def export(request: PracticeRequest) -> HttpResponse:
 def binder(request: PracticeRequest) -> HttpResponse:
     """The printable binder: the scripts in each language, the call types with what each
     collects, and who is paged, for the desk and for a day the site is down."""
-    shown = current(request.practice)
+    shown = service.script_set_for(request.practice)
     types: CallTypeSet = service.call_types_for(request.practice)
     return render(request, "intake/scripts_binder.html", {
         "current": shown, "rows": previews(shown.document, request.practice),

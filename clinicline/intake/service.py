@@ -65,13 +65,17 @@ def import_call_types(practice: Practice, text: str, *, by: Any = None,
                                    request=request)
 
 
-def scripts_for(practice: Practice, language: str = "en", version: int = 0) -> scripts.Scripts:
-    """The practice's scripts in ``language``: version ``version`` if it names one (a call
-    goes on in the words it began in), else the one in force (version 1 from the defaults)."""
+def script_set_for(practice: Practice, version: int = 0) -> ScriptSet:
+    """Version ``version`` of the practice's scripts if it names one (a call goes on in the
+    words it began in), else the one in force (version 1 from the defaults)."""
     chosen = ScriptSet.numbered(practice, version) if version else None
-    chosen = chosen or ScriptSet.in_force(
+    return chosen or ScriptSet.in_force(
         practice, lambda: (scripts.default_document(), scripts.default_source()))
-    return chosen.scripts(language)
+
+
+def scripts_for(practice: Practice, language: str = "en", version: int = 0) -> scripts.Scripts:
+    """The practice's scripts (``script_set_for``) in ``language``."""
+    return script_set_for(practice, version).scripts(language)
 
 
 def import_scripts(practice: Practice, text: str, *, by: Any = None,

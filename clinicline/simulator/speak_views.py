@@ -13,15 +13,15 @@ from clinicline.accounts.access import PracticeRequest
 from clinicline.simulator import speech
 from clinicline.simulator.views import simulator_view
 
-MAX_WORDS = 600  # a script's longest moment
+MAX_CHARS = 600  # a script's longest moment
 
 
 @simulator_view
 @require_POST
 def speak(request: PracticeRequest) -> HttpResponse:
     text = " ".join(request.POST.get("text", "").split())
-    if not text or len(text) > MAX_WORDS:
-        return HttpResponse(f"Give the words to speak: 1 to {MAX_WORDS} characters.",
+    if not text or len(text) > MAX_CHARS:
+        return HttpResponse(f"Give the words to speak: 1 to {MAX_CHARS} characters.",
                             status=400, content_type="text/plain")
     language = request.POST.get("lang", "en")[:5]
     with tempfile.TemporaryDirectory() as folder:

@@ -245,3 +245,17 @@ def test_the_simulator_speaks_a_script_in_its_language(practice, admin):
     assert response.status_code == 200 and response["Content-Type"] == "audio/wav"
     assert response.content[:4] == b"RIFF" and len(response.content) > 8000
     assert client.post("/p/riverside/simulator/speak/", {"text": ""}).status_code == 400
+
+
+def test_a_file_without_a_newer_moment_uploads_with_the_shipped_words():
+    """A file downloaded before a moment existed (the live transfer's lines) still uploads:
+    the moment it does not name says the shipped words; a moment named but empty is still
+    refused."""
+    start = DEFAULT.index("  transfer_hold:\n")
+    older = DEFAULT[:start] + DEFAULT[DEFAULT.index("  read_back_paged:\n"):]
+    document = scripts.parse(older)
+    shipped = scripts.default_document()["scripts"]
+    assert document["scripts"]["transfer_hold"] == shipped["transfer_hold"]
+    assert document["scripts"]["transfer_failed"] == shipped["transfer_failed"]
+    assert any("transfer_hold: missing" in p for p in refused(
+        DEFAULT.replace("  transfer_hold:\n", "  transfer_hold: ~\n  old_hold:\n")))
