@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "clinicline.accounts",
     "clinicline.patients",
     "clinicline.outbox",
+    "clinicline.outreach",
     "clinicline.gateways",
     "clinicline.simulator",
     "clinicline.triage",
