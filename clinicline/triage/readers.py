@@ -82,10 +82,52 @@ def read(texts: Iterable[str], at: dt.datetime | None = None) -> Findings:
     for raw in texts:
         text = normalize(raw)
         # Read in lower case with case-sensitive patterns: re's IGNORECASE costs 3-4 times.
-        readings.extend(_read(text.lower(), at))
+        readings.extend(_read(spoken_numbers(text.lower()), at))
         found.extend(risks.risks(text))
     found.extend(Risk(group, words) for group, words in _implied(readings, found))
     return Findings(tuple(readings), tuple(found))
+
+
+# --- numbers said in words ------------------------------------------------------------
+# A voicemail transcript, or a caller who writes as they speak, says "one hundred point
+# four" and "ninety two percent". Compound numbers are written as digits before the readers
+# run; single words ("three days") are read by the readers themselves.
+_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "eight": 8, "nine": 9}
+_DIGITS = {"zero": 0, "oh": 0, "o": 0, **_UNITS}
+_TENS = {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+         "ninety": 90}
+_TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+          "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+          "twenty": 20, **_TENS}
+_U, _D, _T = "|".join(_UNITS), "|".join(_DIGITS), "|".join(_TEENS)
+_SPOKEN = re.compile(
+    rf"(?<!\w)(?:(?P<hundred>(?:a |one |(?P<mult>{_U}) )?hundred)(?: and)?"
+    rf"(?: (?P<hu>{_U}|{_T})(?: (?P<hu2>{_U}))?)?"
+    # "one eighty over one ten": a reading of one hundred and something, said as people
+    # say it; never after "at", "by" or "until" ("at one thirty" is a time).
+    rf"|(?<!at )(?<!by )(?<!until )(?<!since )(?<!around )(?P<one>one) (?P<ou>{_T})"
+    rf"(?: (?P<ou2>{_U}))?"
+    rf"|(?P<tens>{'|'.join(_TENS)})(?: (?P<tu>{_U}))?)(?: point (?P<d>{_D}))?(?!\w)")
+
+
+def spoken_numbers(text: str) -> str:
+    """``text`` with compound numbers said in words written as digits."""
+    if "hundred" not in text and "ty" not in text:
+        return text  # most texts: no compound number to write
+    return _SPOKEN.sub(_digits, text)
+
+
+def _digits(m: re.Match[str]) -> str:
+    if m["hundred"]:
+        value = 100 * _UNITS.get(m["mult"] or "one", 1) + (
+            _TEENS.get(m["hu"] or "", 0) or _UNITS.get(m["hu"] or "", 0)) \
+            + _UNITS.get(m["hu2"] or "", 0)
+    elif m["one"]:
+        value = 100 + _TEENS[m["ou"]] + _UNITS.get(m["ou2"] or "", 0)
+    else:
+        value = _TENS[m["tens"]] + _UNITS.get(m["tu"] or "", 0)
+    return f"{value}.{_DIGITS[m['d']]}" if m["d"] else str(value)
 
 
 def _implied(readings: list[Reading], found: list[Risk]) -> Iterator[tuple[str, str]]:
@@ -102,14 +144,25 @@ def _implied(readings: list[Reading], found: list[Risk]) -> Iterator[tuple[str, 
 _WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
           "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
           "fourteen": 14, "eighteen": 18, "twenty": 20, "thirty": 30, "half a": 0.5,
-          "half an": 0.5}
+          "half an": 0.5,
+          # Spanish, as callers write it (accents folded); "once" (11) is left out: in
+          # English it is a count of times.
+          "un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
+          "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "doce": 12,
+          "quince": 15, "veinte": 20, "treinta": 30, "media": 0.5, "medio": 0.5}
+_SPANISH_NUMBERS = frozenset({"un", "una", "uno", "dos", "tres", "cuatro", "cinco", "seis",
+                              "siete", "ocho", "nueve", "diez", "doce", "quince", "veinte",
+                              "treinta", "media", "medio"})
 _VAGUE = {"couple": (2, 3), "couple of": (2, 3), "a couple": (2, 3), "a couple of": (2, 3),
           "few": (2, 4), "a few": (2, 4), "several": (3, 7)}
 _N = (r"(?P<n>\d{1,3}(?:[.,]\d)?|half an?|a couple(?: of)?|couple(?: of)?|a few|few|several|"
       r"an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|"
-      r"eighteen|twenty|thirty)")
+      r"eighteen|twenty|thirty|"
+      r"una?|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce|quince|veinte|"
+      r"treinta|media|medio)")
 _UNIT = (r"(?P<unit>min(?:ute)?s?|h(?:ou)?rs?|hours?|h|days?|d|nights?|weeks?|wks?|w|"
-         r"months?|mos?|mths?|years?|yrs?|y)")
+         r"months?|mos?|mths?|years?|yrs?|y|"
+         r"minutos?|horas?|dias?|noches?|semanas?|mes(?:es)?|anos?)")
 _HOURS = {"m": 1 / 60, "h": 1, "d": 24, "n": 24, "w": 168, "mo": 730, "mt": 730, "y": 8766}
 _DAYS = {"d": (1, 0), "n": (1, 0), "w": (7, 6), "mo": (30.44, 30), "mt": (30.44, 30),
          "y": (365.25, 364)}
@@ -117,9 +170,19 @@ _NAMES = {"m": "minute", "h": "hour", "d": "day", "n": "night", "w": "week", "mo
           "mt": "month", "y": "year"}
 
 
+# Spanish units by their first letters: "mes" is a month, "semana" a week, "año" a year.
+_SPANISH_UNITS = {"me": "mo", "se": "w", "an": "y", "ho": "h", "di": "d", "no": "n"}
+
+
 def _unit(word: str) -> str:
     word = word.lower()
-    return word[:2] if word[:2] in ("mo", "mt") else "m" if word.startswith("min") else word[0]
+    if word.startswith("min"):
+        return "m"
+    if word[:2] in ("mo", "mt"):
+        return word[:2]
+    if len(word) > 2 and word[:2] in _SPANISH_UNITS and not word.startswith(("day", "hou")):
+        return _SPANISH_UNITS[word[:2]]
+    return word[0]
 
 
 def _quantity(word: str) -> tuple[float, float]:
@@ -134,6 +197,8 @@ def _quantity(word: str) -> tuple[float, float]:
 
 def _amount(n: str, unit: str) -> str:
     name = _NAMES[_unit(unit)]
+    if n.lower() in _SPANISH_NUMBERS:  # shown in the reader's words: "for 3 days"
+        n = f"{_WORDS[n.lower()]:g}"
     return f"{n} {name}" if _quantity(n) == (1, 1) else f"{n} {name}s"
 
 
@@ -178,12 +243,14 @@ def _said(m: re.Match[str], shown: str) -> str:
 
 Found = Iterator[tuple[int, int, Reading]]
 # "sugar 2 days ago", "temp 100 for 2 days": a number followed by one of these is no reading.
+# The words between a name and its number include Spanish ones: "el azúcar está en 500".
 _NOT_UNIT = (r"(?! ?(?:days?|hours?|hrs?|h|weeks?|wks?|months?|years?|yrs?|times?|x|pills?|"
              r"units?|u|tablets?|mins?|minutes?|am|pm|a\.m\.|p\.m\.|o'?clock|cups?|grams?|g|"
              r"mg(?! ?/ ?dl)|ml|lbs?|pounds?|kg|miles?|doses?)(?!\w))")
 _FILL = r"(?:[ :=~]+(?:is|was|are|were|of|at|about|around|reads?|read|says|said|shows?|showed|" \
         r"came back|came up|went up to|reached|reaching|has been|been|now|still|just|" \
-        r"only|high|low|a|an|as high as|as low as|today|tonight|this morning))*[ :=~]*"
+        r"only|high|low|a|an|as high as|as low as|today|tonight|this morning|" \
+        r"esta|estaba|en|de|es|le|me|salio|marca|marco|tiene|tenia|alta|baja))*[ :=~]*"
 
 
 def _phrase(pattern: str) -> re.Pattern[str]:
@@ -194,7 +261,8 @@ _TEMP = _phrase(rf"{_CMP}(?P<v>(?>\d{{2,3}}(?:[.,]\d{{1,2}})?))(?![.,]?\d){_NOT_
                 r"(?P<unit> ?(?:°|º|˚|degrees?|degs?)?\.? ?(?:f|fahrenheit|c|celsius|centigrade)"
                 r"(?!\w)| ?(?:°|º|˚|degrees?|degs?)(?!\w))?(?![\w%/])")
 _TEMP_CONTEXT = re.compile(r"(?<!\w)(?:temp(?:erature)?s?|t|tmax|fevers?|febrile|"
-                           r"thermometer|spik\w*|running|burning up|hot)(?:\W+[\w.,]+){0,4}"
+                           r"thermometer|spik\w*|running|burning up|hot|"
+                           r"fiebre|temperatura|calentura|termometro)(?:\W+[\w.,]+){0,4}"
                            r"\W*$")
 
 
@@ -217,7 +285,8 @@ def temperatures(text: str) -> Found:
 
 
 _BP = _phrase(r"(?P<s>\d{2,3}) ?(?:/|over) ?(?P<d>\d{2,3})(?![\d/])")
-_BP_ONE = _phrase(rf"(?P<which>bp|b/p|blood pressure|pressure|systolic|diastolic){_FILL}{_CMP}"
+_BP_ONE = _phrase(rf"(?P<which>bp|b/p|blood pressure|pressure|systolic|diastolic|presion(?: "
+                  rf"arterial)?|sistolica|diastolica){_FILL}{_CMP}"
                   r"(?P<v>\d{2,3})(?![\d/]| ?over \d)" + _NOT_UNIT)
 
 
@@ -229,7 +298,7 @@ def blood_pressures(text: str) -> Found:
             yield m.start(), m.end(), Reading("systolic", s, s, shown)
             yield m.start(), m.end(), Reading("diastolic", d, d, shown)
     for m in _BP_ONE.finditer(text):
-        kind = "diastolic" if m["which"].lower() == "diastolic" else "systolic"
+        kind = "diastolic" if m["which"].lower().startswith("diast") else "systolic"
         v = int(m["v"])
         if 40 <= v <= 300:
             low, high = _compared(kind, m["cmp"], v, v)
@@ -237,7 +306,8 @@ def blood_pressures(text: str) -> Found:
 
 
 _GLUCOSE = _phrase(r"(?:(?:blood )?(?:sugars?|glucose|bgl?|bsl?|cbg|fsbs|fsbg)|finger ?stick|"
-                   rf"glucometer|meter|dexcom|libre|cgm){_FILL}{_CMP}"
+                   rf"glucometer|meter|dexcom|libre|cgm|azucar|glucosa|glucemia|glucometro)"
+                   rf"{_FILL}{_CMP}"
                    rf"(?P<v>\d{{1,3}}(?:[.,]\d)?)(?![\d/%]){_NOT_UNIT}"
                    r"(?: ?(?P<unit>mg(?: ?/ ?dl)?|mmol(?: ?/ ?l)?|mm)(?!\w))?")
 _GLUCOSE_UNIT = _phrase(rf"{_CMP}(?P<v>\d{{1,3}}(?:[.,]\d)?) ?(?P<unit>mg ?/ ?dl|mmol ?/ ?l|mmol)"
@@ -268,7 +338,8 @@ def glucoses(text: str) -> Found:
 
 _SPO2 = _phrase(r"(?:sats?|saturations?|satting|spo2|sp o2|o2 sats?|o2 saturation|o2 levels?|o2|"
                 r"oxygen(?: levels?| saturation| sats?)?|pulse ?ox(?:imeter)?|oximeter|"
-                rf"oximetry){_FILL}{_CMP}(?P<v>\d{{2,3}}(?:[.,]\d)?)(?: ?%)?(?![\d/]){_NOT_UNIT}")
+                rf"oximetry|oxigeno|saturacion|oximetro){_FILL}{_CMP}"
+                rf"(?P<v>\d{{2,3}}(?:[.,]\d)?)(?: ?%)?(?![\d/]){_NOT_UNIT}")
 _SPO2_AFTER = _phrase(rf"{_CMP}(?P<v>\d{{2,3}}) ?%(?= (?:on )?(?:room air|ra|o2|oxygen|sats?)\b)")
 
 
@@ -282,7 +353,11 @@ def saturations(text: str) -> Found:
             yield m.start("v"), m.end(), Reading("spo2", low, high, _said(m, f"{m['v']}%"))
 
 
-_AGE_UNIT = r"(?P<unit>days?|d|weeks?|wks?|wk|w|months?|mos?|mths?|years?|yrs?|yr|y)(?!\w)"
+_AGE_UNIT = (r"(?P<unit>days?|d|weeks?|wks?|wk|w|months?|mos?|mths?|years?|yrs?|yr|y|"
+             r"dias?|semanas?|mes(?:es)?|anos?)(?!\w)")
+_ES_PERSON = (r"hij[oa]s?|nin[oa]s?|bebes?|bebit[oa]s?|niet[oa]s?|sobrin[oa]s?|herman[oa]s?|"
+              r"hermanit[oa]s?|chamac[oa]s?|muchach[oa]s?|nene|nena|mama|papa|abuel[oa]s?|"
+              r"espos[oa]|senora?|paciente")
 _PERSON = (r"son|daughter|baby|babies|boy|girl|child|kid|toddler|infant|twins?|grandson|"
            r"granddaughter|nephew|niece|brother|sister|old")
 _AGES = [
@@ -295,6 +370,14 @@ _AGES = [
             rf"{_CMP}{_N}(?: {_AGE_UNIT}(?! (?:pregnant|along|ago|post|after|of|since|late|"
             r"overdue|early|gestation))| ?(?=$|[,.;:!?)]| (?:and|but|with|now|today|yo)\b))"),
     _phrase(rf"(?:age|aged|age:) {_CMP}{_N}(?: ?{_AGE_UNIT})?(?!\w)"),        # aged 84
+    # A note that begins with the age, as clinicians write: "5 mo temp 39.2", "84yo M".
+    # Only month and year abbreviations: "2 wks fever" at the start is more often a span.
+    _phrase(rf"^(?:pt |patient )?{_N} ?(?P<unit>mos?|mths?|m|yrs?|y)(?= (?!ago|of|for|"
+            r"and|now|later|since|x|before|after)[a-z])"),
+    # Spanish: "mi hijo de 5 años", "tiene 3 meses", "bebé de 6 semanas de nacida".
+    _phrase(rf"(?:{_ES_PERSON}) (?:de|tiene|que tiene|con) {_N} {_AGE_UNIT}"),
+    _phrase(rf"tiene {_N} (?P<unit>anos?|mes(?:es)?)(?!\w)"),
+    _phrase(rf"{_N} {_AGE_UNIT} de (?:edad|nacid[oa]|vida)(?!\w)"),
 ]
 _NEWBORN = _phrase(r"(?:new ?borns?|neonat(?:e|es|al)|(?:just|only) born|born (?:yesterday|today|"
                    r"this morning|last night))(?!\w)")
@@ -411,7 +494,8 @@ def durations(text: str, at: dt.datetime | None) -> Found:
     for m in _DURATION.finditer(text):
         unit = _unit(m["unit"])
         short = len(m["unit"]) == 1 or m["unit"].lower() in ("hr", "hrs", "wk", "wks")
-        if (short and not m["n"][0].isdigit()) or _NOT_A_SPAN.search(
+        spaced = len(m["unit"]) == 1 and m[0][-2] in " -"  # "500 y está": Spanish "and"
+        if (short and not m["n"][0].isdigit()) or spaced or _NOT_A_SPAN.search(
                 text, max(0, m.start() - 10), m.start()):
             continue
         n_low, n_high = _quantity(m["n"])

@@ -234,7 +234,7 @@ NEGATED: list[str] = [
     "no se ha desmayado",
     "ya no sangra",
     "mi hijo no tiene fiebre ni tos",
-    "no está vomitando, solo tiene diarrea",
+    "no está vomitando, solo tiene gases",
     "nunca se ha desmayado",
 ]
 

@@ -144,6 +144,8 @@ EMERGENCY: dict[str, list[str]] = {
 }
 
 URGENT: dict[str, list[str]] = {
+    "panic-attack-not-settling": ["tengo un ataque de pánico y no me puedo calmar",
+                                  "le dio una crisis de pánico y no se puede calmar"],
     "palpitations": ["tiene palpitaciones desde la tarde", "el corazón está muy rápido"],
     "icd-shock": ["el desfibrilador le dio una descarga", "el desfibrilador se activó una vez"],
     "heart-failure-worse": [

@@ -30,14 +30,15 @@ CALL_TYPES = {t["slug"] for t in yaml.safe_load(
     .read_text(encoding="utf-8"))["call_types"]}
 PRESENTATION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
-# Today's figures under the default protocol (bench/triage_eval.py, December 2026: emergency
-# 214/217, urgent 172/184, with the protocol widened to the public guidance's full lists
-# and the readers of numbers (ages, temperatures, readings, durations, weeks of pregnancy);
-# before either, 67/217 and 22/184). They may not fall. The targets are higher (emergency
-# 100%, urgent-or-higher 98%). Raise these floors as the
-# protocol widens, and switch them to the targets once it meets them. Adding entries the
-# protocol misses lowers a share: lower the floor in the same commit, saying why.
-FLOOR = {E: 0.986, U: 0.934}
+# The issue's targets: emergency 100%, urgent-or-higher 98% (bench/triage_eval.py,
+# December 2026: 217/217 and 184/184; 214/217 and 172/184 before the readers' rules for
+# borderline oxygen, low and pregnancy blood pressure, lasting high sugar, older adults'
+# infections, lasting diarrhoea, panic, and numbers said in words or in Spanish; 67/217
+# and 22/184 before the protocol was widened at all). The rules were tuned on this set, so
+# these figures flatter them: tests/triage/heldout, written without reading the rules,
+# measures how they generalise (bench/triage_eval.py --heldout). Adding entries the protocol
+# misses fails this test: widen the protocol in the same commit.
+FLOOR = {E: 1.0, U: 0.98}
 # Routine calls kept routine: today 183/194 (94.3%; 185 before the widening). A wider
 # protocol may spend some of that on more findings, never below the target.
 ROUTINE_KEPT_TARGET = 0.85

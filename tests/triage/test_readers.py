@@ -80,6 +80,29 @@ READ = [
     ("had the baby 5 days ago", "postpartum_days", (5, 5)),
     ("gave birth last week", "postpartum_days", (3, 9)),
     ("2 weeks postpartum", "postpartum_days", (14, 20)),
+    # a note that begins with the age, as clinicians write
+    ("5 mo temp 39.2 since tea time", "age_days", (152, 182)),
+    ("84yo M, chest pain", "age_days", (30681, 31045)),
+    # numbers said in words (voicemail transcripts, callers who write as they speak)
+    ("the thermometer says one hundred point four", "temperature_f", (100.4, 100.4)),
+    ("his temperature is a hundred and two", "temperature_f", (102, 102)),
+    ("a fever of thirty eight point nine", "temperature_f", (102, 102)),
+    ("sats are ninety two percent", "spo2", (92, 92)),
+    ("sugar is four hundred", "glucose_mg_dl", (400, 400)),
+    ("blood pressure one eighty over one ten", "systolic", (180, 180)),
+    ("blood pressure one eighty over one ten", "diastolic", (110, 110)),
+    # Spanish (accents folded by the detector's normalize)
+    ("el azúcar está en 500 y está vomitando", "glucose_mg_dl", (500, 500)),
+    ("la glucosa de 45", "glucose_mg_dl", (45, 45)),
+    ("la presión le salió de 85/50", "systolic", (85, 85)),
+    ("el oxígeno está en 89", "spo2", (89, 89)),
+    ("fiebre de 39.5", "temperature_f", (103.1, 103.1)),
+    ("tiene fiebre de 39", "temperature_f", (102.2, 102.2)),
+    ("mi hijo de 5 años", "age_days", (1826, 2190)),
+    ("el bebé tiene 3 meses", "age_days", (91, 121)),
+    ("bebé de 6 semanas de nacida", "age_days", (42, 48)),
+    ("fiebre alta desde hace tres días", "duration_hours", (72, 72)),
+    ("vomitando por 2 días", "duration_hours", (48, 48)),
 ]
 
 
@@ -109,6 +132,13 @@ NOT_READ = [
     ("32 weeks pregnant", "duration_hours"),
     ("cough for 2 wks", "pregnancy_weeks"),    # no pregnancy in sight
     ("my meds were delivered 2 days ago", "postpartum_days"),
+    ("el azúcar está en 500 y está vomitando", "duration_hours"),  # "y" is "and"
+    ("3 d of cough", "duration_hours"),         # a one-letter unit is written against its number
+    ("2 wks fever", "age_days"),                # at the start, a span more often than an age
+    ("3 days of fever, no rash", "age_days"),
+    ("tiene 3 días con fiebre", "age_days"),    # "has had 3 days of fever"
+    ("took it at one thirty", "systolic"),      # a time, not a reading
+    ("at one thirty her temp was normal", "temperature_f"),
 ]
 
 
