@@ -2,7 +2,8 @@
 caller's words at least the priority public guidance asks for, how often it raises a
 routine call, which texts it misses and why, and how fast it reads them.
 
-    .venv/bin/python bench/triage_eval.py [--devset DIR] [--rounds 7] [--misses N]
+    .venv/bin/python bench/triage_eval.py [--devset DIR] [--heldout DIR] [--rounds 7]
+                                          [--misses N]
 
 The set is tests/triage/devset/*.yaml (see its README.md): texts, voicemail transcripts and
 agents' summaries, each labelled with the lowest acceptable priority and its public
@@ -16,7 +17,12 @@ lower-casing keyword-regex scan of the same texts in the same run. The last line
 JSON object of the raw figures:
 {"texts", "presentations", "<label>_n", "<label>_hit", "<label>_sensitivity" for emergency
 and urgent, "routine_n", "routine_kept", "routine_kept_share", "over_triage", "misses",
-"texts_per_s", "baseline_per_s", "ratio"} (ratio = texts_per_s / baseline_per_s).
+"texts_per_s", "baseline_per_s", "ratio"} (ratio = texts_per_s / baseline_per_s), and the
+same sensitivities for the held-out set prefixed "heldout_".
+
+The rules were widened while reading the development set's misses, so its figures flatter
+them. tests/triage/heldout/ was written by someone who did not read the rules, and is never
+used to tune them: its figures, printed second, say how the protocol generalises.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from clinicline.triage.engine import Decision, decide  # noqa: E402
 from clinicline.triage.spec import Priority, ProtocolSpec, compile_protocol  # noqa: E402
 
 DEVSET = ROOT / "tests" / "triage" / "devset"
+HELDOUT = ROOT / "tests" / "triage" / "heldout"
 PROTOCOL = ROOT / "clinicline" / "triage" / "default_protocol.yaml"
 
 REQUIRED = ("text", "lowest", "presentation", "source")
@@ -190,6 +197,7 @@ def report(result: Score, entries: list[Entry], show: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devset", type=Path, default=DEVSET)
+    parser.add_argument("--heldout", type=Path, default=HELDOUT)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--misses", type=int, default=1000, help="how many of each to list")
     args = parser.parse_args()
@@ -214,6 +222,18 @@ def main() -> None:
                 "over_triage": len(result.over_triage), "misses": len(result.misses),
                 "texts_per_s": round(measured, 1), "baseline_per_s": round(baseline, 1),
                 "ratio": round(measured / baseline, 6)}
+    held = load(args.heldout)
+    held_result = score(spec, held)
+    print(f"\nheld-out set (written without reading the rules): {len(held)} texts, "
+          f"{len({e.presentation for e in held})} presentations")
+    report(held_result, held, args.misses)
+    for label in (Priority.EMERGENCY, Priority.URGENT):
+        figures |= {f"heldout_{label}_n": held_result.count(label),
+                    f"heldout_{label}_hit": held_result.hits(label),
+                    f"heldout_{label}_sensitivity": round(held_result.share(label), 4)}
+    figures |= {"heldout_routine_n": held_result.count(Priority.ROUTINE),
+                "heldout_routine_kept": held_result.hits(Priority.ROUTINE),
+                "heldout_routine_kept_share": round(held_result.share(Priority.ROUTINE), 4)}
     print(json.dumps(figures))
 
 
