@@ -25,6 +25,15 @@ How a mention is judged negated (NegEx-style, with a bounded scope):
   phrase itself ("can't breathe", "no puede respirar", "sin respirar", "no responde").
 * A form-style answer after the mention negates it: "chest pain: no", "chest pain? none",
   "chest pain free since Monday" (but not "chest pain resolved but came back").
+* For a red flag that is an event (``current_only``: a stroke, a seizure, chest pain, an
+  overdose; not a state such as a transplant or a shunt, which matters however long ago
+  it began), a mention dated to the distant past in its own clause is history, not a
+  finding: "had
+  a stroke in 2018", "my heart attack was two years ago", "tried to overdose back in
+  2019", "el año pasado". Only a year or more back counts ("last week" and "yesterday"
+  stand), never a span that runs to now ("chest pain since last year", "for two years"),
+  and never in a sentence that also says now ("in 2019 and another one tonight"; "better
+  now" is no news).
 
 Text is read without accents ("corazón" as "corazon", "papá" as "papa"): callers and
 transcripts drop them, so patterns are folded the same way (``fold``).
@@ -117,6 +126,21 @@ _CLAUSE_WORDS = frozenset(
     "habia tiene tenia tuvo siente sintio se le me lo dice dijo parece puede pudo va "
     "vez refiere reporta presenta comenta menciona".split())
 _LEADING_CONJUNCTION = frozenset({"or", "nor", "and", "y", "o", "ni"})
+# The distant past, not as the start of a span that runs to now ("since", "for", "over").
+_YEARS = r"(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|many|several|a few)"
+_PAST = re.compile(
+    rf"(?<!since )(?<!for )(?<!from )(?<!over )(?<!desde )(?<!por )(?<!durante )(?<!\w)"
+    rf"(?:(?:back )?in (?:19|20)\d\d|back in \w+|{_YEARS} (?:years?|yrs?) ago|years ago|"
+    r"last year|the year before|last (?:winter|summer|spring|fall|autumn)|"
+    r"as a (?:child|kid|teen|teenager|baby)|when (?:i|he|she) was (?:little|young|a kid|a child)|"
+    r"en (?:19|20)\d\d|hace (?:\d+|un|dos|tres|cuatro|cinco|varios|muchos) anos?|"
+    r"el ano pasado|de (?:nino|nina|chico|chica))(?!\w)", re.I)
+_NOW = re.compile(r"(?<!\w)(?<!better )(?<!fine )(?<!ok )(?<!okay )(?<!well )(?<!good )"
+                  r"(?<!stable )(?<!recovered )(?:now|again|today|tonight|this (?:morning|afternoon|evening|week)|"
+                  r"currently|still|came back|comes back|back again|recurr\w*|worse|new|"
+                  r"another|started|starting|just|ahora|otra vez|de nuevo|hoy|esta noche|"
+                  r"todavia|sigue|peor)(?!\w)", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;:()]|(?<!\w)(?:but|and|pero|y)(?!\w)", re.I)
 
 
 def normalize(text: str) -> str:
@@ -141,15 +165,18 @@ class FlagPattern:
     regex: re.Pattern[str]
     # Where a match can begin: one of these (lower case) begins it; None: anywhere.
     starts: frozenset[str] | None = None
+    # An event, not a state: a mention dated years back is history ("a stroke in 2018").
+    current_only: bool = False
 
 
-def compile_flag(flag_id: str, patterns: Iterable[str]) -> FlagPattern:
+def compile_flag(flag_id: str, patterns: Iterable[str],
+                 current_only: bool = False) -> FlagPattern:
     """One regex per red flag, matching whole words only, in any case."""
     patterns = tuple(patterns)
     body = "|".join(f"(?:{p})" for p in patterns)
     starts = frozenset().union(*map(pattern_starts, patterns))
     return FlagPattern(flag_id, re.compile(rf"(?<!\w)(?:{body})(?!\w)", re.IGNORECASE),
-                       None if "" in starts else starts)
+                       None if "" in starts else starts, current_only)
 
 
 @dataclass(frozen=True)
@@ -168,12 +195,13 @@ class Detector:
     def hits(self, text: str) -> list[Hit]:
         """Every mention of every red flag in ``text``, each judged negated or not."""
         text = normalize(text)
-        found = [(f.id, start, end) for f in self.candidates(text)
+        found = [(f, start, end) for f in self.candidates(text)
                  for start, end in _matches(f, text)]
         if not found:
             return []
         reading = _Reading(text, [(s, e) for _, s, e in found])
-        return [Hit(fid, s, e, text[s:e], reading.negated(s, e)) for fid, s, e in found]
+        return [Hit(f.id, s, e, text[s:e], reading.negated(s, e, f.current_only))
+                for f, s, e in found]
 
     def candidates(self, text: str) -> tuple[FlagPattern, ...]:
         """The red flags that could match ``text`` (normalized): those with a pattern that
@@ -203,7 +231,8 @@ def negated_mentions(text: str, spans: list[tuple[int, int]]) -> list[bool]:
     """Whether each mention (start, end) of normalized ``text`` is negated, judged exactly
     as a red flag is: for the readers of numbers and risk groups (``triage.readers``)."""
     reading = _Reading(text, spans)
-    return [reading.negated(start, end) for start, end in spans]
+    # A reading is a measurement then: "sugar was 40 in 2019" says nothing of now.
+    return [reading.negated(start, end, current_only=True) for start, end in spans]
 
 
 def _matches(flag: FlagPattern, text: str) -> list[tuple[int, int]]:
@@ -242,11 +271,13 @@ class _Reading:
                      and not _inside(m.start(), m.end(), pseudo)]
         self.cue_ends = [c.end for c in self.cues]
 
-    def negated(self, start: int, end: int) -> bool:
+    def negated(self, start: int, end: int, current_only: bool = False) -> bool:
         i = bisect.bisect_right(self.starts, start)
         sentence_start = self.starts[i - 1] if i else 0
         j = bisect.bisect_left(self.ends, end)
         sentence_end = self.ends[j] if j < len(self.ends) else len(self.text)
+        if current_only and self._in_the_past(start, end, sentence_start, sentence_end):
+            return True
         if (answer := _POST_CUE.match(self.text, end)) is not None:
             # "chest pain resolved but came back tonight" is still chest pain.
             return _RETURNED.search(self.text, answer.end(), sentence_end) is None
@@ -256,6 +287,18 @@ class _Reading:
         cue = self.cues[k - 1]
         return not self._reversed(start, end, sentence_end) and self._in_scope(
             cue, start, end, sentence_end)
+
+    def _in_the_past(self, start: int, end: int, sentence_start: int,
+                     sentence_end: int) -> bool:
+        """The mention's own clause dates it a year or more back, and its sentence says
+        nothing of now ("a seizure in 2019 and another one tonight"): see the module's
+        docstring."""
+        before = [m.end() for m in _CLAUSE_BREAK.finditer(self.text, sentence_start, start)]
+        after = _CLAUSE_BREAK.search(self.text, end, sentence_end)
+        clause = self.text[before[-1] if before else sentence_start:
+                           after.start() if after else sentence_end]
+        return _PAST.search(clause) is not None and _NOW.search(
+            self.text, sentence_start, sentence_end) is None
 
     def _reversed(self, start: int, end: int, sentence_end: int) -> bool:
         """"wasn't short of breath until tonight", "never felt pain like this in my chest":

@@ -366,7 +366,7 @@ _AGES = [
     _phrase(rf"(?:my|our|his|her|their|your) {_N} ?{_AGE_UNIT}(?= (?:{_PERSON})\b|"
             r" ?(?:[,.;:!?)]|$)| (?:has|had|is|was|with|and)\b)"),  # my 18 months
     _phrase(rf"(?:he|she|they|patient|pt|son|daughter|baby|child|mom|mum|dad|mother|father|"
-            rf"grandma|grandpa|husband|wife)(?:'s| is| was| who is) (?:only |just |about )?"
+            rf"grandma|grandpa|husband|wife)(?:'s|s| is| was| who is) (?:only |just |about )?"
             rf"{_CMP}{_N}(?: {_AGE_UNIT}(?! (?:pregnant|along|ago|post|after|of|since|late|"
             r"overdue|early|gestation))| ?(?=$|[,.;:!?)]| (?:and|but|with|now|today|yo)\b))"),
     _phrase(rf"(?:age|aged|age:) {_CMP}{_N}(?: ?{_AGE_UNIT})?(?!\w)"),        # aged 84
@@ -477,6 +477,12 @@ _VAGUE_SPANS = {"for hours": (2, 24), "hours": (2, 24), "for days": (48, 168),
 _VAGUE_SPAN = _phrase(r"(?P<v>for (?:hours|days|weeks)|(?:hours|days) (?:now|on end)|all (?:day|"
                       r"night|morning|week|weekend)|overnight)(?!\w)")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_SINCE_ES = {"ayer": "yesterday", "anoche": "last night", "esta manana": "this morning",
+             "la manana": "this morning", "en la manana": "this morning", "hoy": "today",
+             "esta tarde": "this afternoon", "la semana pasada": "last week",
+             "el fin de semana": "the weekend"}
+_SINCE_ES_RE = _phrase(r"desde (?P<when>ayer|anoche|esta manana|en la manana|la manana|hoy|"
+                       r"esta tarde|la semana pasada|el fin de semana)(?!\w)")
 _SINCE = _phrase(r"(?:since|started|starting|began|from) (?:about |around )?(?:on )?(?P<when>"
                  r"last night|yesterday|this morning|this afternoon|this evening|tonight|today|"
                  r"earlier|last week|the weekend|noon|midday|midnight|"
@@ -509,6 +515,11 @@ def durations(text: str, at: dt.datetime | None) -> Found:
         yield m.start(), m.end(), Reading("duration_hours", low, high, m["v"])
     for m in _SINCE.finditer(text):
         low, high = _since(m, at)
+        yield m.start(), m.end(), Reading("duration_hours", low, high, m[0])
+    for m in _SINCE_ES_RE.finditer(text):  # read as the English words it says
+        since = _SINCE.match(f"since {_SINCE_ES[m['when']]}")
+        assert since is not None
+        low, high = _since(since, at)
         yield m.start(), m.end(), Reading("duration_hours", low, high, m[0])
 
 

@@ -118,6 +118,9 @@ class RedFlag:
     spoken: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()  # the codes of other languages among the patterns
     source: str = ""                 # the public guidance it follows, for reviewers
+    # An event (a stroke, a seizure), not a state (a transplant): a mention dated years
+    # back ("had a stroke in 2018") is history, not a finding.
+    current_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -299,7 +302,8 @@ class _Checker:
         if self.problems:
             return None
         return ProtocolSpec(version, str(name), questions, flags, rules, actions, say,
-                            Detector(tuple(compile_flag(f.id, f.patterns) for f in flags)),
+                            Detector(tuple(compile_flag(f.id, f.patterns, f.current_only)
+                                           for f in flags)),
                             any(_reads(r.when) for r in rules))
 
     # --- pieces -------------------------------------------------------------------------
@@ -400,7 +404,8 @@ class _Checker:
         flags = []
         for path, entry, fid in self.entries("red_flags", value, {"id", "label", "phrases",
                                                                   "patterns", "spoken",
-                                                                  "languages", "source"}):
+                                                                  "languages", "source",
+                                                                  "current_only"}):
             label = self.text((*path, "label"), entry.get("label"), f"red flag {fid!r} label")
             patterns = self.wording(path, entry, terms)
             languages = self.languages((*path, "languages"), entry.get("languages", {}))
@@ -408,10 +413,14 @@ class _Checker:
                 patterns += self.wording((*path, "languages", code), wording, terms)
             if not patterns:
                 self.fail(path, f"red flag {fid!r} needs phrases or patterns")
+            current_only = entry.get("current_only", False)
+            if not isinstance(current_only, bool):
+                self.fail((*path, "current_only"), "current_only must be true or false")
             flags.append(RedFlag(fid, label, tuple(patterns),
                                  self.spoken(path, entry.get("spoken", [])),
                                  tuple(languages),
-                                 self.source(path, entry, f"red flag {fid!r}")))
+                                 self.source(path, entry, f"red flag {fid!r}"),
+                                 current_only is True))
         return tuple(flags)
 
     def wording(self, path: Path, entry: dict[str, Any], terms: dict[str, str]) -> list[str]:

@@ -4,6 +4,12 @@
 from __future__ import annotations
 
 EMERGENCY: dict[str, list[str]] = {
+    "heatstroke": ["le dio un golpe de calor y está confundido",
+                   "golpe de calor, dejó de sudar y no responde"],
+    "food-allergy-airway": ["comió cacahuates y tiene los labios hinchados",
+                            "comió camarones y la garganta está cerrando"],
+    "severe-dehydration-child": ["el bebé tiene la mollera hundida",
+                                 "no ha mojado el pañal desde anoche"],
     "aortic-dissection": [
         "tiene un dolor desgarrante en la espalda",
         "dice que es como si le desgarraran el pecho",
@@ -144,6 +150,15 @@ EMERGENCY: dict[str, list[str]] = {
 }
 
 URGENT: dict[str, list[str]] = {
+    "inr-high": ["toma warfarina y el inr salió en 6.5", "su inr de 7 y toma warfarina"],
+    "scarlet-fever": ["creo que es escarlatina, tiene lengua de fresa",
+                      "tiene escarlatina y dolor de garganta"],
+    "shingles-high-risk": ["tiene culebrilla cerca del ojo",
+                           "herpes zoster en la frente cerca del ojo"],
+    "steroid-sick-day": ["toma prednisona desde hace años y ahora tiene fiebre",
+                         "tiene enfermedad de addison y vomita"],
+    "eye-foreign-body-or-injury": ["se golpeó el ojo con una rama",
+                                   "le cayó arena en el ojo y le molesta"],
     "panic-attack-not-settling": ["tengo un ataque de pánico y no me puedo calmar",
                                   "le dio una crisis de pánico y no se puede calmar"],
     "palpitations": ["tiene palpitaciones desde la tarde", "el corazón está muy rápido"],

@@ -10,6 +10,19 @@ and must not.
 from __future__ import annotations
 
 POSITIVE: dict[str, list[str]] = {
+    "inr-high": ["inr is 6.2", "her INR came back at 8", "inr was five", "inr of 5.5 today"],
+    "scarlet-fever": ["rash like sandpaper all over", "the doctor mentioned scarlet fever",
+                      "red strawberry tongue", "sandpapery rash on his chest"],
+    "shingles": ["i think its shingles", "a band of blisters on one side of his back",
+                 "herpes zoster again", "blisters on one side of her chest"],
+    "heat-illness": ["might be heat stroke", "he stopped sweating and feels awful",
+                     "skin is hot and dry", "heat exhaustion after the run"],
+    "food-allergen": ["she ate some peanut butter", "had a bite of shrimp", "he ate a cashew",
+                      "tried some sesame"],
+    "allergy-airway": ["his voice is hoarse now", "her lips are swelling", "face is blotchy",
+                       "he keeps coughing"],
+    "severe-dehydration": ["soft spot looks sunken", "no wet diaper since last night",
+                           "sunken fontanelle", "no wet nappies for 12 hours"],
     "diarrhoea": ["diarrhea since saturday", "the runs for a week", "loose stools all night",
                   "diarrhoea again", "watery poo"],
     "panic-now": ["having a panic attack right now", "i cant calm down",
@@ -706,6 +719,13 @@ POSITIVE: dict[str, list[str]] = {
 }
 
 NEGATED: dict[str, list[str]] = {
+    "inr-high": ["inr not over 5"],
+    "scarlet-fever": ["no strawberry tongue"],
+    "shingles": ["not shingles"],
+    "heat-illness": ["no heat stroke"],
+    "food-allergen": ["never ate peanuts"],
+    "allergy-airway": ["no swelling of her lips"],
+    "severe-dehydration": ["soft spot not sunken"],
     "diarrhoea": ["no diarrhea", "no loose stools"],
     "panic-now": ["not having a panic attack"],
     "tearing-pain": ["no tearing pain"],
@@ -845,6 +865,21 @@ E, U = "emergency", "urgent"
 # Each widened rule (issue 9): the priority it decides, a caller's words that fire it, and
 # a negated phrasing of the same words that must not.
 RULES: list[tuple[str, str, str, str]] = [
+    ("inr-high", U, "inr 7.5 today on coumadin, no bleeding", "on coumadin, inr not high"),
+    ("nosebleed-lasting", U, "nosebleed for 25 minutes now", "no nosebleed for 25 minutes"),
+    ("scarlet-fever", U, "sandpaper rash and a sore throat", "no sandpaper rash"),
+    ("shingles-high-risk", U, "shingles on his forehead near the eye",
+     "no shingles near the eye"),
+    ("heatstroke", E, "heat stroke i think, shes confused", "no heat stroke, not confused"),
+    ("steroid-sick-day", U, "on prednisone for years and now a fever",
+     "on prednisone for years, no fever, no vomiting"),
+    ("eye-foreign-body-or-injury", U, "got some sand in my eye and it still feels scratchy",
+     "no sand in my eye"),
+    ("high-sugar-drowsy", E, "meter says HI and he is confused",
+     "sugar is fine, not confused"),
+    ("food-allergy-airway", E, "ate peanuts and now her lips are swelling",
+     "ate peanuts, no swelling of her lips, no hives"),
+    ("severe-dehydration-child", E, "baby's soft spot is sunken", "soft spot not sunken"),
     # the readers' rules added to close the development set's misses (each with a phrasing
     # of its own, not the development set's)
     ("borderline-oxygen", U, "pulse ox says 93 and she feels rough", "pulse ox fine, no 93"),

@@ -17,7 +17,7 @@ URGENT_CLINICAL = ("Knee surgery two days ago. Calf is swollen and painful, and 
                    "tonight he is short of breath.")
 # Why, in the caller's words: the command's output is as sensitive as its input.
 BECAUSE = ['"short of breath" → breathing, emergency',
-           '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent',
+           '"Knee surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent',
            '"Calf is swollen and painful" → dvt, urgent']
 
 

@@ -201,7 +201,7 @@ def test_drill_calls_get_the_expected_priority(default_spec, scenario):
 
 
 BECAUSE_DRILL = ['"short of breath" → breathing, emergency',
-                 '"surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent',
+                 '"Knee surgery" + "Calf is swollen and painful" → post-op-warning-signs, urgent',
                  '"Calf is swollen and painful" → dvt, urgent']
 
 

@@ -100,3 +100,23 @@ def test_a_negated_neighbour_does_not_hide_a_red_flag(default_spec, frame):
     missed = [(flag, frame.format(text)) for flag, text in POSITIVES
               if not flagged(default_spec, flag, frame.format(text))]
     assert missed == []
+
+
+# An event dated years back is history; a state is not; a span that runs to now, or a
+# sentence that also says now, stands.
+PAST = [
+    ("had a stroke in 2018, need the disability form filled in", "stroke", False),
+    ("my heart attack was two years ago, cardiology wants my notes", "chest-pain", False),
+    ("tried to overdose back in 2019, doing much better now", "self-harm", False),
+    ("tuvo un derrame cerebral el año pasado, necesita un formulario", "stroke", False),
+    ("chest pain on and off since last year, worse today", "chest-pain", True),
+    ("had a seizure 2 years ago and another one tonight", "seizure", True),
+    ("had a seizure in 2019 and now she is seizing again", "seizure", True),
+    ("kidney transplant in 2019, fever of 101 tonight", "immunosuppressed", True),
+    ("had chest pain last week, want to get it checked", "chest-pain", True),
+]
+
+
+@pytest.mark.parametrize("text,flag,stands", PAST, ids=[p[0][:40] for p in PAST])
+def test_an_event_dated_years_back_is_history(default_spec, text, flag, stands):
+    assert flagged(default_spec, flag, text) is stands
