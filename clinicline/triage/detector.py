@@ -136,7 +136,8 @@ _PAST = re.compile(
     r"en (?:19|20)\d\d|hace (?:\d+|un|dos|tres|cuatro|cinco|varios|muchos) anos?|"
     r"el ano pasado|de (?:nino|nina|chico|chica))(?!\w)", re.I)
 _NOW = re.compile(r"(?<!\w)(?<!better )(?<!fine )(?<!ok )(?<!okay )(?<!well )(?<!good )"
-                  r"(?<!stable )(?<!recovered )(?:now|again|today|tonight|this (?:morning|afternoon|evening|week)|"
+                  r"(?<!stable )(?<!recovered )(?:now|again|today|tonight|"
+                  r"this (?:morning|afternoon|evening|week)|"
                   r"currently|still|came back|comes back|back again|recurr\w*|worse|new|"
                   r"another|started|starting|just|ahora|otra vez|de nuevo|hoy|esta noche|"
                   r"todavia|sigue|peor)(?!\w)", re.I)
