@@ -13,6 +13,7 @@ in the URL, and only for a few minutes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from clinicline.intake import identity
 from clinicline.intake.console_forms import ReturnCallForm, TriageForm, no_autofill
 from clinicline.intake.forms import form_for
 from clinicline.intake.office import Office, promise
-from clinicline.intake.scripts import ENGLISH, Scripts
+from clinicline.intake.scripts import ENGLISH, Scripts, advice_keys
 from clinicline.intake.service import as_taken, call_types_for, scripts_for, take_message
 from clinicline.intake.spec import CallType
 from clinicline.oncall import pages
@@ -169,6 +170,9 @@ def _page(request: PracticeRequest, call: Call, *, decision: Decision | None = N
         "call_types": call_types_for(request.practice).call_types,
         "call_type": call.call_type, "form": call.fields, "triage": call.questions,
         "decision": decision, "token": token or uuid.uuid4().hex,
+        # The protocol's advice, in the practice's words for this caller.
+        "advice": [line(words, functools.partial(Scripts.text, name=key))
+                   for key in advice_keys(decision.actions)] if decision else [],
         "unknown_type": posted and call.call_type is None,
     }, status=status)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,12 +103,28 @@ KEYS: dict[str, Key] = {
     "read_back_reopens": _key("read-back: after hours, no opening hours set"),
     "read_back_number": _key("read-back: the callback number", "digits"),
     "return_call_refusal": _key("console: a caller who cannot be verified"),
+    # Where an emergency caller is told to turn now, as the protocol's action says: the
+    # console, the text reply and the text after a voicemail all use these words.
+    "advice_911": _key("emergency advice: 911 (the protocol's advise-911)"),
+    "advice_poison_control": _key("emergency advice: Poison Control, 1-800-222-1222, for an "
+                                  "ingestion without symptoms (advise-poison-control)"),
+    "advice_988": _key("emergency advice: 988, for a mental-health crisis (advise-988)"),
     "closing": _key("the last words of a call"),
 }
 TOP_KEYS = ("languages", "scripts", "labels")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # "911" however it is written out: 911, 9 1 1, 9-1-1, 9.1.1
 NINE_ONE_ONE = re.compile(r"(?<!\d)9[\s.-]?1[\s.-]?1(?!\d)")
+# The other public lines, however they are written out: 1-800-222-1222; 988.
+POISON_CONTROL = re.compile(r"(?<!\d)(?:1[\s.-]?)?\(?800\)?[\s.-]?222[\s.-]?1222(?!\d)")
+NINE_EIGHT_EIGHT = re.compile(r"(?<!\d)9[\s.-]?8[\s.-]?8(?!\d)")
+# Which words each of the protocol's advice actions says, and what they must keep.
+ADVICE = {"advise-911": "advice_911", "advise-poison-control": "advice_poison_control",
+          "advise-988": "advice_988"}
+_MUST_SAY = {"emergency": (NINE_ONE_ONE, "911"), "advice_911": (NINE_ONE_ONE, "911"),
+             "advice_poison_control": (POISON_CONTROL, "Poison Control's number, "
+                                                       "1-800-222-1222"),
+             "advice_988": (NINE_EIGHT_EIGHT, "988")}
 DIGIT_RUN = re.compile(r"\d{3,}")
 
 
@@ -205,6 +221,12 @@ def _texts(value: Any, name: str, languages: list[str], problem: Any) -> dict[st
     return texts
 
 
+def advice_keys(actions: Iterable[str]) -> list[str]:
+    """The scripts that say a decision's advice actions, in the protocol's order."""
+    given = set(map(str, actions))
+    return [key for action, key in ADVICE.items() if action in given]
+
+
 def text_problems(name: str, text: str) -> list[str]:
     """What is wrong with ``text`` as the words for ``name``: its length, a slot it may not
     use, an emergency line that no longer sends callers to 911."""
@@ -222,9 +244,11 @@ def text_problems(name: str, text: str) -> list[str]:
         else:
             problems.append(f"unknown slot {{{slot}}} (the slots are "
                             f"{', '.join('{' + s + '}' for s in SLOTS)})")
-    if name == "emergency" and not NINE_ONE_ONE.search(text):
+    if name in _MUST_SAY and not _MUST_SAY[name][0].search(text):
         problems.append("the emergency line must still tell callers to dial 911; you may "
-                        "reword it, not remove it")
+                        "reword it, not remove it" if name == "emergency" else
+                        f"this advice must still give callers {_MUST_SAY[name][1]}; you "
+                        "may reword it, not remove it")
     return problems
 
 
@@ -300,6 +324,10 @@ class Scripts:
     def spoken(self, name: str, **slots: Any) -> str:
         """As the IVR says it: numbers digit by digit ("9 1 1", "6 1 7 ...")."""
         return DIGIT_RUN.sub(lambda m: " ".join(m.group()), self.text(name, **slots))
+
+    def advice(self, actions: Iterable[str]) -> list[str]:
+        """The words for each of a decision's advice actions (911, Poison Control, 988)."""
+        return [self.text(key) for key in advice_keys(actions)]
 
     def label(self, slug: str, english: str) -> str:
         """A call type's label in this language (its own, English, where none is given)."""

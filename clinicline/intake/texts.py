@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from django.db import transaction
 from django.db.models import F
@@ -23,11 +24,12 @@ from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.inbox.service import append_to_message, caller_index
 from clinicline.intake.ivr import valid_number
 from clinicline.intake.models import InboundText
-from clinicline.intake.service import call_types_for, take_message
+from clinicline.intake.service import call_types_for, scripts_for, take_message
 from clinicline.oncall import pages
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel
 from clinicline.practices.models import Practice
+from clinicline.triage.detector import fold
 from clinicline.triage.spec import Priority
 
 log = logging.getLogger("clinicline.intake.texts")
@@ -42,10 +44,11 @@ KEYWORDS = OPT_OUT | OPT_IN | HELP | REPLIES
 
 AUTO_REPLY_TEXT = ("We received your text and will reply during office hours. Texts are not "
                    "for emergencies: if this is a medical emergency, call 911.")
-# Sent as soon as a text is triaged an emergency: the auto-reply's 911 line said again,
-# now, and generic (nothing of what the caller wrote, nothing clinical).
-EMERGENCY_TEXT = ("If this is a medical emergency, call 911 now. Please do not wait for a "
-                  "reply to your text.")
+# Sent as soon as a text is triaged an emergency: the protocol's advice in the practice's
+# words (911, Poison Control or 988: ``Scripts.advice``), then this; generic, nothing of
+# what the caller wrote and nothing clinical.
+DO_NOT_WAIT = {"en": "Please do not wait for a reply to your text.",
+               "es": "Por favor no espere una respuesta a su mensaje."}
 CONVERSATION_WINDOW = dt.timedelta(hours=24)
 BATCH = 50
 MAX_TRIES = 5
@@ -139,20 +142,54 @@ def handle(text: InboundText) -> Message | None:
                           columns=["triage"])
         pages.open_for(message)  # a follow-up that raised the priority pages now
     if message.priority == Priority.EMERGENCY:
-        advise_emergency(practice, message, number, text)
+        advise_emergency(practice, message, number, key=f"emergency:{text.message_sid}",
+                         caller_words=body)
     return message
 
 
-def advise_emergency(practice: Practice, message: Message, number: str,
-                     text: InboundText) -> None:
-    """Text the 911 line again, once per conversation, and record that it was sent."""
+# Words that say a text is Spanish (written without accents, as it is read); a text
+# with more of them than of the English ones gets its advice in Spanish.
+_SPANISH = frozenset("el la los las de del que y en un una mi mis su sus es esta estan "
+                     "tiene tengo no puede hijo hija papa mama se me le por para muy con "
+                     "ayuda dolor".split())
+_ENGLISH = frozenset("the a an and of to is are my his her he she i it in on for with "
+                     "not can has have was this that".split())
+
+
+def language_of(text: str, default: str = "en") -> str:
+    """"es" for a text that reads as Spanish, else ``default``: enough to answer an
+    emergency in the caller's language."""
+    words = re.findall(r"[a-z]+", fold(text.lower()))
+    spanish = sum(w in _SPANISH for w in words)
+    return "es" if spanish >= 2 and spanish > sum(w in _ENGLISH for w in words) else default
+
+
+def emergency_text(practice: Practice, message: Message, caller_words: str = "") -> str:
+    """The protocol's advice for this emergency, in the practice's words and the
+    caller's language: "Please call Poison Control now at 1-800-222-1222. ..."."""
+    language = message.language or "en"
+    if language == "en" and caller_words:
+        language = language_of(caller_words)
+    words = scripts_for(practice, language, message.scripts_version or 0)
+    actions = message.triage.get("actions") or ["advise-911"]
+    lines = words.advice(actions) or words.advice(["advise-911"])
+    return " ".join([*lines, DO_NOT_WAIT.get(words.language, DO_NOT_WAIT["en"])])
+
+
+def advise_emergency(practice: Practice, message: Message, number: str, *, key: str,
+                     caller_words: str = "") -> None:
+    """Text the protocol's advice, once per message, and record what was sent. Also for a
+    voicemail triaged an emergency once transcribed: the caller has hung up, and a text
+    to the number they left is the one way left to tell them (an emergency-purpose
+    message; a landline's text simply fails at the vendor)."""
     said = message.triage.get("said", [])
     to = valid_number(number)
-    if EMERGENCY_TEXT in said or not to:
+    if message.triage.get("advice_sent") or not to:
         return
-    outbox.enqueue(practice, channel=Channel.SMS, to=to, body=EMERGENCY_TEXT,
-                   purpose="emergency-advice", idempotency_key=f"emergency:{text.message_sid}")
-    message.triage = {**message.triage, "said": [*said, EMERGENCY_TEXT]}
+    body = emergency_text(practice, message, caller_words)
+    outbox.enqueue(practice, channel=Channel.SMS, to=to, body=body,
+                   purpose="emergency-advice", idempotency_key=key)
+    message.triage = {**message.triage, "said": [*said, body], "advice_sent": True}
     message.save(update_fields=["triage", "updated_at"])
 
 

@@ -40,8 +40,10 @@ from clinicline.audit.service import record
 from clinicline.inbox.models import Message, Recording
 from clinicline.inbox.recordings import RecordingError, open_audio
 from clinicline.inbox.service import append_to_message
+from clinicline.intake import texts
 from clinicline.oncall import pages
 from clinicline.triage import service as triage
+from clinicline.triage.spec import Priority
 
 log = logging.getLogger("clinicline.intake.transcribe")
 
@@ -276,9 +278,14 @@ def save(pk: Any, heard: Heard) -> None:
             return
         message.transcript = heard.sealed
         message.transcribed_at, message.transcribe_due_at = timezone.now(), None
-        append_to_message(message, heard.texts, sealed="transcript", reason="transcript",
-                          columns=["transcribed_at", "transcribe_due_at"])
+        rose = append_to_message(message, heard.texts, sealed="transcript",
+                                 reason="transcript",
+                                 columns=["transcribed_at", "transcribe_due_at"])
         pages.open_for(message)  # a voicemail that said a red flag pages now
+        if rose and message.priority == Priority.EMERGENCY:
+            number = str(message.fields.get("callback_number") or "")
+            texts.advise_emergency(message.practice, message, number,
+                                   key=f"emergency:voicemail:{message.pk}")
 
 
 def failed(message: Message, exc: Exception) -> None:

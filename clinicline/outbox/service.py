@@ -139,6 +139,10 @@ def failed(delivery: Delivery, error: str, *, permanent: bool) -> None:
                                   due_at=timezone.now() + claims.backoff(delivery.attempts))
 
 
+# Public lines the protocol's advice gives callers (Poison Control): no patient's number.
+PUBLIC_NUMBERS = ("+18002221222",)
+
+
 def refused(delivery: Delivery) -> list[str]:
     """The kinds of identifier the last screen finds in a non-secure delivery."""
     if delivery.channel not in NON_SECURE:
@@ -146,7 +150,9 @@ def refused(delivery: Delivery) -> list[str]:
     patient = delivery.patient
     names = [patient.given_name, patient.family_name] if patient is not None else []
     records = [patient.mrn] if patient is not None and patient.mrn else []
-    return screen.identifiers(delivery.body, allowed_numbers=[delivery.practice.callback_number],
+    return screen.identifiers(delivery.body,
+                              allowed_numbers=[delivery.practice.callback_number,
+                                               *PUBLIC_NUMBERS],
                               names=names, records=records)
 
 

@@ -76,7 +76,7 @@ def test_the_urgent_clinical_drill_from_greeting_to_read_back(practice, agent, c
     assert checked.status_code == 200
     body = text(checked)
     assert "Priority: EMERGENCY" in body
-    assert "Tell the caller to hang up and dial 911." in body
+    assert "Tell the caller now" in body and "Please call 911 now." in body
     assert "Please hang up and dial 911 now." in body  # the protocol's own words
     assert Message.objects.count() == 0  # checking saves nothing
 
@@ -107,19 +107,19 @@ def test_the_urgent_clinical_drill_from_greeting_to_read_back(practice, agent, c
                                      actor_id=agent.pk).exists()
 
 
-@pytest.mark.parametrize("concern,line,not_said", [
+@pytest.mark.parametrize("concern,line", [
     ("My toddler swallowed a laundry pod, she seems fine.",
-     "Tell the caller to call Poison Control now: 1-800-222-1222", "hang up and dial 911."),
-    ("My son says he wants to die.", "Tell the caller to call or text 988 now", None),
+     "Please call Poison Control now at 1-800-222-1222."),
+    ("My son says he wants to die.", "Please call or text 988, the Suicide and Crisis"),
 ])
-def test_an_emergency_names_its_own_line(practice, agent, clock, concern, line, not_said):
+def test_an_emergency_names_its_own_line(practice, agent, clock, concern, line):
+    """The protocol's advice action picks the practice's words for it (scripts)."""
     client = signed_in(agent)
     fields = {**SCENARIO["fields"], "concern": concern}
     body = text(client.post(CONSOLE + "check/", call_data(practice, "clinical", fields)))
     assert "Priority: EMERGENCY" in body
-    assert line in body
-    assert "Tell the caller to hang up and dial 911." not in body
-    assert not_said is None or f"Tell the caller to {not_said}" not in body
+    assert "Tell the caller now" in body and line in body
+    assert "Please call 911 now." not in body  # not the 911 advice: its own line
 
 
 def test_the_greeting_in_office_hours_and_on_a_holiday(practice, agent):

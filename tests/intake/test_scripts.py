@@ -259,3 +259,14 @@ def test_a_file_without_a_newer_moment_uploads_with_the_shipped_words():
     assert document["scripts"]["transfer_failed"] == shipped["transfer_failed"]
     assert any("transfer_hold: missing" in p for p in refused(
         DEFAULT.replace("  transfer_hold:\n", "  transfer_hold: ~\n  old_hold:\n")))
+
+
+@pytest.mark.parametrize("name,words,kept", [
+    ("advice_poison_control", "Please call Poison Control now.", "1-800-222-1222"),
+    ("advice_988", "Please call the crisis line now.", "988"),
+    ("advice_911", "Please get help now.", "911"),
+])
+def test_an_advice_line_must_keep_its_number(name, words, kept):
+    (problem,) = scripts.text_problems(name, words)
+    assert kept in problem
+    assert scripts.text_problems(name, f"{words} {kept}") == []

@@ -23,6 +23,7 @@ from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.inbox.service import caller_index
 from clinicline.intake import texts
 from clinicline.intake.models import InboundText
+from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel, Delivery
 from tests.conftest import signed_in
 from tests.gateways.test_webhooks import PATIENT, SMS, make_gateway, post, text, twiml
@@ -183,6 +184,9 @@ def test_a_failing_text_is_retried_then_kept_with_its_error(gateway, monkeypatch
 
 # --- the record says what the caller was told ----------------------------------------------
 
+CALL_911 = "Please call 911 now. Please do not wait for a reply to your text."
+
+
 def test_an_emergency_text_gets_the_911_line_at_once_and_the_record_says_only_that(gateway):
     """The protocol's stroke script is for an agent to say; a texter was sent the
     auto-reply and, once triaged an emergency, the 911 line again: the record says so."""
@@ -190,15 +194,32 @@ def test_an_emergency_text_gets_the_911_line_at_once_and_the_record_says_only_th
     texts.handle_texts()
     message = Message.objects.get()
     assert message.priority == "emergency"
-    assert message.triage["said"] == [texts.AUTO_REPLY_TEXT, texts.EMERGENCY_TEXT]
+    assert message.triage["said"] == [texts.AUTO_REPLY_TEXT, CALL_911]
     assert "stroke" in message.script  # the protocol's advice stays for staff to read...
     assert not any("stroke" in said for said in message.triage["said"])  # ...not as said
     (advice,) = Delivery.objects.filter(channel=Channel.SMS)
-    assert (advice.to, advice.body) == (PATIENT, texts.EMERGENCY_TEXT)
+    assert (advice.to, advice.body) == (PATIENT, CALL_911)
     send("he is getting worse")  # the same conversation: not sent twice
     texts.handle_texts()
     assert Delivery.objects.filter(channel=Channel.SMS).count() == 1
-    assert Message.objects.get().triage["said"].count(texts.EMERGENCY_TEXT) == 1
+    assert Message.objects.get().triage["said"].count(CALL_911) == 1
+
+
+@pytest.mark.parametrize("body,line", [
+    # an ingestion without symptoms: Poison Control's line, which the outbox lets through
+    ("my 2 year old swallowed some of grandma's pills, he seems fine",
+     "Please call Poison Control now at 1-800-222-1222."),
+    ("i keep thinking everyone would be better off without me", "Please call or text 988"),
+    ("mi papá no puede respirar", "Por favor llame al 911 ahora. Por favor no espere"),
+])
+def test_an_emergency_text_is_told_the_protocols_own_line(gateway, body, line):
+    send(body)
+    texts.handle_texts()
+    (advice,) = Delivery.objects.filter(purpose="emergency-advice")
+    assert advice.body.startswith(line)
+    outbox.send_due()  # the outbox's last screen lets the public line through
+    advice.refresh_from_db()
+    assert advice.status == "sent", advice.error
 
 
 def test_a_routine_text_records_the_auto_reply_and_sends_nothing_more(gateway):
@@ -214,6 +235,6 @@ def test_the_message_page_shows_what_was_sent_not_the_agents_script(gateway, pra
     message = Message.objects.get()
     page = signed_in(nurse).get(reverse("inbox:message", kwargs={
         "practice": practice.slug, "message_id": message.pk})).content.decode()
-    assert escape(texts.AUTO_REPLY_TEXT) in page and escape(texts.EMERGENCY_TEXT) in page
+    assert escape(texts.AUTO_REPLY_TEXT) in page and escape(CALL_911) in page
     assert "signs of a stroke" not in page  # the protocol's script was never said to them
     assert "The protocol advises calling 911." in page

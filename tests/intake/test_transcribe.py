@@ -26,6 +26,7 @@ from clinicline.audit.models import Action, AuditEvent
 from clinicline.gateways import recordings
 from clinicline.inbox.models import Message, Recording
 from clinicline.intake import transcribe
+from clinicline.outbox.models import Delivery
 from clinicline.triage import service as triage
 from clinicline.triage.engine import decide
 from tests.gateways.test_webhooks import make_gateway, post, voicemail
@@ -235,3 +236,17 @@ def test_a_phrase_inside_a_longer_spotted_one_is_dropped():
     assert transcribe.spotted(Spotter()) == ["no chest pain", "passed out"]
     heard = transcribe.Heard("", ["no chest pain", "passed out"])
     assert heard.texts[1] == "no chest pain. passed out"
+
+
+def test_a_voicemail_that_turns_out_an_emergency_texts_the_caller_the_advice(
+        gateway, practice, data_dir):
+    """The caller has hung up before the transcript is read: the protocol's advice goes by
+    text to the number they called from, once."""
+    message = routine_voicemail(practice, data_dir, flite(EMERGENCY_WORDS))
+    transcribe.transcribe_due()
+    message = reread(message)
+    assert message.priority == "emergency"
+    (advice,) = Delivery.objects.filter(purpose="emergency-advice")
+    assert advice.body.startswith("Please call 911 now.")
+    assert advice.body in message.triage["said"]
+    assert "chest" not in advice.body  # nothing of what they said
