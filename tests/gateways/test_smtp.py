@@ -124,7 +124,7 @@ def test_an_email_naming_the_patient_is_withheld_and_never_reaches_the_server(
                           body="Walter Okafor called about a refill\nPlease sign in.")
         service.send_due()
     assert mailbox.received == []
-    assert reread(delivery).error == "withheld: looks like PHI (patient name)"
+    assert reread(delivery).error == "withheld: looks like PHI (name)"
 
 
 @pytest.mark.parametrize("mailbox,error", [
