@@ -15,9 +15,10 @@ installed model package.
 
 Clinical free text: every text of the triage development set (tests/triage/devset/, callers'
 descriptions) should be blocked; the safe templates below should pass. Ends with one JSON
-line: {"recall", "precision", "texts_per_s", "clinical_block_rate", "safe_pass_rate",
-"presidio_pattern": {...}, "presidio_spacy": {...} | null, "ratio"} (ratio = our
-texts_per_s / Presidio's pattern-only texts_per_s).
+line: {"recall", "recall_hipaa_scope", "precision", "texts_per_s", "clinical_block_rate",
+"safe_pass_rate", "presidio_pattern": {...}, "presidio_spacy": {...} | null, "ratio"}
+(ratio = our texts_per_s / Presidio's pattern-only texts_per_s; recall_hipaa_scope leaves
+out the labels that are a bare weekday or a year of this century, no HIPAA identifier).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess  # noqa: S404 (Presidio runs in its own interpreter)
 import sys
@@ -79,6 +81,10 @@ SAFE = [
 OPTIONS = {"allowed_numbers": ["+16175550100"], "link_host": "clinic.example.org",
            "practice_name": "Demo Family Medicine", "allowed_names": ["Amara Osei"],
            "allow_dates": True}
+# Labels no HIPAA identifier: a weekday alone names no date, and a year alone is allowed
+# (the Safe Harbor method keeps years). Reported beside the full recall, never instead of it.
+NOT_HIPAA = re.compile(r"(?i)(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+                       r"|20\d\d)")
 PRESIDIO_TYPES = {"PERSON": "person_name", "PHONE_NUMBER": "phone", "EMAIL_ADDRESS": "email",
                   "DATE_TIME": "date", "US_SSN": "ssn", "IP_ADDRESS": "ip", "URL": "url",
                   "LOCATION": "address"}
@@ -107,6 +113,7 @@ def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 def score(rows: list[dict], found: list[list[Span]]) -> dict:
     """Recall per label, precision per finding type, and both overall."""
     seen, hit, typed = Counter(), Counter(), Counter()
+    hipaa_seen = hipaa_hit = 0
     made, right = Counter(), Counter()
     for row, findings in zip(rows, found, strict=True):
         gold = [(s["start_position"], s["end_position"], s["entity_type"]) for s in row["spans"]]
@@ -116,6 +123,8 @@ def score(rows: list[dict], found: list[list[Span]]) -> dict:
             seen[label] += 1
             near = [f for f in findings if overlaps(f[:2], (start, end))]
             hit[label] += bool(near)
+            if not (label == "DATE_TIME" and NOT_HIPAA.fullmatch(row["full_text"][start:end])):
+                hipaa_seen, hipaa_hit = hipaa_seen + 1, hipaa_hit + bool(near)
             typed[label] += any(f[2] == IN_SCOPE[label] for f in near)
         for start, end, kind in findings:
             if any(overlaps((start, end), g[:2]) for g in scored):
@@ -125,6 +134,7 @@ def score(rows: list[dict], found: list[list[Span]]) -> dict:
                 made[kind] += 1
     return {
         "recall": round(sum(hit.values()) / max(1, sum(seen.values())), 4),
+        "recall_hipaa_scope": round(hipaa_hit / max(1, hipaa_seen), 4),
         "precision": round(sum(right.values()) / max(1, sum(made.values())), 4),
         "per_label": {k: {"n": seen[k], "recall": round(hit[k] / seen[k], 3),
                           "typed_recall": round(typed[k] / seen[k], 3)} for k in sorted(seen)},
@@ -156,7 +166,8 @@ def presidio(python: str, mode: str, model: str, texts: list[str]) -> dict | Non
 
 
 def report(name: str, scored: dict, per_s: float, block: float, safe: float) -> None:
-    print(f"\n{name}: identifier recall {scored['recall']:.4f}, precision "
+    print(f"\n{name}: identifier recall {scored['recall']:.4f} (without bare weekdays and "
+          f"years: {scored['recall_hipaa_scope']:.4f}), precision "
           f"{scored['precision']:.4f}, {per_s:,.0f} texts/s; clinical texts blocked "
           f"{block:.1%}, safe texts passed {safe:.0%}")
     for label, row in scored["per_label"].items():
@@ -167,7 +178,8 @@ def report(name: str, scored: dict, per_s: float, block: float, safe: float) -> 
 
 
 def summary(scored: dict, per_s: float, block: float, safe: float) -> dict:
-    return {"recall": scored["recall"], "precision": scored["precision"],
+    return {"recall": scored["recall"], "recall_hipaa_scope": scored["recall_hipaa_scope"],
+            "precision": scored["precision"],
             "texts_per_s": round(per_s), "clinical_block_rate": round(block, 4),
             "safe_pass_rate": round(safe, 4)}
 

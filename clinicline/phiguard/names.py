@@ -19,7 +19,8 @@ TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "pr
                     "sir", "madam", "nurse"})
 CUES = frozenset({"dear", "hi", "hello", "hey", "patient", "for", "named", "name", "called",
                   "son", "daughter", "wife", "husband", "mother", "father", "mom", "dad",
-                  "is", "with", "from", "and", "by", "to", "of", "ask", "tell", "see"})
+                  "is", "with", "from", "and", "by", "to", "of", "ask", "tell", "see", "says",
+                  "said", "asked", "told", "thanks", "thank"})
 CALENDAR = frozenset({
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
@@ -66,6 +67,8 @@ def _is_word(folded: str) -> bool:
         return True
     if "-" in folded:  # "on-call", "follow-up": words joined
         return all(_is_word(part) for part in folded.split("-") if part)
+    if _is_name(folded):
+        return False  # "Becker" is a name, not one who becks
     # Inflections the list may not hold: "reminders", "rescheduled".
     return any(folded.endswith(end) and folded[:-len(end)] in english
                for end in ("s", "es", "ed", "d", "ing", "ly", "er"))
@@ -93,19 +96,35 @@ def _is_given(word: Word) -> bool:
     return _bare(word) in lexicon.given_names() and _bare(word) not in CALENDAR
 
 
+INTRODUCTIONS = frozenset({("name", "is"), ("call", "me"), ("calls", "me"), ("named", ""),
+                           ("called", "")})
+JOINS = frozenset({" ", ", ", " and ", ", and ", " & "})
+
+
+def _introduced(found: list[Word], i: int) -> bool:
+    """After "my name is", "call me", "named": what follows is a name."""
+    one = found[i - 1].folded if i else ""
+    two = found[i - 2].folded if i > 1 else ""
+    return (two, one) in INTRODUCTIONS or (one, "") in INTRODUCTIONS
+
+
 def _flag(text: str, found: list[Word], i: int) -> bool:
     word = found[i]
     before = found[i - 1].folded if i else ""
     if not _capitalised(word):
         # Names typed in lower case ("they had 6: silvana, adam, kristina"): a given name
-        # that is no English word.
+        # that is no English word, or any word that is none after "my name is".
         folded = _bare(word)
-        return len(folded) > 2 and _is_given(word) and not _is_word(folded)
+        if len(folded) < 2 or _is_word(folded) or not folded.replace("-", "").isalpha():
+            return False
+        return (len(folded) > 2 and _is_given(word)) or _introduced(found, i)
     titled = before in TITLES and text[found[i - 1].end:word.start].strip(" .") == ""
     if titled or _alone(word):
         return True
     if _parts_name(word) and (before in CUES or text[word.end:word.end + 1] == ":"):
         return True  # "for Grace", "Hope: thank you" (a speaker)
+    if _introduced(found, i) and not _is_word(_bare(word)):
+        return True
     # A given name that is also a word, capitalised where a sentence does not begin: "Brad".
     return _is_given(word) and not word.text.isupper() and not _starts_sentence(text, word)
 
@@ -116,14 +135,16 @@ def person_names(text: str) -> Iterator[tuple[int, int]]:
              if text[w.start - 1:w.start] not in ("/", "_") and text[w.end:w.end + 1] not in
              ("/", "_")]
     flagged = [_flag(text, found, i) for i in range(len(found))]
-    # A name word right beside a flagged one is part of the same name ("Walter Grace").
-    for i in range(len(found)):
-        if flagged[i] or not _capitalised(found[i]) or not _parts_name(found[i]):
-            continue
-        if (i and flagged[i - 1] and text[found[i - 1].end:found[i].start] == " ") or (
-                i + 1 < len(found) and flagged[i + 1]
-                and text[found[i].end:found[i + 1].start] == " "):
-            flagged[i] = True
+    # A name word beside a flagged one is part of the same name ("Walter Grace") or of the
+    # same list of names ("Kónya, Becker and Vasquez"); twice, so a list is read both ways.
+    for _ in range(2):
+        for i in range(len(found)):
+            if flagged[i] or not _capitalised(found[i]) or not _parts_name(found[i]):
+                continue
+            if (i and flagged[i - 1] and text[found[i - 1].end:found[i].start] in JOINS) or (
+                    i + 1 < len(found) and flagged[i + 1]
+                    and text[found[i].end:found[i + 1].start] in JOINS):
+                flagged[i] = True
     yield from _runs(text, found, flagged)
 
 

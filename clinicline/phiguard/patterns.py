@@ -36,12 +36,12 @@ RECORD = re.compile(
 DIGIT_RUN = re.compile(r"\b\d{7,}\b")
 # Phone and fax numbers the US matcher does not know: digit groups, 7 to 15 digits in all.
 PHONE_SHAPE = re.compile(
-    r"(?<![\w+])\+?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{2,4}){1,5}(?![\w-])")
+    r"(?<![\w+])\+?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]\d{2,6}){1,5}(?![\w-])")
 STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|"
           r"Place|Pl|Terrace|Ter|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|"
           r"Row|Alley|Loop|Path|Pike|Plaza|Crescent|Close)")
 ADDRESS = re.compile(
-    rf"\b\d{{1,6}}[A-Za-z]?(?: [A-Z][\w'.-]*){{1,4}} {STREET}\b\.?"
+    rf"\b\d{{1,6}}[A-Za-z]?(?: \d{{1,5}})?(?: [A-Z][\w'.-]*){{1,4}} {STREET}\b\.?"
     r"|\b(?i:p\.?\s?o\.?\s?box)\s*\d+"
     r"|\b(?:Apt|Apartment|Suite|Ste|Unit|Flat|Room|Floor)\.?\s*#?\s*\d+[A-Za-z]?\b"
     r"|(?<![\d-])\d{5}(?:-\d{4})?(?![\d-])"
@@ -49,7 +49,12 @@ ADDRESS = re.compile(
     r"|\b(?i:zip|zip code|postal code|postcode)(?: is)?:?\s*[A-Z0-9]{2,5}(?:[ -][A-Z0-9]{2,4})?\b")
 # A house number, street words, a number: how most of the world writes a street address
 # ("255 Hersnapvej 18", "3536 1659 Hoog St"); a street word must be no English word.
-FOREIGN_STREET = re.compile(r"\b\d{1,6}(?:[ ,]+[^\W\d_][\w'.-]*){1,5}[ ,]+\d{1,5}\b")
+FOREIGN_STREET = re.compile(
+    r"\b\d{1,6}(?:[ ,]+\d{1,5})?(?:[ ,]+[^\W\d_][\w'.-]*){1,5}[ ,]+\d{1,5}\b")
+# A place and its postal code: "Aalborg 9100", "ÖVERTURINGEN 840 24".
+PLACE_CODE = re.compile(r"\b[^\W\d_][\w'.-]* \d{3,5}(?: \d{2,3})?\b")
+# Fewer digits than this are no phone number anywhere: the matcher need not run.
+PHONE_DIGITS = 7
 # Numbers anyone may be told to call: they identify nobody.
 PUBLIC_NUMBERS = frozenset({"+18002221222", "+18002738255"})  # Poison Control, the old lifeline
 
@@ -64,6 +69,8 @@ def e164(number: str) -> str:
 
 def allowed_phone_spans(text: str, allowed: Iterable[str]) -> list[tuple[int, int]]:
     """Where the text gives one of the allowed numbers (E.164), however written."""
+    if sum(c.isdigit() for c in text) < PHONE_DIGITS:
+        return []
     wanted = {e164(n) for n in allowed if n} | PUBLIC_NUMBERS
     return [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(
         text, "US", leniency=phonenumbers.Leniency.POSSIBLE)
@@ -105,19 +112,21 @@ def identifiers(text: str) -> Iterator[Span]:
     yield from each(SSN, "ssn")
     yield from each(ACCOUNT, "record_number")
     yield from each(RECORD, "record_number")
-    for number in phonenumbers.PhoneNumberMatcher(text, "US",
-                                                  leniency=phonenumbers.Leniency.POSSIBLE):
+    phones = (phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.POSSIBLE)
+              if sum(c.isdigit() for c in text) >= PHONE_DIGITS else ())
+    for number in phones:
         if _free(number.start, number.end, taken):
             taken.append((number.start, number.end))
             yield number.start, number.end, "phone"
     yield from each(DIGIT_RUN, "record_number")
     yield from each(ADDRESS, "address")
     english = lexicon.english()
-    for match in FOREIGN_STREET.finditer(text):
-        street = re.findall(r"[^\W\d_]+", match.group())
-        if any(w.casefold() not in english for w in street) and _free(*match.span(), taken):
-            taken.append(match.span())
-            yield match.start(), match.end(), "address"
+    for pattern in (FOREIGN_STREET, PLACE_CODE):
+        for match in pattern.finditer(text):
+            street = re.findall(r"[^\W\d_]+", match.group())
+            if any(w.casefold() not in english for w in street) and _free(*match.span(), taken):
+                taken.append(match.span())
+                yield match.start(), match.end(), "address"
     for match in PHONE_SHAPE.finditer(text):
         digits = sum(c.isdigit() for c in match.group())
         if 7 <= digits <= 15 and _free(*match.span(), taken):
