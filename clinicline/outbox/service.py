@@ -2,7 +2,8 @@
 
 ``enqueue`` writes the row (idempotently). The worker's ``send_due`` claims due rows
 atomically — ``select_for_update(skip_locked=True)`` where the database has it, and always
-a conditional UPDATE that must touch exactly one row — screens each once more, hands it to
+a conditional UPDATE that must touch exactly one row — has the PHI guard look at each once
+more (``refused``), hands it to
 its transport, and records the outcome with the next attempt's time in the same row.
 
 A claim is identified by the row's ``attempts`` after the claim incremented it: every later
@@ -15,20 +16,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
-from clinicline import claims, wake
+from clinicline import claims, phiguard, wake
+from clinicline.accounts.models import Membership
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
-from clinicline.outbox import screen
 from clinicline.outbox.models import Channel, Delivery, Status
 from clinicline.outbox.transports import Transport, TransportError, transport_for
 from clinicline.patients.models import Patient
-from clinicline.practices.models import Practice
+from clinicline.practices.models import Practice, Provider, Team
 
 log = logging.getLogger("clinicline.outbox")
 
@@ -36,7 +40,7 @@ log = logging.getLogger("clinicline.outbox")
 # again. The vendor may have taken it, so a crash can mean one duplicate, never a loss.
 STUCK_AFTER = dt.timedelta(minutes=5)
 CLAIM_BATCH = 20
-# Channels that leave our systems: the last screen applies to them.
+# Channels that leave our systems: the PHI guard looks at them last.
 NON_SECURE = {Channel.SMS, Channel.VOICE, Channel.EMAIL}
 
 
@@ -139,21 +143,41 @@ def failed(delivery: Delivery, error: str, *, permanent: bool) -> None:
                                   due_at=timezone.now() + claims.backoff(delivery.attempts))
 
 
-# Public lines the protocol's advice gives callers (Poison Control): no patient's number.
-PUBLIC_NUMBERS = ("+18002221222",)
-
-
 def refused(delivery: Delivery) -> list[str]:
-    """The kinds of identifier the last screen finds in a non-secure delivery."""
+    """The kinds of PHI the guard finds in a non-secure delivery (empty: it may go)."""
     if delivery.channel not in NON_SECURE:
         return []
-    patient = delivery.patient
-    names = [patient.given_name, patient.family_name] if patient is not None else []
-    records = [patient.mrn] if patient is not None and patient.mrn else []
-    return screen.identifiers(delivery.body,
-                              allowed_numbers=[delivery.practice.callback_number,
-                                               *PUBLIC_NUMBERS],
-                              names=names, records=records)
+    phone = delivery.to if delivery.channel in (Channel.SMS, Channel.VOICE) else ""
+    return screened(delivery.practice, delivery.body, delivery.patient, phone=phone)
+
+
+def screened(practice: Practice, body: str, patient: Patient | None = None, *,
+             phone: str = "") -> list[str]:
+    """The kinds of PHI the guard finds in ``body`` sent on the practice's behalf, to
+    ``patient`` (whose own identifiers it must not carry) or to a member of staff."""
+    recipient = None
+    if patient is not None:
+        recipient = phiguard.Recipient(name=patient.display_name,
+                                       date_of_birth=patient.date_of_birth, mrn=patient.mrn,
+                                       address=patient.address or "", phone=phone)
+    return phiguard.check(body, recipient=recipient, **guard_options(practice)).types
+
+
+def guard_options(practice: Practice) -> dict[str, Any]:
+    """What a practice's messages may carry: its own number, links to our secure-link host,
+    its name, and the names of its providers, staff (and their user names) and queues (none
+    of them PHI). Dates
+    without a year pass (a schedule's "Tue 14 Apr 18:00"): what the outbox gets was made
+    from templates, and a year, like the patient's birthday, still blocks."""
+    users = Membership.objects.filter(practice=practice).select_related("user")
+    names = [*Provider.objects.for_practice(practice).values_list("display_name", flat=True),
+             *Team.objects.for_practice(practice).values_list("name", flat=True),
+             *(m.user.get_full_name() for m in users), *(m.user.username for m in users)]
+    return {"allowed_numbers": [n for n in (practice.callback_number,
+                                            practice.front_desk_number) if n],
+            "link_host": urlsplit(settings.SITE_URL).hostname or "",
+            "practice_name": practice.name, "allowed_names": [n for n in names if n],
+            "allow_dates": True}
 
 
 def fail(delivery: Delivery, error: str) -> None:

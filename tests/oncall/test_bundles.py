@@ -27,8 +27,8 @@ from clinicline.oncall.models import (
     PageEvent,
 )
 from clinicline.oncall.models import PolicyStep as Step
-from clinicline.outbox import screen
 from clinicline.outbox.models import Delivery, Status
+from clinicline.outbox.service import screened
 from clinicline.practices.models import Practice
 from tests.conftest import make_member
 from tests.oncall.test_pages import (
@@ -103,7 +103,7 @@ def test_the_first_text_goes_at_once_and_three_pages_inside_a_minute_are_two_tex
                            "and a code to acknowledge: ")
     assert body.endswith(f": {second.code}, {third.code}.")
     assert not [s for s in SECRETS if s.lower() in body.lower()]
-    assert screen.identifiers(body, allowed_numbers=[practice.callback_number]) == []
+    assert screened(practice, body) == []
     # Each page's own "notified" event carries the text that reached its member.
     assert notified(first).delivery == alone
     assert notified(second).delivery == notified(third).delivery == bundle_text
@@ -230,6 +230,7 @@ def test_a_rules_delay_counts_from_when_the_text_goes_and_calls_are_never_bundle
     assert Delivery.objects.filter(purpose="page", channel="voice").count() == 2
 
 
+@override_settings(SITE_URL=SITE)  # the secure-link host: its links may be sent
 def test_every_bundles_codes_pass_the_outboxs_last_screen(practice):
     """A bundle lists several codes: no run of them may look like a phone number or a
     record to the outbox, or the bundle would be withheld."""
@@ -238,5 +239,5 @@ def test_every_bundles_codes_pass_the_outboxs_last_screen(practice):
         body = (f"Riverside Family Medicine: 3 EMERGENCY messages. Open {SITE}/a/"
                 f"{pages.TOKEN_ALPHABET[-pages.TOKEN_LENGTH:]} for the first (2 more) or "
                 f"reply 1 and a code to acknowledge: {codes}.")
-        assert screen.identifiers(body, allowed_numbers=[practice.callback_number]) == [], \
+        assert screened(practice, body) == [], \
             codes
