@@ -46,3 +46,9 @@ REASON_WORDS: dict[Reason, dict[str, str]] = {
     Reason.CARE_TEAM: {"en": "a message from your care team",
                        "es": "un mensaje de su equipo de atención"},
 }
+
+# The reason a message of each purpose gives (what a preview shows).
+PURPOSE_REASON: dict[str, Reason] = {
+    Purpose.REMINDER: Reason.APPOINTMENT, Purpose.RESULTS: Reason.RESULTS,
+    Purpose.CARE_TEAM: Reason.CARE_TEAM, Purpose.BILLING: Reason.INVOICE,
+}

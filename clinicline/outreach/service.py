@@ -14,8 +14,9 @@ from django.utils import timezone
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.outreach import defaults
+from clinicline.outreach.kinds import Channel, Language, Purpose
 from clinicline.outreach.models import Template, TemplateVersion
-from clinicline.outreach.templates import Report, check
+from clinicline.outreach.templates import Report, check, examples, render
 from clinicline.practices.models import Practice
 
 Kind = tuple[str, str, str]  # (purpose, channel, language)
@@ -127,3 +128,49 @@ def approve(version: TemplateVersion, *, by: Any, request: HttpRequest | None = 
     if not report.ok:
         raise Refused(report)
     return report
+
+
+@dataclass(frozen=True)
+class Overview:
+    """One kind as the templates page shows it."""
+
+    kind: Kind
+    live: Live
+    report: Report                     # the live words' checks, with the previews
+    draft: TemplateVersion | None
+    draft_report: Report | None
+
+    @property
+    def purpose(self) -> Purpose:
+        return Purpose(self.kind[0])
+
+    @property
+    def channel(self) -> Channel:
+        return Channel(self.kind[1])
+
+    @property
+    def language(self) -> Language:
+        return Language(self.kind[2])
+
+
+def overview(practice: Practice, kind: Kind) -> Overview:
+    words = live(practice, kind)
+    draft = pending(practice, kind)
+    return Overview(kind, words, report_for(practice, kind, words.body, words.exempt), draft,
+                    report_for(practice, kind, draft.body, draft.exempt) if draft else None)
+
+
+def catalogue(practice: Practice) -> list[Overview]:
+    """Every kind the product sends, by purpose, channel and language."""
+    order = {p: i for i, p in enumerate([*Purpose, *Channel, *Language])}
+    return [overview(practice, kind)
+            for kind in sorted(KINDS, key=lambda k: tuple(order[part] for part in k))]
+
+
+def printed(practice: Practice, kind: Kind) -> str:
+    """The live words as a person reads them off the printed binder: the preview's values,
+    numbers and dates written rather than spelled out for a speech engine."""
+    purpose, channel, language = kind
+    values = examples(practice, language, longest=False, purpose=purpose)
+    return render(live(practice, kind).body, practice=practice, channel=channel,
+                  language=language, values=values, speech=False)

@@ -18,7 +18,7 @@ import phonenumbers
 from django.conf import settings
 
 from clinicline.outreach import sms
-from clinicline.outreach.kinds import REASON_WORDS, SPOKEN, Channel, Purpose, Reason
+from clinicline.outreach.kinds import PURPOSE_REASON, REASON_WORDS, SPOKEN, Channel, Purpose, Reason
 from clinicline.practices.models import Practice, Provider
 
 
@@ -222,9 +222,11 @@ def rendered_checks(text: str, *, practice: Practice, channel: str) -> list[Prob
     return []
 
 
-def examples(practice: Practice, language: str, *, longest: bool) -> Values:
-    """The values a preview shows (the practice's own first provider, a Thursday morning),
-    or the longest plausible ones, against which an exempt reminder's length is judged."""
+def examples(practice: Practice, language: str, *, longest: bool,
+             purpose: str = Purpose.REMINDER) -> Values:
+    """The values a preview shows (the practice's own first provider, the purpose's reason,
+    a Thursday morning), or the longest plausible ones (the longest reason of all, whatever
+    the purpose), against which an exempt reminder's length is judged."""
     roster = list(Provider.objects.for_practice(practice).order_by("display_name"))
     if longest:
         names = [p.display_name for p in roster] + [LONGEST_PROVIDER]
@@ -234,7 +236,7 @@ def examples(practice: Practice, language: str, *, longest: bool) -> Values:
         return Values(provider, reason, at, LONGEST_LINK)
     provider = roster[0] if roster else Provider(practice=practice, display_name="Dr. Osei")
     at = dt.datetime(2026, 12, 10, 9, 30, tzinfo=practice.tz)
-    return Values(provider, Reason.APPOINTMENT, at, SecureLink("k7Qx2Lm9"))
+    return Values(provider, PURPOSE_REASON[purpose], at, SecureLink("k7Qx2Lm9"))
 
 
 @dataclass
@@ -332,7 +334,7 @@ def check(body: str, *, practice: Practice, purpose: str, channel: str, language
         return report
     for longest in (False, True):
         text = render(body, practice=practice, channel=channel, language=language,
-                      values=examples(practice, language, longest=longest))
+                      values=examples(practice, language, longest=longest, purpose=purpose))
         if longest:
             report.longest = text
         else:

@@ -27,11 +27,6 @@ SMS, VM, VOICE = Channel.SMS, Channel.VOICEMAIL, Channel.VOICE
 
 
 @pytest.fixture
-def dr_osei(practice) -> Provider:
-    return Provider.objects.create(practice=practice, display_name="Dr. Osei")
-
-
-@pytest.fixture
 def fertility(db):
     """A practice whose name says what its patients are treated for."""
     clinic = make_practice("hope", "Hope Fertility Center")
