@@ -52,19 +52,20 @@ class Binder(FPDF):
             self.add_page()
         self.ln(3)
         self.set_font("DejaVu", "B", size)
-        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
 
     def para(self, text: str, size: float = BODY, bold: bool = False) -> None:
         self.set_font("DejaVu", "B" if bold else "", size)
-        self.multi_cell(0, LINE * size / BODY, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, LINE * size / BODY, text, align="L", new_x=XPos.LMARGIN,
+                        new_y=YPos.NEXT)
 
     def said(self, label: str, text: str) -> None:
         """A label, then the words to say, indented."""
         self.para(label, SMALL, bold=True)
         self.set_x(self.l_margin + 5)
         self.set_font("DejaVu", "", BODY)
-        self.multi_cell(0, LINE, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, LINE, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1.5)
 
 
@@ -121,16 +122,20 @@ def _return_calls(pdf: Binder, refusals: Iterable[tuple[str, str]]) -> None:
 
 
 def _flags(condition: Condition) -> Iterator[str]:
+    """The red flags that fire the rule on their own: not those that only count together
+    with something else ("a baby" and "a fever"), which would mislead on a printed list."""
     if condition.kind == "red_flag":
         yield from condition.values
-    for child in condition.children:
-        yield from _flags(child)
+    if condition.kind == "any":
+        for child in condition.children:
+            yield from _flags(child)
 
 
 def _triage(pdf: Binder, protocol: ProtocolSpec) -> None:
     pdf.heading(f"Triage in brief (protocol version {protocol.version})")
     pdf.para("The console decides priority from the practice's protocol; this page is for a "
-             "day the site is down. Any of these in what the caller says:", SMALL)
+             "day the site is down. Any one of these in what the caller says (others count "
+             "only together with another finding: the console knows them):", SMALL)
     worst: dict[str, Priority] = {}
     for rule in protocol.rules:
         for flag in _flags(rule.when):
@@ -145,10 +150,10 @@ def _triage(pdf: Binder, protocol: ProtocolSpec) -> None:
                                    if p is priority and f in labels)), SMALL)
     pdf.heading("Everything else", 10.5)
     pdf.said("Say", protocol.default_say)
-    pdf.heading("What to say, by rule", 10.5)
-    for rule in protocol.rules:
-        if rule.priority is not Priority.ROUTINE:
-            pdf.said(f"{rule.id} ({rule.priority})", rule.say)
+    counts = {p: sum(rule.priority is p for rule in protocol.rules) for p in Priority}
+    pdf.para(f"The protocol has {len(protocol.rules)} rules ({counts[Priority.EMERGENCY]} "
+             f"emergency, {counts[Priority.URGENT]} urgent, {counts[Priority.ROUTINE]} "
+             "routine); the console shows each one's words to say when it fires.", SMALL)
 
 
 def build(practice: Practice, *, scripts: ScriptSet, rows: list[dict[str, Any]],

@@ -148,8 +148,10 @@ def when(at: dt.datetime, practice: Practice, language: str, spoken: bool = Fals
     days, months = (SPOKEN_WEEKDAYS, SPOKEN_MONTHS) if spoken else (WEEKDAYS, MONTHS)
     day, month = days[language][local.weekday()], months[language][local.month - 1]
     if language == "es":
-        half = "a. m." if local.hour < 12 else "p. m."
-        return f"{day} {local.day} {month} a las {hour}:{local.minute:02d} {half}"
+        # "de la mañana" rather than "a. m.", whose period doubles the sentence's own.
+        part = ("de la mañana" if local.hour < 12 else "de la tarde" if local.hour < 19
+                else "de la noche")
+        return f"{day} {local.day} {month} a las {hour}:{local.minute:02d} {part}"
     half = "AM" if local.hour < 12 else "PM"
     comma = "," if spoken else ""
     return f"{day}{comma} {month} {local.day} at {hour}:{local.minute:02d} {half}"

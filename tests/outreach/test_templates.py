@@ -186,7 +186,8 @@ def test_times_are_in_the_practice_zone(practice) -> None:
     at = dt.datetime(2026, 12, 10, 14, 30, tzinfo=dt.UTC)  # 9:30 in Boston
     assert when(at, practice, "en") == "Thu Dec 10 at 9:30 AM"
     assert when(at, practice, "en", spoken=True) == "Thursday, December 10 at 9:30 AM"
-    assert when(at, practice, "es") == "jue 10 dic a las 9:30 a. m."
+    assert when(at, practice, "es") == "jue 10 dic a las 9:30 de la mañana"
+    assert when(at + dt.timedelta(hours=10), practice, "es") == "jue 10 dic a las 7:30 de la noche"
 
 
 def test_numbers_written_and_spoken() -> None:
