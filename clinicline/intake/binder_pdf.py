@@ -26,6 +26,7 @@ from clinicline.practices.models import Practice
 from clinicline.triage.spec import Condition, Priority, ProtocolSpec
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
+FONT_FILES = {"": FONTS / "DejaVuSans.ttf", "B": FONTS / "DejaVuSans-Bold.ttf"}
 BODY, SMALL, LINE = 10, 8.5, 5.0
 # fontTools logs, at INFO, every glyph it keeps: the practice's words, letter by letter.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -35,8 +36,8 @@ class Binder(FPDF):
     def __init__(self, practice: Practice, printed: str) -> None:
         super().__init__(format="Letter")
         self.practice_name, self.printed = practice.name, printed
-        self.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
-        self.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+        for style, path in FONT_FILES.items():
+            self.add_font("DejaVu", style, path)
         self.set_auto_page_break(auto=True, margin=18)
         self.set_title(f"{practice.name}: script binder")
         self.set_creator("clinicline")

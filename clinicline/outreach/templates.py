@@ -159,7 +159,10 @@ def when(at: dt.datetime, practice: Practice, language: str, spoken: bool = Fals
 
 def written_number(number: str) -> str:
     """"617-555-0100", as people write a US number; other countries' national form."""
-    parsed = phonenumbers.parse(number, None)
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number  # valid E.164 to our validator, unknown to the library: as stored
     if parsed.country_code == 1:
         digits = str(parsed.national_number)
         return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}"
@@ -301,8 +304,9 @@ def _exempt_rules(body: str, slots: list[Slot], practice: Practice, purpose: str
     if OPT_OUT[language].casefold() not in body.casefold():
         problems.append(f"An exempt text must say “{OPT_OUT[language]}”.")
     if shape is not None and shape.encoding is not sms.Encoding.GSM7:
+        verb = "makes" if len(shape.forcing) == 1 else "make"
         problems.append("An exempt text must be plain GSM-7: "
-                        + ", ".join(f"“{c}”" for c in shape.forcing) + " make it UCS-2.")
+                        + ", ".join(f"“{c}”" for c in shape.forcing) + f" {verb} it UCS-2.")
     elif shape is not None and shape.units > sms.GSM_SINGLE:
         problems.append(f"An exempt text must fit 160 characters with the longest names; "
                         f"this one comes to {shape.units}.")
@@ -314,7 +318,8 @@ def _sms_notes(body: str, shape: sms.Shape) -> list[str]:
              f"segment{'s' if shape.segments != 1 else ''} with the longest names."]
     if shape.encoding is sms.Encoding.UCS2:
         chars = ", ".join(f"“{c}”" for c in shape.forcing)
-        notes.append(f"{chars} force UCS-2 (70 characters a segment instead of 160).")
+        verb = "forces" if len(shape.forcing) == 1 else "force"
+        notes.append(f"{chars} {verb} UCS-2 (70 characters a segment instead of 160).")
         if sms.is_gsm7(sms.plain(body)):
             notes.append(f"With plain characters it would be GSM-7: {sms.plain(body)}")
     return notes

@@ -11,7 +11,9 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from clinicline.audit.models import Action, AuditEvent
+from clinicline.intake import binder_pdf
 from clinicline.intake import service as intake
+from clinicline.intake.checks import check_binder_fonts, font_errors
 from clinicline.outreach import service as outreach
 from clinicline.outreach.kinds import Channel, Language, Purpose
 from clinicline.practices.models import Provider
@@ -85,3 +87,10 @@ def test_the_binder_is_for_members_who_take_calls_and_read_scripts(practice, com
 def test_the_scripts_page_links_the_pdf(practice, agent) -> None:
     page = signed_in(agent).get(reverse("intake:scripts", kwargs={"practice": practice.slug}))
     assert binder_url(practice).encode() in page.content
+
+
+def test_a_missing_font_is_a_system_check_error(tmp_path) -> None:
+    assert check_binder_fonts() == []  # this machine has it, as make deps installs it
+    errors = font_errors([*binder_pdf.FONT_FILES.values(), tmp_path / "DejaVuSans.ttf"])
+    assert [e.id for e in errors] == ["intake.E001"]
+    assert "fonts-dejavu-core" in errors[0].hint

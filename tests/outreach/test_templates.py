@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clinicline.outreach import defaults
 from clinicline.outreach.kinds import Channel, Language, Purpose, Reason
@@ -136,7 +138,7 @@ def test_an_exempt_reminder_is_judged_with_the_longest_names(practice) -> None:
     ("{practice}: appt {appointment_at}. Reply STOP to opt out.",
      "An exempt text must give the callback number ({callback_number})."),
     ("{practice}: appt {appointment_at} — call {callback_number}. Reply STOP to opt out.",
-     "An exempt text must be plain GSM-7: “—” make it UCS-2."),
+     "An exempt text must be plain GSM-7: “—” makes it UCS-2."),
 ])
 def test_an_exempt_reminder_missing_a_condition_is_refused(practice, body, problem) -> None:
     assert problem in reminder_check(practice, body, exempt=True).problems
@@ -201,3 +203,21 @@ def test_a_secure_link_is_the_site_s_own(practice, settings) -> None:
     said = render("Open {secure_link}", practice=practice, channel=SMS, language="en",
                   values=Values(secure_link=SecureLink("k7Qx2Lm9")))
     assert said == "Open https://desk.riverside.example/s/k7Qx2Lm9"
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.lists(st.sampled_from(
+    [*"{}abc _\n’€", "{provider}", "{reason}", "{patient}", "{appointment_at}",
+     "{secure_link}", "{practice}", "{callback_number}"]), max_size=14).map("".join),
+       channel=st.sampled_from(list(Channel)), exempt=st.booleans())
+def test_any_words_get_a_report_never_an_exception(practice, body, channel, exempt) -> None:
+    report = check(body, practice=practice, purpose=Purpose.REMINDER, channel=channel,
+                   language="en", exempt=exempt)
+    if report.ok:  # every brace was a slot, and every slot was filled
+        assert "{" not in report.example + report.longest
+        assert "}" not in report.example + report.longest
+
+
+def test_a_number_the_library_does_not_know_is_written_as_stored() -> None:
+    assert written_number("+9991234567") == "+9991234567"
