@@ -68,6 +68,7 @@ PAGES: tuple[Page, ...] = (
     Page("Office hours", "practices:hours", PRACTICE),
     Page("Call types", "intake:call-types", PRACTICE),
     Page("Scripts", "intake:scripts", PRACTICE),
+    Page("Message templates", "outreach:templates", PRACTICE),
     Page("Routing", "inbox:routing", PRACTICE),
     Page("Triage protocol", "triage:protocol", PRACTICE),
     Page("Practice settings", "practices:settings", PRACTICE),

@@ -33,6 +33,7 @@ BELOW_THE_BAR = {
     "staff/new/": "a form, from Staff",
     "intake/scripts/scripts.yaml": "a download, from Scripts",
     "intake/scripts/binder/": "a printable page, from Scripts",
+    "intake/scripts/binder.pdf": "a download, from Scripts and Message templates",
     "triage/default/": "a comparison, from the Triage protocol",
 }
 NAV = re.compile(r'<nav class="site-nav".*?</nav>', re.S)

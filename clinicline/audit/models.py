@@ -67,6 +67,9 @@ class Action(models.TextChoices):
     FEED_LINK_REVOKE = "oncall.feed_revoke", "revoked a calendar feed link"
     VOICE_PIN_SET = "oncall.voice_pin", "set a voice PIN"
     VOICE_PIN_LOCKED = "oncall.voice_pin_lock", "voice PIN locked after wrong tries"
+    TEMPLATE_DRAFT = "outreach.draft", "drafted outreach template words"
+    TEMPLATE_APPROVE = "outreach.approve", "approved outreach template words"
+    BINDER_PRINT = "intake.binder_pdf", "downloaded the script binder (PDF)"
 
 
 class Outcome(models.TextChoices):

@@ -14,12 +14,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.accounts.roles import Perm, allows
-from clinicline.intake import ivr, scripts, service
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+from clinicline.intake import binder_pdf, ivr, scripts, service
 from clinicline.intake.forms import ScriptsForm, ScriptsUploadForm
 from clinicline.intake.models import CallTypeSet, ScriptSet
 from clinicline.intake.office import Office
 from clinicline.oncall import pages
 from clinicline.practices.models import Practice
+from clinicline.triage.service import protocol_for
 
 
 def samples(practice: Practice) -> dict[str, Any]:
@@ -126,3 +129,21 @@ def binder(request: PracticeRequest) -> HttpResponse:
         "call_types": types, "office": Office.now(request.practice),
         "on_call": pages.on_call_now(request.practice),
     })
+
+
+@member_view(Perm.VIEW_PATIENT)
+@require_GET
+def binder_download(request: PracticeRequest) -> HttpResponse:
+    """The binder as a PDF, from the live scripts, templates and protocol. Audited once the
+    file is made (a failure to make it records nothing: nothing was handed out)."""
+    shown = service.script_set_for(request.practice)
+    rows = previews(shown.document, request.practice)
+    refusals = [(language.name, text) for row in rows if row["name"] == "return_call_refusal"
+                for language, text in row["texts"]]
+    pdf = binder_pdf.build(request.practice, scripts=shown, rows=rows, refusals=refusals,
+                           protocol=protocol_for(request.practice).spec)
+    record(Action.BINDER_PRINT, request=request, practice=request.practice, obj=shown)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="script-binder-{request.practice.slug}.pdf"')
+    return response

@@ -11,4 +11,5 @@ urlpatterns = [
     path("scripts/upload/", scripts_views.upload, name="scripts-upload"),
     path("scripts/scripts.yaml", scripts_views.export, name="scripts-export"),
     path("scripts/binder/", scripts_views.binder, name="scripts-binder"),
+    path("scripts/binder.pdf", scripts_views.binder_download, name="scripts-binder-pdf"),
 ]

@@ -21,10 +21,10 @@ class PracticeSettingsForm(forms.ModelForm[Practice]):
 
     class Meta:
         model = Practice
-        fields = ["name", "time_zone", "callback_number", "front_desk_number",
-                  "idle_timeout_minutes", "urgent_callback_minutes", "page_clinical_after_hours",
-                  "page_remind_minutes", "page_failover_minutes", "transfer_urgent_calls",
-                  "transfer_timeout_s", "message_retention_days"]
+        fields = ["name", "name_in_messages", "time_zone", "callback_number",
+                  "front_desk_number", "idle_timeout_minutes", "urgent_callback_minutes",
+                  "page_clinical_after_hours", "page_remind_minutes", "page_failover_minutes",
+                  "transfer_urgent_calls", "transfer_timeout_s", "message_retention_days"]
 
 
 class AgreementForm(forms.ModelForm[BusinessAssociateAgreement]):

@@ -52,6 +52,10 @@ class Practice(models.Model):
         "Ring the provider for (seconds)", default=25,
         validators=[MinValueValidator(10), MaxValueValidator(60)],
         help_text="then the caller is told a provider will call back")
+    name_in_messages = models.BooleanField(
+        "Say the practice's name in texts, calls and emails", default=True,
+        help_text="turn off when the name reveals a specialty (fertility, psychiatry, "
+        "oncology...): messages then name the provider's office instead")
     message_retention_days = models.PositiveIntegerField(
         default=7 * 365 + 2, validators=[MinValueValidator(30), MaxValueValidator(30 * 365)],
         help_text="how long messages are kept before they are purged")

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 VALID = {"name": "Riverside", "time_zone": "America/New_York", "callback_number": "+16175550100",
          "front_desk_number": "", "idle_timeout_minutes": 15, "urgent_callback_minutes": 30,
          "page_remind_minutes": 30, "page_failover_minutes": 60, "transfer_timeout_s": 25,
-         "message_retention_days": 2557}
+         "message_retention_days": 2557, "name_in_messages": "on"}
 
 
 def test_the_practice_admin_sets_the_idle_limit(practice):
@@ -70,3 +70,12 @@ def test_an_empty_post_is_a_400(practice):
     response = admin.post(reverse("practices:settings", kwargs={"practice": practice.slug}), {})
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
+
+
+def test_a_practice_can_keep_its_name_out_of_messages(practice):
+    admin = signed_in(make_member(practice, Role.PRACTICE_ADMIN, "admin"))
+    data = {key: value for key, value in VALID.items() if key != "name_in_messages"}
+    answer = admin.post(reverse("practices:settings", kwargs={"practice": practice.slug}), data)
+    assert answer.status_code == 302
+    practice.refresh_from_db()
+    assert practice.name_in_messages is False

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from clinicline.outreach import views
+
+app_name = "outreach"
+KIND = "templates/<str:purpose>/<str:channel>/<str:language>/"
+urlpatterns = [
+    path("templates/", views.index, name="templates"),
+    path(KIND, views.detail, name="template"),
+    path(KIND + "edit/", views.edit, name="template-edit"),
+    path(KIND + "versions/<int:number>/approve/", views.approve, name="template-approve"),
+]
