@@ -67,6 +67,9 @@ class Action(models.TextChoices):
     FEED_LINK_REVOKE = "oncall.feed_revoke", "revoked a calendar feed link"
     VOICE_PIN_SET = "oncall.voice_pin", "set a voice PIN"
     VOICE_PIN_LOCKED = "oncall.voice_pin_lock", "voice PIN locked after wrong tries"
+    APPOINTMENT_IMPORT = "outreach.appt_import", "imported appointments"
+    REMINDER_RUN = "outreach.reminder_run", "started a reminder run"
+    REMINDER_POLICY = "outreach.reminder_policy", "changed reminder timing"
 
 
 class Outcome(models.TextChoices):
