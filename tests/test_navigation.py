@@ -34,6 +34,7 @@ BELOW_THE_BAR = {
     "intake/scripts/scripts.yaml": "a download, from Scripts",
     "intake/scripts/binder/": "a printable page, from Scripts",
     "triage/default/": "a comparison, from the Triage protocol",
+    "appointments/import/": "a form, from Appointments",
 }
 NAV = re.compile(r'<nav class="site-nav".*?</nav>', re.S)
 HREF = re.compile(r'href="([^"]+)"')
