@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -41,7 +42,6 @@ from clinicline.outreach.appointment_models import (
     ReminderStatus,
     RunState,
 )
-from clinicline.patients import normalize
 from clinicline.patients.models import ContactPoint, Patient
 from clinicline.practices.models import Practice
 
@@ -57,6 +57,10 @@ WORDING = ("Reminder: you have an appointment with {provider} at {practice} on {
            "{time}. Reply C to confirm, R to reschedule, STOP to opt out.")
 # Reasons recorded on a reminder that was not sent: codes, never what the patient wrote.
 UNVERIFIED, INVALID_NUMBER = "unverified-contact", "invalid-number"
+# Phones are stored in E.164 (``patients.service.add_contact`` normalises them); one that
+# is not, from an old import, is not a number a text can go to. A pattern, not a parse:
+# this runs once per reminder, and phonenumbers' parse costs more than the rest of it.
+E164 = re.compile(r"\+[1-9]\d{7,14}")
 VERIFIED = "verified_phones"  # where ``claim`` puts a patient's verified phones
 
 
@@ -160,12 +164,19 @@ def claim(due: QuerySet[Reminder], limit: int, now: dt.datetime) -> list[Reminde
 
 
 def send_reminder(reminder: Reminder, now: dt.datetime | None = None) -> str:
-    """Send one claimed reminder, or record why not; returns the status it ends in.
+    """Send one claimed reminder, or record why not; returns the status it ends in. One
+    transaction (a savepoint inside a batch's): the text queued and the decision recorded
+    together, or neither.
 
     For now: a fixed PHI-free wording, by text, to the patient's verified phone. The
     sending decision (consent for the channel and purpose, quiet hours, caps, the PHI
     guard) takes the place of the checks below."""
     now = now or timezone.now()
+    with transaction.atomic():
+        return _send(reminder, now)
+
+
+def _send(reminder: Reminder, now: dt.datetime) -> str:
     appointment = reminder.appointment
     skipped = _no_longer_wanted(reminder, appointment, now)
     if skipped is not None:
@@ -173,16 +184,13 @@ def send_reminder(reminder: Reminder, now: dt.datetime | None = None) -> str:
     contact = verified_phone(appointment.patient)
     if contact is None:
         return _decide(reminder, now, ReminderStatus.WITHHELD, UNVERIFIED)
-    try:
-        number = normalize.phone_e164(contact.value)
-    except normalize.InvalidPhone:
+    number = contact.value
+    if not E164.fullmatch(number):
         return _decide(reminder, now, ReminderStatus.WITHHELD, INVALID_NUMBER)
-    with transaction.atomic():
-        delivery = enqueue(reminder.practice, channel=Channel.SMS, to=number,
-                           body=body(reminder), purpose="reminder",
-                           idempotency_key=f"reminder-{reminder.pk}",
-                           patient=appointment.patient)
-        return _decide(reminder, now, ReminderStatus.SENT, "", delivery_id=delivery.pk)
+    delivery = enqueue(reminder.practice, channel=Channel.SMS, to=number, body=body(reminder),
+                       purpose="reminder", idempotency_key=f"reminder-{reminder.pk}",
+                       patient=appointment.patient)
+    return _decide(reminder, now, ReminderStatus.SENT, "", delivery_id=delivery.pk)
 
 
 def _no_longer_wanted(reminder: Reminder, appointment: Appointment,
@@ -233,8 +241,16 @@ def _decide(reminder: Reminder, now: dt.datetime, status: str, reason: str,
 def send_due(limit: int = CLAIM_BATCH, now: dt.datetime | None = None) -> int:
     """The worker's job: every due reminder claimed and decided."""
     now = now or timezone.now()
-    return claims.each(claim(due_reminders(now), limit, now),
-                       lambda r: bool(send_reminder(r, now)), log, "reminder")
+    return decide_all(claim(due_reminders(now), limit, now), now)
+
+
+def decide_all(claimed: list[Reminder], now: dt.datetime) -> int:
+    """``send_reminder`` for each claimed reminder, in one transaction for the batch: one
+    commit (on PostgreSQL, one flush of its log to disk) instead of one per reminder,
+    which cost ten times the rest. Each reminder is its own savepoint, so one that fails
+    is rolled back alone and tried again when its lease runs out; the others stand."""
+    with transaction.atomic():
+        return claims.each(claimed, lambda r: bool(send_reminder(r, now)), log, "reminder")
 
 
 # --- reminder runs ------------------------------------------------------------------------
@@ -280,12 +296,20 @@ def advance(run: ReminderRun, batch: int, now: dt.datetime) -> int:
                            | Q(send_at=run.cursor_send_at, id__gt=run.cursor_id))
     taken = list(rows.values_list("pk", "send_at")[:batch])
     mine = claim(due_reminders(now).filter(pk__in=[pk for pk, _ in taken]), batch, now)
-    sent = sum(1 for r in mine if send_reminder(r, now) == ReminderStatus.SENT)
     finished = len(taken) < batch
     cursor = taken[-1] if taken else (run.cursor_id, run.cursor_send_at)
+    with transaction.atomic():  # the batch's decisions and the run's progress, together
+        decide_all(mine, now)
+        sent = Reminder.objects.filter(pk__in=[r.pk for r in mine],
+                                       status=ReminderStatus.SENT).count()
+        _move_cursor(run, now, len(taken), sent, cursor, finished)
+    return len(taken)
+
+
+def _move_cursor(run: ReminderRun, now: dt.datetime, taken: int, sent: int,
+                 cursor: tuple[Any, Any], finished: bool) -> None:
     ReminderRun.objects.filter(pk=run.pk, claimed_at=run.claimed_at).update(
-        done=F("done") + len(taken), sent=F("sent") + sent, claimed_at=None,
+        done=F("done") + taken, sent=F("sent") + sent, claimed_at=None,
         cursor_id=cursor[0], cursor_send_at=cursor[1],
         state=RunState.DONE if finished else RunState.RUNNING,
         finished_at=now if finished else None)
-    return len(taken)
