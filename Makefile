@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/triage.py
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/escalation.py
+	$(BIN)/python bench/reminders.py
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:
