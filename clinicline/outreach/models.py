@@ -1,14 +1,4 @@
 from clinicline.outreach.appointment_models import *  # noqa: F403
-from clinicline.outreach.appointment_models import (
-    Appointment,
-    AppointmentStatus,
-    AppointmentUpload,
-    Reminder,
-    ReminderPolicy,
-    ReminderRun,
-    ReminderStatus,
-    RunState,
-)
 
-__all__ = ["Appointment", "AppointmentStatus", "AppointmentUpload", "Reminder",
+__all__ = ["Appointment", "AppointmentStatus", "AppointmentUpload", "Reminder",  # noqa: F405
            "ReminderPolicy", "ReminderRun", "ReminderStatus", "RunState"]
