@@ -262,8 +262,11 @@ def start_run(practice: Practice, *, by: Any, request: HttpRequest | None = None
     now = now or timezone.now()
     with transaction.atomic():
         run = ReminderRun.objects.create(practice=practice, started_by=by, as_of=now)
+        # Not the reminders a run still under way holds: it would lose them past its cursor.
         run.total = (Reminder.objects.for_practice(practice)
-                     .filter(status=ReminderStatus.PENDING, send_at__lte=now).update(run=run))
+                     .filter(status=ReminderStatus.PENDING, send_at__lte=now)
+                     .filter(Q(run__isnull=True) | Q(run__state=RunState.DONE))
+                     .update(run=run))
         if not run.total:
             run.state, run.finished_at = RunState.DONE, now
         run.save()

@@ -206,3 +206,16 @@ def test_a_run_with_nothing_due_is_done_at_once(practice, front_desk):
     run = reminders.start_run(practice, by=front_desk)
     assert (run.total, run.state) == (0, RunState.DONE)
     assert ReminderRun.objects.get().percent == 100
+
+
+@pytest.mark.django_db
+def test_a_second_run_leaves_the_first_its_reminders(practice, front_desk):
+    many(practice, front_desk, 3)
+    at = WEEK_BEFORE + dt.timedelta(hours=1)
+    first = reminders.start_run(practice, by=front_desk, now=at)
+    second = reminders.start_run(practice, by=front_desk, now=at)
+    assert (first.total, second.total, second.state) == (3, 0, RunState.DONE)
+    while reminders.advance_runs(now=at):
+        pass
+    first.refresh_from_db()
+    assert (first.done, first.sent, first.state) == (3, 3, RunState.DONE)
