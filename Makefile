@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/phi_guard.py
+	$(BIN)/python bench/reminders.py
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

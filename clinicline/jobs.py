@@ -15,6 +15,7 @@ from clinicline.intake.texts import handle_texts
 from clinicline.intake.transcribe import transcribe_due
 from clinicline.oncall import coverage, pages
 from clinicline.outbox.jobs import requeue_stuck, send_due
+from clinicline.outreach import reminders
 from clinicline.practices import voice_fallback
 from clinicline.worker import FAST, SLOW, Job
 
@@ -32,6 +33,10 @@ JOBS: tuple[Job, ...] = (
     Job("status-callbacks", retry_early_statuses, every_s=5, lane=FAST),
     Job("inbox-notify", announce_all, every_s=30, lane=FAST),
     Job("outbox-stuck", requeue_stuck, every_s=60, lane=FAST),
+    # Appointment reminders whose time has come, and "send due reminders now" runs, a
+    # batch a pass so that a run of thousands never holds the lane for long.
+    Job("reminders", reminders.send_due, every_s=5, lane=FAST),
+    Job("reminder-runs", reminders.advance_runs, every_s=1, lane=FAST),
     Job("expired-sessions", delete_expired_sessions, every_s=3600, lane=FAST),
     # What the voice webhook answers when the database cannot (a local file).
     Job("voice-fallback", voice_fallback.refresh, every_s=300, lane=FAST),

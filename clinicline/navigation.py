@@ -62,6 +62,8 @@ PAGES: tuple[Page, ...] = (
     Page("Take a call", "console:call"),
     Page("Return call", "console:return-call"),
     Page("Patients", "patients:search"),
+    Page("Appointments", "appointments:upcoming"),
+    Page("Reminders", "appointments:reminders", PRACTICE),
     Page("How to reach me", "oncall:contacts"),
     Page("All queues", "inbox:index", INBOX),
     Page("On call", "oncall:calendar"),

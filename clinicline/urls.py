@@ -27,6 +27,7 @@ urlpatterns = [
     path("p/<slug:practice>/oncall/", include("clinicline.oncall.urls")),
     path("p/<slug:practice>/staff/", include("clinicline.accounts.staff_urls")),
     path("p/<slug:practice>/outreach/", include("clinicline.outreach.urls")),
+    path("p/<slug:practice>/appointments/", include("clinicline.outreach.appointment_urls")),
 ]
 
 handler400 = views.bad_request

@@ -35,6 +35,7 @@ BELOW_THE_BAR = {
     "intake/scripts/binder/": "a printable page, from Scripts",
     "intake/scripts/binder.pdf": "a download, from Scripts and Message templates",
     "triage/default/": "a comparison, from the Triage protocol",
+    "appointments/import/": "a form, from Appointments",
 }
 NAV = re.compile(r'<nav class="site-nav".*?</nav>', re.S)
 HREF = re.compile(r'href="([^"]+)"')

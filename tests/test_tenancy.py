@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -20,6 +21,7 @@ from clinicline.accounts.roles import Role
 from clinicline.intake.service import call_types_for, take_message
 from clinicline.oncall import contacts
 from clinicline.oncall.models import ContactMethod, Schedule
+from clinicline.outreach.appointment_models import AppointmentUpload, ReminderRun
 from clinicline.outreach.models import Template, TemplateVersion
 from clinicline.practices.models import Practice, Team
 from clinicline.simulator.phones import phone_token
@@ -69,6 +71,11 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
         template=Template.objects.get_or_create(practice=p, purpose="appointment-reminder",
                                                 channel="sms", language="en")[0],
         number=100 + p.pk, body="{practice}: call {callback_number}").number,
+    # An appointments file held for its preview: only the member who uploaded it opens it.
+    "upload": lambda p: AppointmentUpload.objects.create(practice=p, created_by=front_desk_of(p),
+                                                         rows=[]).pk,
+    # A reminder run (its reminders were those due when it started: none here).
+    "run": lambda p: ReminderRun.objects.create(practice=p, as_of=timezone.now()).pk,
 }
 
 
@@ -85,6 +92,14 @@ def nurse_of(practice: Practice):
     where there is none yet (the form fuzzer makes the objects first)."""
     first = Membership.objects.filter(practice=practice, role=Role.NURSE).order_by("pk").first()
     return first.user if first else make_member(practice, Role.NURSE, f"nurse-{practice.slug}")
+
+
+def front_desk_of(practice: Practice) -> User:
+    """The practice's first front-desk member, as ``nurse_of``."""
+    first = (Membership.objects.filter(practice=practice, role=Role.FRONT_DESK)
+             .order_by("pk").first())
+    return (first.user if first
+            else make_member(practice, Role.FRONT_DESK, f"front-desk-{practice.slug}"))
 
 
 def walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:

@@ -26,6 +26,7 @@ class Perm(StrEnum):
     EXPORT_AUDIT = "export_audit"
     MANAGE_PRACTICE = "manage_practice"   # hours, time zone, session limits
     TAKE_CALLS = "take_calls"             # the agent console: new calls and return calls
+    SCHEDULE = "schedule"                 # appointments: import them, run their reminders
 
 
 CLINICAL = {Role.NURSE, Role.PROVIDER}
@@ -43,6 +44,8 @@ PERMISSIONS: dict[Perm, set[Role]] = {
     Perm.MANAGE_PRACTICE: {Role.PRACTICE_ADMIN},
     Perm.TAKE_CALLS: {Role.AGENT, Role.FRONT_DESK, Role.NURSE, Role.PROVIDER, Role.SCHEDULER,
                       Role.PRACTICE_MANAGER},
+    # Those who book: the front desk, schedulers, and who runs the office.
+    Perm.SCHEDULE: {Role.FRONT_DESK, Role.SCHEDULER, Role.PRACTICE_MANAGER, Role.PRACTICE_ADMIN},
 }
 
 # Every role sees PHI, so every role needs MFA; kept explicit so a future role must decide.

@@ -70,6 +70,9 @@ class Action(models.TextChoices):
     TEMPLATE_DRAFT = "outreach.draft", "drafted outreach template words"
     TEMPLATE_APPROVE = "outreach.approve", "approved outreach template words"
     BINDER_PRINT = "intake.binder_pdf", "downloaded the script binder (PDF)"
+    APPOINTMENT_IMPORT = "outreach.appt_import", "imported appointments"
+    REMINDER_RUN = "outreach.reminder_run", "started a reminder run"
+    REMINDER_POLICY = "outreach.reminder_policy", "changed reminder timing"
 
 
 class Outcome(models.TextChoices):

@@ -12,6 +12,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from clinicline.outreach.appointment_models import (  # noqa: F401 (the app's models)
+    Appointment,
+    AppointmentStatus,
+    AppointmentUpload,
+    Reminder,
+    ReminderPolicy,
+    ReminderRun,
+    ReminderStatus,
+    RunState,
+)
 from clinicline.outreach.kinds import Channel, Language, Purpose
 from clinicline.practices.models import PracticeOwned
 

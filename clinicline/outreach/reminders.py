@@ -1,0 +1,318 @@
+"""Reminders: when each is due, the job that sends what is due, and reminder runs.
+
+A ``Reminder`` row is made for every appointment and offset of the practice's policy (7
+and 2 days before by default) when the appointment is imported or moved. The worker's
+``send_due`` claims the rows ``due_reminders`` names and hands each to ``send_reminder``:
+the one place a reminder becomes a text, or a recorded reason it did not. The sending
+decision (consent, quiet hours, caps, the PHI guard) replaces the checks in
+``send_reminder`` and nothing else.
+
+Late reminders: a reminder whose time has already passed when it is made is not sent late,
+except the latest of them, sent at once, when the appointment is still 24 hours or more
+away (a week's reminder for an appointment booked three days ahead is still worth sending;
+two at once, or one the night before, are not). A reminder is never sent once its
+appointment has begun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.http import HttpRequest
+from django.utils import timezone
+
+from clinicline import claims
+from clinicline.audit.models import Action
+from clinicline.audit.service import record
+from clinicline.outbox.models import Channel
+from clinicline.outbox.service import enqueue
+from clinicline.outreach.appointment_models import (
+    DEFAULT_OFFSETS_H,
+    Appointment,
+    AppointmentStatus,
+    Reminder,
+    ReminderPolicy,
+    ReminderRun,
+    ReminderStatus,
+    RunState,
+)
+from clinicline.patients.models import ContactPoint, Patient
+from clinicline.practices.models import Practice
+
+log = logging.getLogger("clinicline.outreach")
+
+LATE_FLOOR = dt.timedelta(hours=24)  # a late reminder still goes out this far ahead
+LEASE = dt.timedelta(minutes=5)      # a claim a dead worker left is taken again after this
+CLAIM_BATCH = 50
+RUN_BATCH = 200
+MAX_OFFSETS, MAX_OFFSET_H = 4, 60 * 24
+
+WORDING = ("Reminder: you have an appointment with {provider} at {practice} on {date} at "
+           "{time}. Reply C to confirm, R to reschedule, STOP to opt out.")
+# Reasons recorded on a reminder that was not sent: codes, never what the patient wrote.
+UNVERIFIED, INVALID_NUMBER = "unverified-contact", "invalid-number"
+# Phones are stored in E.164 (``patients.service.add_contact`` normalises them); one that
+# is not, from an old import, is not a number a text can go to. A pattern, not a parse:
+# this runs once per reminder, and phonenumbers' parse costs more than the rest of it.
+E164 = re.compile(r"\+[1-9]\d{7,14}")
+VERIFIED = "verified_phones"  # where ``claim`` puts a patient's verified phones
+
+
+# --- the practice's offsets ----------------------------------------------------------------
+
+def offsets_for(practice: Practice) -> list[int]:
+    """Hours before an appointment its reminders go out, largest first."""
+    policy = ReminderPolicy.objects.for_practice(practice).first()
+    return sorted(policy.offsets_h if policy else DEFAULT_OFFSETS_H, reverse=True)
+
+
+def set_offsets(practice: Practice, hours: Sequence[int], *, by: Any,
+                request: HttpRequest | None = None) -> list[int]:
+    """The practice's new offsets, for appointments imported or moved from now on."""
+    offsets = sorted(set(hours), reverse=True)
+    if not 1 <= len(offsets) <= MAX_OFFSETS or not all(0 < h <= MAX_OFFSET_H for h in offsets):
+        raise ValueError(f"1 to {MAX_OFFSETS} offsets, each 1 hour to 60 days")
+    with transaction.atomic():
+        ReminderPolicy.objects.update_or_create(practice=practice,
+                                                defaults={"offsets_h": offsets})
+        record(Action.REMINDER_POLICY, request=request, actor=by, practice=practice,
+               reason="hours before: " + ", ".join(map(str, offsets)))
+    return offsets
+
+
+# --- making and unmaking reminders ----------------------------------------------------------
+
+def plan(appointment: Appointment, offsets_h: Iterable[int], now: dt.datetime) -> list[Reminder]:
+    """The appointment's reminders, one per offset, each pending or skipped as too late."""
+    made = [Reminder(practice_id=appointment.practice_id, appointment=appointment, offset_h=h,
+                     for_starts_at=appointment.starts_at,
+                     send_at=appointment.starts_at - dt.timedelta(hours=h))
+            for h in sorted(offsets_h, reverse=True)]
+    passed = [r for r in made if r.send_at <= now]
+    for reminder in passed:
+        reminder.status, reminder.reason, reminder.decided_at = (
+            ReminderStatus.SKIPPED_LATE, "late", now)
+    if passed and appointment.starts_at - now >= LATE_FLOOR:
+        latest = passed[-1]  # the smallest offset, the one nearest its time
+        latest.status, latest.reason, latest.decided_at, latest.send_at = (
+            ReminderStatus.PENDING, "", None, now)
+    return made
+
+
+def schedule_new(practice: Practice, appointments: Sequence[Appointment], *,
+                 now: dt.datetime | None = None) -> int:
+    """Reminders for appointments that have none yet (just imported); how many are pending."""
+    now = now or timezone.now()
+    offsets = offsets_for(practice)
+    rows = [r for a in appointments if a.status in LIVE for r in plan(a, offsets, now)]
+    Reminder.objects.bulk_create(rows, batch_size=500)
+    return sum(1 for r in rows if r.status == ReminderStatus.PENDING)
+
+
+LIVE = (AppointmentStatus.BOOKED, AppointmentStatus.RESCHEDULE_REQUESTED)
+
+
+def reschedule(appointment: Appointment, *, now: dt.datetime | None = None) -> int:
+    """A moved appointment: its pending reminders are cancelled and new ones made."""
+    with transaction.atomic():
+        cancel_pending(appointment, reason="moved", now=now)
+        return schedule_new(appointment.practice, [appointment], now=now)
+
+
+def _pending(appointment: Appointment) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(appointment=appointment, status=ReminderStatus.PENDING)
+
+
+def cancel_pending(appointment: Appointment, *, reason: str,
+                   now: dt.datetime | None = None) -> int:
+    return _pending(appointment).update(status=ReminderStatus.CANCELLED, reason=reason,
+                                        decided_at=now or timezone.now())
+
+
+def skip_confirmed(appointment: Appointment, *, now: dt.datetime | None = None) -> int:
+    """A confirmed appointment skips its later reminders."""
+    return _pending(appointment).update(status=ReminderStatus.SKIPPED_CONFIRMED,
+                                        reason="confirmed", decided_at=now or timezone.now())
+
+
+# --- the seam: what is due, and the one function that sends it -----------------------------
+
+def due_reminders(now: dt.datetime | None = None) -> QuerySet[Reminder]:
+    """Pending reminders whose time has come and that no live claim holds."""
+    now = now or timezone.now()
+    return (Reminder.objects.filter(status=ReminderStatus.PENDING, send_at__lte=now)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE))
+            .order_by("send_at", "id")
+            .select_related("practice", "appointment__provider", "appointment__patient"))
+
+
+def claim(due: QuerySet[Reminder], limit: int, now: dt.datetime) -> list[Reminder]:
+    """Up to ``limit`` of ``due``, each now this caller's, with the patients' verified
+    phones read for the whole batch in one query."""
+    taken = claims.claim_due(due, limit, claimed_at=now)
+    prefetch_related_objects(taken, Prefetch(
+        "appointment__patient__contact_points", to_attr=VERIFIED,
+        queryset=ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE,
+                                             verified_at__isnull=False)))
+    return taken
+
+
+def send_reminder(reminder: Reminder, now: dt.datetime | None = None) -> str:
+    """Send one claimed reminder, or record why not; returns the status it ends in. One
+    transaction (a savepoint inside a batch's): the text queued and the decision recorded
+    together, or neither.
+
+    For now: a fixed PHI-free wording, by text, to the patient's verified phone. The
+    sending decision (consent for the channel and purpose, quiet hours, caps, the PHI
+    guard) takes the place of the checks below."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        return _send(reminder, now)
+
+
+def _send(reminder: Reminder, now: dt.datetime) -> str:
+    appointment = reminder.appointment
+    skipped = _no_longer_wanted(reminder, appointment, now)
+    if skipped is not None:
+        return _decide(reminder, now, *skipped)
+    contact = verified_phone(appointment.patient)
+    if contact is None:
+        return _decide(reminder, now, ReminderStatus.WITHHELD, UNVERIFIED)
+    number = contact.value
+    if not E164.fullmatch(number):
+        return _decide(reminder, now, ReminderStatus.WITHHELD, INVALID_NUMBER)
+    delivery = enqueue(reminder.practice, channel=Channel.SMS, to=number, body=body(reminder),
+                       purpose="reminder", idempotency_key=f"reminder-{reminder.pk}",
+                       patient=appointment.patient)
+    return _decide(reminder, now, ReminderStatus.SENT, "", delivery_id=delivery.pk)
+
+
+def _no_longer_wanted(reminder: Reminder, appointment: Appointment,
+                      now: dt.datetime) -> tuple[str, str] | None:
+    """Why a due reminder is not to be sent at all (its appointment changed since)."""
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        return ReminderStatus.SKIPPED_CONFIRMED, "confirmed"
+    if appointment.status == AppointmentStatus.CANCELLED:
+        return ReminderStatus.CANCELLED, "cancelled"
+    if reminder.for_starts_at != appointment.starts_at:
+        return ReminderStatus.CANCELLED, "moved"
+    if appointment.starts_at <= now:
+        return ReminderStatus.SKIPPED_LATE, "started"
+    return None
+
+
+def verified_phone(patient: Patient) -> ContactPoint | None:
+    """The patient's verified phone, a mobile before any other (as ``claim`` read them)."""
+    phones = getattr(patient, VERIFIED, None)
+    if phones is None:
+        phones = list(ContactPoint.objects.filter(
+            patient=patient, kind=ContactPoint.Kind.PHONE, verified_at__isnull=False))
+    return min(phones, key=lambda c: (c.label != "mobile", c.created_at), default=None)
+
+
+def body(reminder: Reminder) -> str:
+    """The wording, filled in: the day and time in the practice's zone, without the year
+    (a bare year reads as a birth year to the outbox's last screen)."""
+    practice = reminder.practice
+    local = timezone.localtime(reminder.appointment.starts_at, practice.tz)
+    return WORDING.format(provider=reminder.appointment.provider.display_name,
+                          practice=practice.name, date=f"{local:%a} {local.day} {local:%b}",
+                          time=f"{local.hour % 12 or 12}:{local:%M} {local:%p}")
+
+
+def _decide(reminder: Reminder, now: dt.datetime, status: str, reason: str,
+            delivery_id: Any = None) -> str:
+    """Record the decision, if the claim that made it is still this caller's."""
+    decided = Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.PENDING,
+                                      claimed_at=reminder.claimed_at).update(
+        status=status, reason=reason, decided_at=now, delivery_id=delivery_id)
+    if not decided:
+        log.warning("reminder %s: decided, but its claim had lapsed", reminder.pk)
+    reminder.status, reminder.reason = status, reason
+    return status
+
+
+def send_due(limit: int = CLAIM_BATCH, now: dt.datetime | None = None) -> int:
+    """The worker's job: every due reminder claimed and decided."""
+    now = now or timezone.now()
+    return decide_all(claim(due_reminders(now), limit, now), now)
+
+
+def decide_all(claimed: list[Reminder], now: dt.datetime) -> int:
+    """``send_reminder`` for each claimed reminder, in one transaction for the batch: one
+    commit (on PostgreSQL, one flush of its log to disk) instead of one per reminder,
+    which cost ten times the rest. Each reminder is its own savepoint, so one that fails
+    is rolled back alone and tried again when its lease runs out; the others stand."""
+    with transaction.atomic():
+        return claims.each(claimed, lambda r: bool(send_reminder(r, now)), log, "reminder")
+
+
+# --- reminder runs ------------------------------------------------------------------------
+
+def start_run(practice: Practice, *, by: Any, request: HttpRequest | None = None,
+              now: dt.datetime | None = None) -> ReminderRun:
+    """A run over every reminder of the practice due by now, for the worker to take in
+    batches. Nothing is sent in the request that starts it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        run = ReminderRun.objects.create(practice=practice, started_by=by, as_of=now)
+        # Not the reminders a run still under way holds: it would lose them past its cursor.
+        run.total = (Reminder.objects.for_practice(practice)
+                     .filter(status=ReminderStatus.PENDING, send_at__lte=now)
+                     .filter(Q(run__isnull=True) | Q(run__state=RunState.DONE))
+                     .update(run=run))
+        if not run.total:
+            run.state, run.finished_at = RunState.DONE, now
+        run.save()
+        record(Action.REMINDER_RUN, request=request, actor=by, practice=practice, obj=run,
+               reason=f"{run.total} reminders due")
+    return run
+
+
+def due_runs(now: dt.datetime) -> QuerySet[ReminderRun]:
+    return (ReminderRun.objects.exclude(state=RunState.DONE)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE))
+            .order_by("created_at").select_related("practice"))
+
+
+def advance_runs(limit: int = 4, batch: int = RUN_BATCH, now: dt.datetime | None = None) -> int:
+    """The worker's job: one batch of each run that is not done."""
+    now = now or timezone.now()
+    runs = claims.claim_due(due_runs(now), limit, state=RunState.RUNNING, claimed_at=now)
+    return claims.each(runs, lambda run: advance(run, batch, now), log, "reminder run")
+
+
+def advance(run: ReminderRun, batch: int, now: dt.datetime) -> int:
+    """The next ``batch`` reminders after the run's cursor: each still pending is claimed
+    and sent; the cursor and counts move in one conditional write (a worker whose claim
+    lapsed moves nothing). Sending twice is impossible: a decided reminder is not pending,
+    and the outbox keys each reminder's text by the reminder."""
+    rows = Reminder.objects.filter(run=run).order_by("send_at", "id")
+    if run.cursor_send_at is not None:
+        rows = rows.filter(Q(send_at__gt=run.cursor_send_at)
+                           | Q(send_at=run.cursor_send_at, id__gt=run.cursor_id))
+    taken = list(rows.values_list("pk", "send_at")[:batch])
+    mine = claim(due_reminders(now).filter(pk__in=[pk for pk, _ in taken]), batch, now)
+    finished = len(taken) < batch
+    cursor = taken[-1] if taken else (run.cursor_id, run.cursor_send_at)
+    with transaction.atomic():  # the batch's decisions and the run's progress, together
+        decide_all(mine, now)
+        sent = Reminder.objects.filter(pk__in=[r.pk for r in mine],
+                                       status=ReminderStatus.SENT).count()
+        _move_cursor(run, now, len(taken), sent, cursor, finished)
+    return len(taken)
+
+
+def _move_cursor(run: ReminderRun, now: dt.datetime, taken: int, sent: int,
+                 cursor: tuple[Any, Any], finished: bool) -> None:
+    ReminderRun.objects.filter(pk=run.pk, claimed_at=run.claimed_at).update(
+        done=F("done") + taken, sent=F("sent") + sent, claimed_at=None,
+        cursor_id=cursor[0], cursor_send_at=cursor[1],
+        state=RunState.DONE if finished else RunState.RUNNING,
+        finished_at=now if finished else None)
