@@ -84,14 +84,17 @@ class ConsentState:
         return self.entry is not None and bool(self.entry.number_index)
 
 
-def _check(patient: Patient, channel: str, source: str, by: Any, contact: ContactPoint | None,
-           granted: bool, detail_allowed: bool, at: dt.datetime) -> None:
+def _check(patient: Patient, channel: str, purpose: str, source: str, by: Any,
+           contact: ContactPoint | None, granted: bool, detail_allowed: bool,
+           at: dt.datetime) -> None:
     if source in STAFF_SOURCES and by is None:
         raise InvalidEntry("Say who recorded it: a form or a conversation needs a name.")
     if source == Source.SMS_KEYWORD:
         raise InvalidEntry("SMS keywords are recorded by opt_out_by_sms / opt_in_by_sms.")
     if contact is not None and contact.patient_id != patient.pk:
         raise InvalidEntry("That contact point is not this patient's.")
+    if granted and purpose == Purpose.ALL:
+        raise InvalidEntry("Grant one purpose at a time; \"every purpose\" is for revoking.")
     if detail_allowed and not granted:
         raise InvalidEntry("Only a grant can allow details; a revocation allows nothing.")
     if detail_allowed and channel == Channel.PORTAL:
@@ -106,7 +109,7 @@ def record(patient: Patient, *, channel: str, purpose: str, granted: bool, sourc
            request: HttpRequest | None = None) -> ConsentEntry:
     """Append one decision of the patient's, audited in the same transaction."""
     at = at or timezone.now()
-    _check(patient, channel, source, by, contact, granted, detail_allowed, at)
+    _check(patient, channel, purpose, source, by, contact, granted, detail_allowed, at)
     with transaction.atomic():
         entry = ConsentEntry.objects.create(
             practice_id=patient.practice_id, patient=patient, contact=contact, channel=channel,
@@ -250,3 +253,13 @@ def contact_window(patient: Patient, default_tz: zoneinfo.ZoneInfo,
     pref = preferences(patient)
     tz = zoneinfo.ZoneInfo(pref.time_zone) if pref.time_zone else default_tz
     return (pref.window_start or QUIET_EARLIEST, pref.window_end or QUIET_LATEST, tz)
+
+
+def number_blocked(contact: ContactPoint) -> ConsentEntry | None:
+    """The STOP that stops texts to this phone now, if one does."""
+    if contact.kind != ContactPoint.Kind.PHONE:
+        return None
+    latest = (ConsentEntry.objects.filter(
+        practice=contact.practice_id, number_index=contact.value_index, channel=Channel.SMS,
+        at__lte=timezone.now()).order_by(*LATEST).first())
+    return latest if latest is not None and not latest.granted else None
