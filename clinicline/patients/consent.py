@@ -143,14 +143,31 @@ def state(patient: Patient, channel: str, purpose: str, *, at: dt.datetime | Non
     from any of the patient's phones counts (the careful answer when the number is not
     known). One indexed query a layer, each a LIMIT 1.
     """
-    entries = ConsentEntry.objects.filter(
-        practice=patient.practice_id, channel=channel, purpose__in=[purpose, Purpose.ALL],
-        at__lte=at or timezone.now()).order_by(*LATEST)
+    entries = _entries(patient, channel, purpose, at)
     if channel == Channel.SMS:
         numbers = [contact.value_index] if contact is not None else _phone_indexes(patient)
         block = entries.filter(number_index__in=numbers).first()
         if block is not None and not block.granted:
             return ConsentState(Status.REVOKED, block)
+    return _own(entries, patient, contact)
+
+
+def patient_decision(patient: Patient, channel: str, purpose: str, *,
+                     at: dt.datetime | None = None) -> ConsentState:
+    """What the patient's own entries say, leaving out the phone numbers' opt-outs (the
+    patient page shows those beside each number). Not for sending: use ``state``."""
+    return _own(_entries(patient, channel, purpose, at), patient, None)
+
+
+def _entries(patient: Patient, channel: str, purpose: str,
+             at: dt.datetime | None) -> QuerySet[ConsentEntry]:
+    return ConsentEntry.objects.filter(
+        practice=patient.practice_id, channel=channel, purpose__in=[purpose, Purpose.ALL],
+        at__lte=at or timezone.now()).order_by(*LATEST)
+
+
+def _own(entries: QuerySet[ConsentEntry], patient: Patient,
+         contact: ContactPoint | None) -> ConsentState:
     own = entries.filter(patient=patient, number_index="")
     if contact is not None:
         own = own.filter(Q(contact__isnull=True) | Q(contact=contact))
@@ -161,8 +178,8 @@ def state(patient: Patient, channel: str, purpose: str, *, at: dt.datetime | Non
 
 
 def grid(patient: Patient) -> dict[str, dict[str, ConsentState]]:
-    """channel -> purpose -> state now, for the patient page (every asked purpose)."""
-    return {channel: {purpose: state(patient, channel, purpose) for purpose in ASKED}
+    """channel -> purpose -> the patient's decision now, for the patient page."""
+    return {channel: {purpose: patient_decision(patient, channel, purpose) for purpose in ASKED}
             for channel in Channel.values}
 
 

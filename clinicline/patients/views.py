@@ -103,8 +103,10 @@ def page(request: PracticeRequest, patient: Patient, *, consent_form: ConsentFor
     role = request.membership.role
     purposes = consent_purposes(role)
     can_edit = allows(role, Perm.EDIT_PATIENT)
+    blocked = [(c, consent.number_blocked(c)) for c in contacts]
     return render(request, "patients/detail.html", {
-        "patient": patient, "contacts": [(c, consent.number_blocked(c)) for c in contacts],
+        "patient": patient, "contacts": blocked,
+        "stopped_numbers": [c.display_value for c, stop in blocked if stop],
         "phone_form": PhoneForm(), "can_edit": can_edit, "grid": consent_grid(patient),
         "purposes": [Purpose(p).label for p in consent.ASKED],
         "history": entries, "preference": pref,
@@ -114,11 +116,11 @@ def page(request: PracticeRequest, patient: Patient, *, consent_form: ConsentFor
     }, status=status)
 
 
-def consent_grid(patient: Patient) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Rows of the channel x purpose grid: (channel label, a cell for each purpose)."""
+def consent_grid(patient: Patient) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """Rows of the channel x purpose grid: (channel, its label, a cell for each purpose)."""
     states = consent.grid(patient)
-    return [(label, [{"purpose_label": Purpose(purpose).label, "state": states[channel][purpose]}
-                     for purpose in consent.ASKED])
+    return [(channel, label, [{"purpose_label": Purpose(purpose).label,
+                               "state": states[channel][purpose]} for purpose in consent.ASKED])
             for channel, label in ConsentChannel.choices]
 
 

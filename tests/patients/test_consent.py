@@ -172,8 +172,10 @@ def test_stop_from_one_number_stops_texts_to_that_number_only(practice, patient,
     assert (at_mobile.status, at_mobile.entry, at_mobile.by_number) == (Status.REVOKED, stop,
                                                                          True)
     assert consent.state(patient, SMS, REMINDERS, at=day(2), contact=home).allowed
-    # Not knowing the number, the careful answer: no.
+    # Not knowing the number, the careful answer: no. The patient's own decision stands.
     assert not consent.state(patient, SMS, REMINDERS, at=day(2)).allowed
+    assert consent.patient_decision(patient, SMS, REMINDERS, at=day(2)).allowed
+    assert consent.number_blocked(mobile) == stop and consent.number_blocked(home) is None
     # The phone's owner said STOP: a grant recorded at the desk does not override it...
     grant(patient, front_desk, purpose=REMINDERS, at=day(3))
     assert not consent.state(patient, SMS, REMINDERS, at=day(4), contact=mobile).allowed

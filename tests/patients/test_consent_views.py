@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
-from clinicline.patients import consent
+from clinicline.patients import consent, service
 from clinicline.patients.models import (
     Channel,
     ConsentEntry,
@@ -56,7 +56,7 @@ def test_the_front_desk_records_a_revocation_and_sees_it_at_once(practice, patie
 
     page = client.get(url("detail", practice, patient)).content.decode()
     assert "Consent and preferences" in page and EVIDENCE in page
-    assert 'class="consent-revoked">Revoked' in page
+    assert 'class="consent-revoked"><span>Revoked' in page
     table = page[page.index('class="stack consent-history"'):]
     assert table.index("Revoked</strong>") < table.index("Paper form")  # newest first
     viewed = AuditEvent.objects.filter(action=Action.VIEW).last()
@@ -253,3 +253,14 @@ def test_registration_with_half_answered_questions_saves_nothing(practice, agent
     assert "Tick what the patient agreed" in page and "before 08:00" in page
     assert "Tick this once the patient has answered" in page
     assert not Patient.objects.exists() and not ConsentEntry.objects.exists()
+
+
+def test_the_page_names_the_phone_that_said_stop(practice, patient, nurse):
+    consent.record(patient, channel=Channel.SMS, purpose=Purpose.BILLING, granted=True,
+                   source=Source.PAPER_FORM, by=nurse, at=timezone.now() - dt.timedelta(days=1))
+    service.add_contact(patient, "phone", "+16175550199", label="work")
+    consent.opt_out_by_sms(practice, "+16175550142", at=timezone.now(), evidence="STOP")
+    page = signed_in(nurse).get(url("detail", practice, patient)).content.decode()
+    assert "no texts to (617) 555-0142 (STOP)" in page
+    assert page.count("texts stopped") == 1  # the mobile; the work phone may still be texted
+    assert 'class="consent-granted"><span>Granted' in page  # billing, as the patient chose
