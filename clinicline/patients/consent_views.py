@@ -76,12 +76,18 @@ def preferences(request: PracticeRequest, patient_id: uuid.UUID) -> HttpResponse
 
 
 @member_view(Perm.VIEW_PATIENT)
-@reauth_required
 def export(request: PracticeRequest, patient_id: uuid.UUID) -> HttpResponse:
-    """The patient's whole history as CSV, the export audited once the file is made."""
+    """The patient's whole history as CSV. The record is looked up before the password is
+    asked again, so another practice's id is a 404 however long ago the member signed in."""
     patient = _opened(request, patient_id, methods=("GET",))
     if isinstance(patient, HttpResponse):
         return patient
+    return _export(request, patient)
+
+
+@reauth_required
+def _export(request: PracticeRequest, patient: Patient) -> HttpResponse:
+    """The file, made in full and then audited as an export: a failed one is never recorded."""
     entries = consent.history(patient)
     text = io.StringIO()
     writer = csv.writer(text)

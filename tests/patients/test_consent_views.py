@@ -182,6 +182,17 @@ def test_the_export_asks_for_the_password_again_and_records_nothing_until_then(p
     assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
 
 
+def test_a_foreign_record_is_a_404_before_any_password_is_asked(practice, patient, other_admin,
+                                                                other_practice):
+    client = signed_in(other_admin)
+    session = client.session
+    session["reauth_at"] = timezone.now().timestamp() - 3600
+    session.save()
+    address = reverse("patients:consent_export", kwargs={"practice": other_practice.slug,
+                                                         "patient_id": patient.pk})
+    assert client.get(address).status_code == 404
+
+
 # --- preferences -----------------------------------------------------------------------------
 
 def test_preferences_are_saved_and_audited(practice, patient, front_desk):
