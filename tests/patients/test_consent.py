@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
-from django.db.utils import IntegrityError
+from django.db.utils import DatabaseError, IntegrityError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -125,6 +125,15 @@ def test_entries_are_never_changed_or_deleted(patient, front_desk):
         ConsentEntry.objects.filter(pk=entry.pk).update(granted=False)
     with pytest.raises(AppendOnly):
         ConsentEntry.objects.all().delete()
+    assert ConsentEntry.objects.get().granted is True
+
+
+def test_the_database_refuses_an_update_that_goes_around_the_orm(patient, front_desk):
+    entry = grant(patient, front_desk)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
+            connection.cursor() as cursor:
+        cursor.execute("UPDATE patients_consententry SET granted = %s WHERE id = %s",
+                       [False, entry.pk.hex if connection.vendor == "sqlite" else entry.pk])
     assert ConsentEntry.objects.get().granted is True
 
 
