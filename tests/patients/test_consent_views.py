@@ -8,6 +8,8 @@ import io
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
@@ -275,3 +277,28 @@ def test_the_page_names_the_phone_that_said_stop(practice, patient, nurse):
     assert "no texts to (617) 555-0142 (STOP)" in page
     assert page.count("texts stopped") == 1  # the mobile; the work phone may still be texted
     assert 'class="consent-granted"><span>Granted' in page  # billing, as the patient chose
+
+
+# --- fuzz ------------------------------------------------------------------------------------
+
+ODD_VALUES = ["", "²", "\x00", "x" * 3000, "9999-12-31T23:59", "0001-01-01T00:00", "25:61",
+              "2026-02-30T10:00", "all", "sms", "granted", "on", "verbal", "sms-keyword",
+              "<script>", "=1+1", "😷" * 50, "\u2028", "America/New_York"]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.dictionaries(
+    st.sampled_from(["channel", "purpose", "decision", "detail_allowed", "source", "evidence",
+                     "at", "window_start", "window_end", "preferred_channel", "only_preferred",
+                     "time_zone", "do_not_leave_voicemail"]),
+    st.one_of(st.sampled_from(ODD_VALUES), st.text(max_size=30))))
+def test_no_input_makes_a_500_or_half_an_entry(practice, patient, nurse, data):
+    client = signed_in(nurse)
+    before = ConsentEntry.objects.count(), ContactPreference.objects.count()
+    for name in ("consent", "preferences"):
+        response = client.post(url(name, practice, patient), data)
+        assert response.status_code in (302, 400), (name, data, response.status_code)
+        if response.status_code == 400:
+            assert (ConsentEntry.objects.count(), ContactPreference.objects.count()) == before
+        before = ConsentEntry.objects.count(), ContactPreference.objects.count()
