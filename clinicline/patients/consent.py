@@ -148,7 +148,8 @@ def state(patient: Patient, channel: str, purpose: str, *, at: dt.datetime | Non
     where = _where(patient, channel, purpose, at)
     if channel == Channel.SMS:
         block = (_latest(_sql().number, [contact.value_index, *where]) if contact is not None
-                 else _latest(_sql().any_number, [_uuid(patient.pk), *where]))
+                 else _latest(_sql().any_number,
+                              [_uuid(patient.pk), *where[:-1]]))
         if block is not None and not block.granted:
             return ConsentState(Status.REVOKED, block)
     return _own(patient, where, contact)
@@ -183,18 +184,24 @@ def _sql() -> _Statements:
     q = connection.ops.quote_name
     columns = ", ".join(q(f.column) for f in ConsentEntry._meta.concrete_fields)
     table, contacts = q(ConsentEntry._meta.db_table), q(ContactPoint._meta.db_table)
-    rest = (f"{q('channel')} = %s AND {q('purpose')} IN (%s, %s) AND {q('at')} <= %s "
-            f"AND {q('practice_id')} = %s ORDER BY {q('at')} DESC, {q('granted')} ASC, "
-            f"{q('created_at')} DESC LIMIT 1")
+    latest = f" ORDER BY {q('at')} DESC, {q('granted')} ASC, {q('created_at')} DESC LIMIT 1"
+    decision = f"{q('channel')} = %s AND {q('purpose')} IN (%s, %s) AND {q('at')} <= %s"
+    rest = f"{decision} AND {q('practice_id')} = %s{latest}"
     select = f"SELECT {columns} FROM {table} WHERE "  # noqa: S608 (fixed names)
     own = f"{select}{q('patient_id')} = %s AND {q('number_index')} = '' AND "
+    # The partial index's own condition, word for word, so that both planners take it.
+    numbered = f"NOT ({q('number_index')} = '')"
+    # Scoped by the patient (one practice's) and by the numbers' blind indexes (HMACs under
+    # the practice's own key), not by practice_id: named here, it sent SQLite's planner down
+    # the practice's whole ledger, or all its phones, instead of the indexes used here.
     phones = (f"SELECT {q('value_index')} FROM {contacts} "  # noqa: S608 (fixed names)
               f"WHERE {q('patient_id')} = %s AND {q('kind')} = 'phone'")
     return _Statements(
         own=own + rest,
         own_at=f"{own}({q('contact_id')} IS NULL OR {q('contact_id')} = %s) AND {rest}",
-        number=f"{select}{q('number_index')} = %s AND {rest}",
-        any_number=f"{select}{q('number_index')} IN ({phones}) AND {rest}")
+        number=f"{select}{q('number_index')} = %s AND {numbered} AND {rest}",
+        any_number=f"{select}{q('number_index')} IN ({phones}) AND {numbered} AND "
+                   f"{decision}{latest}")
 
 
 def _where(patient: Patient, channel: str, purpose: str, at: dt.datetime | None) -> list[Any]:

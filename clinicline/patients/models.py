@@ -164,9 +164,11 @@ class ConsentEntry(PracticeOwned):
             # alone matches nearly every row, and a planner must not take the other index.
             models.Index(fields=["patient", "number_index", "channel", "at"],
                          name="consent_patient_at"),
-            # A number's blind index is the practice's own HMAC, so it leads; the practice
-            # is still filtered on, beside it.
-            models.Index(fields=["number_index", "channel", "at"], name="consent_number_at"),
+            # Only the entries of a number (SMS keywords): a planner can then never take it
+            # for the patient layer's number_index = '', which matches nearly every row. A
+            # number's blind index is the practice's own HMAC, so it leads.
+            models.Index(fields=["number_index", "channel", "at"], name="consent_number_at",
+                         condition=~models.Q(number_index="")),
         ]
         constraints = [
             models.CheckConstraint(
