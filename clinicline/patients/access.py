@@ -11,10 +11,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clinicline.accounts.models import BreakGlassGrant, Membership
-from clinicline.accounts.roles import Perm, allows
+from clinicline.accounts.roles import Perm, Role, allows
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.patients.models import Patient
+from clinicline.patients.models import Patient, Purpose
 
 
 class Access(Enum):
@@ -59,3 +59,14 @@ def break_glass(request: HttpRequest, membership: Membership, patient: Patient, 
         if notify is not None:
             notify(grant)
     return grant
+
+
+def consent_purposes(role: str) -> list[str]:
+    """The purposes a role may record consent for. Whoever may edit a patient records any;
+    billing, who hear "don't text me about my bill" on the phone, only billing (and the
+    revocation of everything, which only ever narrows what is sent). Others none."""
+    if allows(role, Perm.EDIT_PATIENT):
+        return list(Purpose.values)
+    if role == Role.BILLING:
+        return [Purpose.BILLING, Purpose.ALL]
+    return []

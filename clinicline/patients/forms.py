@@ -1,10 +1,25 @@
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 
-from clinicline.patients.models import Patient
+from clinicline.patients.models import (
+    QUIET_EARLIEST,
+    QUIET_LATEST,
+    STAFF_SOURCES,
+    Channel,
+    ContactPreference,
+    Patient,
+    Purpose,
+    Source,
+)
 from clinicline.patients.normalize import InvalidPhone, phone_e164
+
+# The zones a practice's patients live in, most often; the patient page offers these.
+TIME_ZONES = [(z, z) for z in (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico")]
 
 
 class PhoneField(forms.CharField):
@@ -76,3 +91,116 @@ class PatientForm(forms.Form):
 class PhoneForm(forms.Form):
     phone = PhoneField(label="Phone number")
     label = forms.ChoiceField(choices=[("mobile", "mobile"), ("home", "home"), ("work", "work")])
+
+
+# --- consent and preferences -----------------------------------------------------------------
+
+DECISIONS = [("granted", "Granted"), ("revoked", "Revoked")]
+STAFF_SOURCE_CHOICES = [(s.value, s.label.capitalize()) for s in Source if s in STAFF_SOURCES]
+EVIDENCE_MAX = 1000
+
+
+def _earliest_possible() -> dt.datetime:
+    return timezone.make_aware(dt.datetime(1990, 1, 1))
+
+
+class ConsentForm(forms.Form):
+    """One decision, as a member of staff heard or read it. Who recorded it is the member."""
+
+    channel = forms.ChoiceField(choices=Channel.choices)
+    purpose = forms.ChoiceField(choices=Purpose.choices)
+    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect, initial="granted")
+    detail_allowed = forms.BooleanField(
+        required=False, label="Non-secure request: the patient asked for details on this "
+        "channel anyway, after being told it is not secure")
+    source = forms.ChoiceField(choices=STAFF_SOURCE_CHOICES, initial=Source.VERBAL)
+    evidence = forms.CharField(
+        required=False, max_length=EVIDENCE_MAX, label="Evidence note",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="what the patient said or signed, and where the paper is kept")
+    at = forms.DateTimeField(required=False, label="Took effect (empty: now)",
+                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def __init__(self, *args: Any, purposes: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["purpose"])
+        field.choices = [(v, label) for v, label in Purpose.choices if v in purposes]
+
+    def clean_at(self) -> dt.datetime | None:
+        at = self.cleaned_data["at"]
+        if at is not None and at < _earliest_possible():
+            raise forms.ValidationError("That date is too long ago for this ledger.")
+        return at
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("detail_allowed") and not data.get("evidence", "").strip():
+            self.add_error("evidence", "Note what the patient asked for and that they were "
+                                       "told the channel is not secure.")
+        return data
+
+    def entry_values(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"channel": data["channel"], "purpose": data["purpose"],
+                "granted": data["decision"] == "granted", "source": data["source"],
+                "detail_allowed": data["detail_allowed"], "evidence": data["evidence"],
+                "at": data["at"]}
+
+
+class TimeOfDayField(forms.TimeField):
+    widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class PreferenceForm(forms.Form):
+    preferred_channel = forms.ChoiceField(
+        required=False, choices=[("", "no preference"), *Channel.choices])
+    only_preferred = forms.BooleanField(required=False,
+                                        label='Use no other channel ("email only")')
+    do_not_leave_voicemail = forms.BooleanField(required=False,
+                                                label="Do not leave voicemail")
+    window_start = TimeOfDayField(required=False, label="Contact no earlier than",
+                                  help_text="08:00 or later")
+    window_end = TimeOfDayField(required=False, label="Contact no later than",
+                                help_text="21:00 or earlier")
+    time_zone = forms.ChoiceField(required=False, label="Patient's time zone",
+                                  choices=[("", "the practice's"), *TIME_ZONES])
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("window_start"), data.get("window_end")
+        if start is not None and start < QUIET_EARLIEST:
+            self.add_error("window_start", "Messages never go out before 08:00.")
+        if end is not None and end > QUIET_LATEST:
+            self.add_error("window_end", "Messages never go out after 21:00.")
+        if start is not None and end is not None and end <= start:
+            self.add_error("window_end", "The latest time must be after the earliest.")
+        if data.get("only_preferred") and not data.get("preferred_channel"):
+            self.add_error("preferred_channel", "Choose the one channel to use.")
+        return data
+
+    @classmethod
+    def initial_for(cls, pref: ContactPreference) -> dict[str, Any]:
+        return {name: getattr(pref, name) for name in cls.base_fields}
+
+
+class OnboardingConsentForm(forms.Form):
+    """The consent questions asked when a patient is registered."""
+
+    asked = forms.BooleanField(required=False, label="The patient answered these questions")
+    channels = forms.MultipleChoiceField(
+        required=False, choices=Channel.choices, widget=forms.CheckboxSelectMultiple,
+        label="Channels the patient agrees to")
+    purposes = forms.MultipleChoiceField(
+        required=False, choices=[c for c in Purpose.choices if c[0] != Purpose.ALL],
+        widget=forms.CheckboxSelectMultiple, label="For")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("channels") and not data.get("purposes"):
+            self.add_error("purposes", "Tick what the patient agreed to be contacted about.")
+        if (data.get("channels") or data.get("purposes")) and not data.get("asked"):
+            self.add_error("asked", "Tick this once the patient has answered.")
+        return data

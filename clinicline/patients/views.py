@@ -1,7 +1,9 @@
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,10 +21,24 @@ from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.outbox.models import Channel
 from clinicline.outbox.service import enqueue
-from clinicline.patients import service
-from clinicline.patients.access import Access, access_to, break_glass, identifiers_in
-from clinicline.patients.forms import PatientForm, PhoneForm, SearchForm
-from clinicline.patients.models import Patient
+from clinicline.patients import consent, service
+from clinicline.patients.access import (
+    Access,
+    access_to,
+    break_glass,
+    consent_purposes,
+    identifiers_in,
+)
+from clinicline.patients.forms import (
+    ConsentForm,
+    OnboardingConsentForm,
+    PatientForm,
+    PhoneForm,
+    PreferenceForm,
+    SearchForm,
+)
+from clinicline.patients.models import Channel as ConsentChannel
+from clinicline.patients.models import Patient, Purpose, Source
 
 SHOWN = ("given_name", "family_name", "date_of_birth", "mrn", "address")
 LISTED = ("given_name", "family_name", "date_of_birth")
@@ -70,27 +86,78 @@ def detail(request: PracticeRequest, patient_id: uuid.UUID) -> HttpResponse:
     patient = _patient(request, patient_id)
     if (refusal := _open_or_refuse(request, patient)) is not None:
         return refusal
+    return page(request, patient)
+
+
+def page(request: PracticeRequest, patient: Patient, *, consent_form: ConsentForm | None = None,
+         preference_form: PreferenceForm | None = None, status: int = 200) -> HttpResponse:
+    """The patient page, audited with what it shows; the consent pages answer a bad form with
+    it, the form's errors in place."""
     contacts = list(patient.contact_points.all())
+    entries = consent.history(patient)
+    pref = consent.preferences(patient)
     record(Action.VIEW, request=request, practice=request.practice, obj=patient, patient=patient,
-           fields=[*SHOWN, *(["contact_points"] if contacts else [])])
+           fields=[*SHOWN, *(["contact_points"] if contacts else []),
+                   *(["consent_entries"] if entries else []),
+                   *(["contact_preference"] if pref.pk else [])])
+    role = request.membership.role
+    purposes = consent_purposes(role)
+    can_edit = allows(role, Perm.EDIT_PATIENT)
+    blocked = [(c, consent.number_blocked(c)) for c in contacts]
     return render(request, "patients/detail.html", {
-        "patient": patient, "contacts": contacts, "phone_form": PhoneForm(),
-        "can_edit": allows(request.membership.role, Perm.EDIT_PATIENT)})
+        "patient": patient, "contacts": blocked,
+        "stopped_numbers": [c.display_value for c, stop in blocked if stop],
+        "phone_form": PhoneForm(), "can_edit": can_edit, "grid": consent_grid(patient),
+        "purposes": [Purpose(p).label for p in consent.ASKED],
+        "history": entries, "preference": pref,
+        "consent_form": consent_form or (ConsentForm(purposes=purposes) if purposes else None),
+        "preference_form": preference_form or (
+            PreferenceForm(initial=PreferenceForm.initial_for(pref)) if can_edit else None),
+    }, status=status)
+
+
+def consent_grid(patient: Patient) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """Rows of the channel x purpose grid: (channel, its label, a cell for each purpose)."""
+    states = consent.grid(patient)
+    return [(channel, label, [{"purpose_label": Purpose(purpose).label,
+                               "state": states[channel][purpose]} for purpose in consent.ASKED])
+            for channel, label in ConsentChannel.choices]
 
 
 @member_view(Perm.EDIT_PATIENT)
 def create(request: PracticeRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None)
-    phone_form = PhoneForm(request.POST or None, prefix="contact")
-    if form.is_valid() and phone_form.is_valid():
-        patient = service.create_patient(request.practice, request=request,
-                                         **form.patient_values())
-        service.add_contact(patient, "phone", phone_form.cleaned_data["phone"],
-                            label=phone_form.cleaned_data["label"], request=request)
+    """A new patient, asked at once what they consent to and how they like to be reached."""
+    bound = (PatientForm(request.POST or None), PhoneForm(request.POST or None, prefix="contact"),
+             OnboardingConsentForm(request.POST or None, prefix="consent"),
+             PreferenceForm(request.POST or None, prefix="pref"))
+    form, phone_form, consent_form, preference_form = bound
+    if all([f.is_valid() for f in bound]):  # a list: every form shows its errors
+        with transaction.atomic():
+            patient = service.create_patient(request.practice, request=request,
+                                             **form.patient_values())
+            service.add_contact(patient, "phone", phone_form.cleaned_data["phone"],
+                                label=phone_form.cleaned_data["label"], request=request)
+            onboard(request, patient, consent_form.cleaned_data, preference_form.cleaned_data)
         messages.success(request, "Patient added.")
         return redirect("patients:detail", practice=request.practice.slug, patient_id=patient.pk)
-    return render(request, "patients/form.html", {"form": form, "phone_form": phone_form},
-                  status=400 if request.method == "POST" else 200)
+    return render(request, "patients/form.html", {
+        "form": form, "phone_form": phone_form, "consent_form": consent_form,
+        "preference_form": preference_form}, status=400 if request.method == "POST" else 200)
+
+
+def onboard(request: PracticeRequest, patient: Patient, answers: dict[str, Any],
+            prefs: dict[str, Any]) -> None:
+    """Registration's answers into the ledger: each ticked channel granted for each ticked
+    purpose; once the patient has answered, each channel left unticked revoked. Unasked,
+    nothing is recorded (the page says "not asked")."""
+    if answers["asked"]:
+        for channel in ConsentChannel.values:
+            chosen = channel in answers["channels"]
+            for purpose in answers["purposes"] if chosen else [Purpose.ALL]:
+                consent.record(patient, channel=channel, purpose=purpose, granted=chosen,
+                               source=Source.REGISTRATION, by=request.user, request=request,
+                               evidence="asked at registration")
+    consent.set_preferences(patient, request=request, **prefs)
 
 
 @member_view(Perm.EDIT_PATIENT)
