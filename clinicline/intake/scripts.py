@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clinicline import safe_yaml
+from clinicline import phiguard, safe_yaml
 from clinicline.safe_yaml import Located, Problem
 
 DEFAULT_SCRIPTS = Path(__file__).with_name("default_scripts.yaml")
@@ -244,6 +244,11 @@ def text_problems(name: str, text: str) -> list[str]:
         else:
             problems.append(f"unknown slot {{{slot}}} (the slots are "
                             f"{', '.join('{' + s + '}' for s in SLOTS)})")
+    if name in ADVICE.values() and not (verdict := phiguard.check(text)).allowed:
+        # The advice is also texted: words the guard would withhold would leave an
+        # emergency caller untold.
+        problems.append("the advice is also sent by text, and the PHI guard would withhold "
+                        f"it (it finds: {', '.join(verdict.types)}); use plain words")
     if name in _MUST_SAY and not _MUST_SAY[name][0].search(text):
         problems.append("the emergency line must still tell callers to dial 911; you may "
                         "reword it, not remove it" if name == "emergency" else

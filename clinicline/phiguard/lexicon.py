@@ -29,7 +29,14 @@ def surnames() -> frozenset[str]:
 
 @cache
 def english() -> frozenset[str]:
-    return _lines("english_words.txt.gz")
+    return _lines("english_words.txt.gz") | spanish()
+
+
+@cache
+def spanish() -> frozenset[str]:
+    """Common Spanish words: the practice's Spanish messages are no list of names."""
+    with (DATA / "spanish_words.txt").open(encoding="utf-8") as lines:
+        return frozenset(w for line in lines if (w := line.strip()) and not w.startswith("#"))
 
 
 @cache

@@ -52,7 +52,8 @@ ADDRESS = re.compile(
 FOREIGN_STREET = re.compile(
     r"\b\d{1,6}(?:[ ,]+\d{1,5})?(?:[ ,]+[^\W\d_][\w'.-]*){1,5}[ ,]+\d{1,5}\b")
 # A place and its postal code: "Aalborg 9100", "ÖVERTURINGEN 840 24".
-PLACE_CODE = re.compile(r"\b[^\W\d_][\w'.-]* \d{3,5}(?: \d{2,3})?\b")
+# Never the public emergency lines: "llame al 911" is no place.
+PLACE_CODE = re.compile(r"\b[^\W\d_][\w'.-]* (?!(?:911|988)\b)\d{3,5}(?: \d{2,3})?\b")
 # Fewer digits than this are no phone number anywhere: the matcher need not run.
 PHONE_DIGITS = 7
 # Numbers anyone may be told to call: they identify nobody.

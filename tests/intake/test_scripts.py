@@ -270,3 +270,9 @@ def test_an_advice_line_must_keep_its_number(name, words, kept):
     (problem,) = scripts.text_problems(name, words)
     assert kept in problem
     assert scripts.text_problems(name, f"{words} {kept}") == []
+
+
+def test_advice_the_guard_would_withhold_from_a_text_is_refused_at_save():
+    (problem,) = scripts.text_problems(
+        "advice_poison_control", "Call Poison Control at 1-800-222-1222 for the seizure.")
+    assert "PHI guard would withhold it" in problem and "condition" in problem
