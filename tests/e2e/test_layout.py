@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from clinicline.accounts.models import User
 from clinicline.accounts.roles import Role
@@ -212,4 +212,34 @@ def test_the_practice_home_and_adopting_a_default_protocol_fit_a_phone_and_a_lap
         page.goto(home + path)
         problems += check(page, name)
     assert page.get_by_role("button", name="Adopt the shipped default as version 2").is_visible()
+    assert problems == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_consoles_advice_fits_a_phone_and_a_laptop(live_server, open_page):
+    """A Spanish-speaking caller whose toddler swallowed pills: the console shows Poison
+    Control's line in the practice's Spanish words with the English beside them."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    practice = make_practice()
+    agent = make_member(practice, Role.AGENT, "agent")
+    page = open_page()
+    log_in(page, live_server.url, agent)
+    page.goto(f"{live_server.url}/p/{practice.slug}/console/?type=clinical&lang=es")
+    page.fill("#id_patient_name", "Walter Okafor")
+    page.fill("#id_date_of_birth", "1958-04-02")
+    page.fill("#id_callback_number", "617-555-0142")
+    page.fill("#id_concern", "My 2 year old swallowed some of grandma's pills, he seems fine")
+    page.keyboard.press("Tab")  # to the first triage question: N on each, as an agent does
+    while page.evaluate("!!document.activeElement.closest('fieldset[data-question]')"):
+        page.keyboard.press("n")
+    page.get_by_role("button", name="Check priority").click()
+    expect(page.locator(".decision .advice")).to_contain_text("1-800-222-1222")
+    expect(page.locator(".decision .advice-english")).to_contain_text("Poison Control")
+    problems = []
+    for width_name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.locator(".decision").scroll_into_view_if_needed()
+        page.screenshot(path=SCREENSHOTS / f"console-advice-{width_name}-screen.png")
+        if (extra := page.evaluate(OVERFLOW)) > 0:
+            problems.append(f"the console's advice at {width}px runs {extra}px off the screen")
     assert problems == []
