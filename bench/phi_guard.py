@@ -3,7 +3,7 @@ texts per second, and the block rate on callers' clinical free text, beside Micr
 Presidio in the same run.
 
     .venv/bin/python bench/phi_guard.py [--data PATH] [--rounds 5]
-        [--presidio-python /work/venv-presidio/bin/python] [--spacy-model en_core_web_sm]
+        [--presidio-python .venv-bench/bin/python] [--spacy-model en_core_web_sm]
 
 Scoring is a blocker's: a labelled span is found when any identifier finding overlaps it
 (of whatever type; the typed recall, where the type must agree too, is printed beside it),

@@ -1,7 +1,7 @@
 """Microsoft Presidio over the same texts, for bench/phi_guard.py: run by whichever Python has
 presidio-analyzer (a venv of its own: it is a benchmark extra, never a runtime dependency).
 
-    /work/venv-presidio/bin/python bench/presidio_worker.py pattern|spacy MODEL < texts.json
+    .venv-bench/bin/python bench/presidio_worker.py pattern|spacy MODEL < texts.json
 
 Reads a JSON list of texts; writes {"findings": [[[start, end, type], ...] per text],
 "seconds": analysing time}. ``pattern``: Presidio's pattern recognizers only, over a blank
