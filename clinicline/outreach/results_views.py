@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
-from clinicline.outreach import results
+from clinicline.outreach import results, templates
 from clinicline.outreach.voice_models import ResultsLink
 
 TEMPLATE = "outreach/results_link.html"
@@ -38,8 +38,16 @@ class BirthDateForm(forms.Form):
 def page(request: HttpRequest, link: ResultsLink | None, form: BirthDateForm, *,
          status: int = 200, error: str = "", shown: bool = False) -> HttpResponse:
     practice = link.practice if link else None
+    number = practice.callback_number if practice else ""
+    # A practice whose name reveals a specialty keeps it out of messages: this page too,
+    # until the date of birth is right.
+    named = practice is not None and (shown or practice.name_in_messages)
     return render(request, TEMPLATE, {"link": link, "form": form, "error": error,
-                                      "shown": shown, "office": practice,
+                                      "shown": shown, "office": practice, "number": number,
+                                      "office_name": practice.name if named and practice
+                                      else "your doctor's office",
+                                      "written": templates.written_number(number) if number
+                                      else "",
                                       "tries_left": ResultsLink.MAX_ATTEMPTS - (
                                           link.attempts if link else 0)}, status=status)
 

@@ -73,7 +73,7 @@ def test_the_right_date_of_birth_shows_how_to_get_the_results(client, asked):
     response = client.post(link_url(asked), {"date_of_birth": WALTER_DOB.isoformat()})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Your results are ready" in html and "617" in html
+    assert "Your results are ready" in html and "617-555-0100" in html
     assert "does not show results" in html
     assert not any(s in html for s in SECRETS)
     assert ResultsLink.objects.get().verified_at is not None
@@ -143,3 +143,14 @@ def test_a_voice_request_places_a_call(practice, patient, nurse, osei):
 def test_only_voice_or_text(practice, patient, nurse):
     with pytest.raises(ValueError, match="told by"):
         results.request(practice, patient, by=nurse, channel="email", to="x@example.org")
+
+
+def test_a_practice_that_keeps_its_name_out_shows_it_only_after_the_date_of_birth(
+        client, practice, asked):
+    practice.name_in_messages = False
+    practice.save()
+    html = client.get(link_url(asked)).content.decode()
+    assert "Riverside" not in html and "your doctor&#x27;s office" in html
+    html = client.post(link_url(asked), {"date_of_birth": WALTER_DOB.isoformat()}
+                       ).content.decode()
+    assert "Riverside Family Medicine gives them to you" in html
