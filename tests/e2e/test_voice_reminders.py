@@ -9,8 +9,6 @@ birth, refuses a wrong one, and after the right one says only how to get his res
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -26,7 +24,6 @@ from tests.e2e.conftest import log_in
 from tests.e2e.test_layout import OVERFLOW, SCREENSHOTS, SPILL, WIDTHS, check
 from tests.outreach.voice_support import booked_reminder, consent_to
 
-SHOTS = Path("/tmp/shots-voice")
 WALTER_MOBILE = "+16175550142"
 SECRETS = ("Walter", "Okafor", "1958")
 
@@ -52,20 +49,13 @@ def walters_phone(live_server, open_page, practice):
 
 def shoot(page, name: str) -> list[str]:
     """Photograph the page as it is (a POST's answer: no reload) at each width."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for width_name, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=SHOTS / f"{name}-{width_name}.png", full_page=True)
+        page.screenshot(path=SCREENSHOTS / f"{name}-{width_name}.png", full_page=True)
         if page.evaluate(OVERFLOW) > 0 or page.evaluate(SPILL) > 0:
             problems.append(f"{name} at {width}px overflows")
     return problems
-
-
-def keep(name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for shot in SCREENSHOTS.glob(f"{name}-*.png"):
-        shutil.copy(shot, SHOTS / shot.name)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -82,7 +72,6 @@ def test_a_person_answers_the_reminder_and_presses_1(live_server, open_page):
     expect(call).to_contain_text("with a reminder of your appointment with Dr. Amara Osei")
     expect(call).to_contain_text("To confirm, press 1.")
     problems = check(phone, "voice-reminder-call")
-    keep("voice-reminder-call")
     for secret in SECRETS:
         assert secret not in call.inner_text()
     phone.locator(".sim-keypad").get_by_role("button", name="1", exact=True).click()
@@ -120,7 +109,6 @@ def test_the_results_link_asks_for_the_date_of_birth_first(live_server, open_pag
     page.goto(f"{live_server.url}/r/{asked.token}/")
     expect(page.get_by_text("please enter your date of birth")).to_be_visible()
     problems = check(page, "results-link")
-    keep("results-link")
     page.get_by_label("Your date of birth").fill("1960-01-01")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text("does not match our records")
