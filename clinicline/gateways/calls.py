@@ -12,7 +12,7 @@ from clinicline.gateways import recordings, twiml
 from clinicline.gateways.inbound import DURATION, E164, SID, Inbound
 from clinicline.inbox.models import Recording
 from clinicline.inbox.recordings import RecordingError
-from clinicline.intake import ivr
+from clinicline.intake import ivr, reschedule
 from clinicline.oncall import voice as voice_page
 from clinicline.outbox.voice import CallEvent, Hangup
 from clinicline.outreach import voice as outreach_voice
@@ -56,8 +56,11 @@ def page(inbound: Inbound) -> str:
 def outreach(inbound: Inbound) -> str:
     """A reminder or results call of ours, and each step of it: the first request names
     no step (the call's URL is the delivery's ``call_step``)."""
-    step = twiml.step_of(inbound.path, outreach_voice.ANSWER)
-    script = outreach_voice.continue_call(inbound.practice, call_event(inbound.params), step)
+    step, event = twiml.step_of(inbound.path, outreach_voice.ANSWER), call_event(inbound.params)
+    script = outreach_voice.continue_call(inbound.practice, event, step)
+    asked = outreach_voice.reschedule_asked(inbound.practice, event, step)
+    if asked is not None:  # pressed 3: the front desk's scheduling queue calls back
+        reschedule.request_message(asked, number=event.called, call_sid=event.call_sid)
     return twiml.voice(script, twiml.outreach_step_url)
 
 

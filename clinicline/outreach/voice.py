@@ -266,6 +266,17 @@ def request_reschedule(appointment: Appointment) -> None:
         reminders.cancel_pending(appointment, reason="reschedule-requested")
 
 
+def reschedule_asked(practice: Practice, event: CallEvent, at: Step) -> Appointment | None:
+    """The appointment this step (just answered) asked to reschedule, if it did: for the
+    edge to make the scheduling message (the inbox is below outreach's reach)."""
+    if at.name != KEY or event.digits[:1] != RESCHEDULE:
+        return None
+    call = found(practice, at)
+    if call is None or call.outcome != CallOutcome.RESCHEDULE:
+        return None
+    return appointment_of(call)
+
+
 CHOICES: dict[str, Callable[[OutreachCall, Appointment], Script]] = {
     CONFIRM: confirmed, CANCEL: cancelled, RESCHEDULE: reschedule}
 

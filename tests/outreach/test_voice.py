@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.gateways.models import InboundWebhook, Kind
+from clinicline.inbox.models import Message
 from clinicline.outbox.models import Delivery
 from clinicline.outbox.voice import CallEvent, Step
 from clinicline.outreach import voice
@@ -88,6 +89,12 @@ def test_3_asks_to_reschedule(account, reminder, ringing):  # noqa: F811
     assert not reminder.appointment.reminders.filter(status=ReminderStatus.PENDING).exists()
     ringing.refresh_from_db()
     assert ringing.outcome == CallOutcome.RESCHEDULE
+    # A message in the scheduling queue, so the front desk calls back.
+    message = Message.objects.get()
+    assert message.team.slug == "scheduling" and message.call_type == "scheduling"
+    assert message.fields["callback_number"] == "+16175550142"
+    assert message.fields["patient_name"] == "Walter Okafor"
+    assert str(reminder.appointment.pk) in message.triage["said"][0]
 
 
 def test_a_wrong_key_replays_once_then_says_goodbye(account, reminder, ringing):  # noqa: F811
