@@ -10,12 +10,14 @@ from django.urls import reverse
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.gateways.models import InboundWebhook, Kind
 from clinicline.inbox.models import Message
+from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Delivery
 from clinicline.outbox.voice import CallEvent, Step
-from clinicline.outreach import voice
+from clinicline.outreach import results, voice
 from clinicline.outreach.appointment_models import AppointmentStatus, ReminderStatus
 from clinicline.outreach.voice_models import CallOutcome, OutreachCall
 from clinicline.patients.models import Channel, ContactPreference, Purpose
+from clinicline.practices.models import Provider
 from clinicline.simulator.carrier import post_webhook
 from tests.conftest import phi_in_audit
 from tests.outreach.voice_support import (
@@ -184,3 +186,18 @@ def test_an_unknown_step_hangs_up(account, ringing):  # noqa: F811
     twiml = post_webhook(account, path, {"From": account.phone_number, "To": "+16175550142",
                                          "CallSid": "CA" + "3" * 32, "CallStatus": "in-progress"})
     assert "<Hangup" in twiml and "<Say" not in twiml
+
+
+def test_a_person_answering_a_results_call_hears_only_that_results_are_ready(
+        account, patient, nurse):  # noqa: F811
+    osei = Provider.objects.create(practice=patient.practice, display_name="Dr. Amara Osei")
+    asked = results.request(patient.practice, patient, by=nurse, channel="voice",
+                            to="+16175550142", provider=osei)
+    assert outbox.send_due() == 1
+    answer = pick_up(account, human=True)
+    assert said(answer) == ("Hello, this is Riverside Family Medicine. Your results are "
+                            "ready. Please call the office at 6 1 7, 5 5 5, 0 1 0 0. Thank you.")
+    assert answer.steps[-1].verb == "hangup" and answer.gather is None
+    assert asked.call is not None
+    asked.call.refresh_from_db()
+    assert asked.call.outcome == CallOutcome.SPOKEN
