@@ -9,6 +9,7 @@ heard, and every stored column of every table (what a copy of the database holds
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -35,6 +36,7 @@ from tests.simulator.test_calls import account  # noqa: F401 (a fixture)
 pytestmark = pytest.mark.django_db(transaction=True)
 DRILL = yaml.safe_load((SCENARIOS / "callback-voicemail.yaml").read_text())
 MARCUS_MOBILE = "+16175550177"
+SHORT = 5  # needles this short may occur by chance in random ciphertext
 
 
 def decision(patient: Patient, purpose: str) -> ContactPoint | None:
@@ -104,6 +106,17 @@ def test_the_callback_voicemail_drill(practice, account):  # noqa: F811
     assert any(expect["script_contains"][0] in text for text in outgoing)
     stored = stored_text()
     assert "Riverside Family Medicine" in stored  # the search reads real rows
+    assert at_rest("Dr. Amara Osei", stored) and at_rest("Bell", '{"family": "Bell"}')
     for secret in expect["secrets"]:
         assert not any(secret in text for text in outgoing), secret
-        assert secret not in stored, secret
+        assert not at_rest(secret, stored), secret
+
+
+def at_rest(secret: str, stored: str) -> bool:
+    """Whether ``secret`` is stored in plain text. A needle this short ("Bell", "1971") turns
+    up by chance inside base64 ciphertext now and then, so it counts only standing on its
+    own, as plain text stores it (a name beside a space, a quote, a comma)."""
+    if len(secret) > SHORT:
+        return secret in stored
+    return re.search(rf"(?<![A-Za-z0-9+/_-]){re.escape(secret)}(?![A-Za-z0-9+/=_-])",
+                     stored) is not None
