@@ -3,6 +3,7 @@ from django.urls import include, path
 from clinicline import views
 from clinicline.intake import console
 from clinicline.oncall import page_views
+from clinicline.outreach import results_views
 from clinicline.simulator import views as simulator
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("console/", console.picker, name="console"),
     # A page's secure link: short, as it goes in a text.
     path("a/<str:token>", page_views.page_link, name="page_link"),
+    # A results-ready link: the patient's, no practice in it, nothing shown before the DOB.
+    path("r/<str:token>/", results_views.results_link, name="results_link"),
     path("feeds/oncall/", include("clinicline.oncall.feed_urls")),
     path("p/<slug:practice>/", include("clinicline.practices.urls")),
     path("p/<slug:practice>/patients/", include("clinicline.patients.urls")),

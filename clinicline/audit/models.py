@@ -73,6 +73,11 @@ class Action(models.TextChoices):
     APPOINTMENT_IMPORT = "outreach.appt_import", "imported appointments"
     REMINDER_RUN = "outreach.reminder_run", "started a reminder run"
     REMINDER_POLICY = "outreach.reminder_policy", "changed reminder timing"
+    OUTREACH_CALL = "outreach.call", "placed a reminder or results call"
+    OUTREACH_CALL_KEY = "outreach.call_key", "a patient answered a reminder call by key"
+    RESULTS_REQUEST = "outreach.results", "asked to tell a patient results are ready"
+    RESULTS_LINK = "outreach.results_link", "a results link was tried"
+    RESULTS_LINK_LOCK = "outreach.results_lock", "a results link locked after wrong tries"
 
 
 class Outcome(models.TextChoices):

@@ -1,7 +1,8 @@
 """The voice webhooks, as the domain's calls: a new call, each step after it, a recording
-ready at the carrier, and the calls we make about a page. Each reads Twilio's parameters
-into ``outbox.voice`` values, calls the IVR (``intake.ivr``) or the voice page
-(``oncall.voice``) and renders its script as TwiML."""
+ready at the carrier, and the calls we make about a page or to remind a patient. Each
+reads Twilio's parameters into ``outbox.voice`` values, calls the IVR (``intake.ivr``),
+the voice page (``oncall.voice``) or the outreach call (``outreach.voice``) and renders
+its script as TwiML."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from clinicline.gateways import recordings, twiml
 from clinicline.gateways.inbound import DURATION, E164, SID, Inbound
 from clinicline.inbox.models import Recording
 from clinicline.inbox.recordings import RecordingError
-from clinicline.intake import ivr
+from clinicline.intake import ivr, reschedule
 from clinicline.oncall import voice as voice_page
 from clinicline.outbox.voice import CallEvent, Hangup
+from clinicline.outreach import voice as outreach_voice
 from clinicline.practices import voice_fallback
 
 # What Twilio's answering machine detection says (``AnsweredBy``); anything else is "".
@@ -49,6 +51,22 @@ def page(inbound: Inbound) -> str:
     step = twiml.step_of(inbound.path, voice_page.ANSWER)
     script = voice_page.continue_page(inbound.practice, call_event(inbound.params), step)
     return twiml.voice(script, twiml.page_step_url)
+
+
+def outreach(inbound: Inbound) -> str:
+    """A reminder or results call of ours, and each step of it: the first request names
+    no step (the call's URL is the delivery's ``call_step``)."""
+    step, event = twiml.step_of(inbound.path, outreach_voice.ANSWER), call_event(inbound.params)
+    script = outreach_voice.continue_call(inbound.practice, event, step)
+    asked = outreach_voice.reschedule_asked(inbound.practice, event, step)
+    if asked is not None:  # pressed 3: the front desk's scheduling queue calls back
+        reschedule.request_message(asked, number=event.called, call_sid=event.call_sid)
+    return twiml.voice(script, twiml.outreach_step_url)
+
+
+def outreach_fallback(inbound: Inbound) -> str:
+    """When a reminder call's step failed: hang up, having said nothing."""
+    return twiml.voice((Hangup(),), twiml.outreach_step_url)
 
 
 def page_fallback(inbound: Inbound) -> str:

@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     VOICE = "voice"
     GATHER = "gather"        # keys pressed during a call
     PAGE = "page"            # a call of ours about a page, and each step of it
+    OUTREACH = "outreach"    # a reminder or results call of ours, and each step of it
     RECORDING = "recording"
     SMS = "sms"
     STATUS = "status"

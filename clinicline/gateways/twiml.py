@@ -27,6 +27,7 @@ from clinicline.outbox.voice import (
     Step,
     Verb,
 )
+from clinicline.outreach import voice as outreach_voice
 
 STEP = "step"
 # A query is ours to write and short; anything longer is not a step of ours.
@@ -47,6 +48,19 @@ def fallback_step_url(step: Step) -> str:
 def page_step_url(step: Step) -> str:
     """A step of a call about a page: back to the page webhook, never the IVR's."""
     return step_url(step, "gateways:twilio_page")
+
+
+def outreach_step_url(step: Step) -> str:
+    """A step of a reminder or results call: back to the outreach webhook."""
+    return step_url(step, "gateways:twilio_outreach")
+
+
+def call_view(purpose: str) -> str:
+    """The webhook a call of ours that asks and listens starts at, by its delivery's
+    purpose: a reminder or results call's, else a page's."""
+    if purpose == outreach_voice.PURPOSE:
+        return "gateways:twilio_outreach"
+    return "gateways:twilio_page"
 
 
 def ready_url(step: Step) -> str:

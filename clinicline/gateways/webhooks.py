@@ -75,6 +75,7 @@ ROUTES: dict[str, Route] = {
     Kind.VOICE: Route(calls.voice, fallback=calls.fallback),
     Kind.GATHER: Route(calls.gather, fallback=calls.fallback),
     Kind.PAGE: Route(calls.page, fallback=calls.page_fallback),
+    Kind.OUTREACH: Route(calls.outreach, fallback=calls.outreach_fallback),
     Kind.RECORDING: Route(calls.recording),
     Kind.SMS: Route(texts.sms, fallback=texts.fallback, keyed=True),
     Kind.STATUS: Route(delivery_status.callback),
@@ -124,7 +125,7 @@ def account_for(kind: str, params: dict[str, str]) -> GatewayAccount:
     # Calls and texts come *to* the practice's number; status callbacks of what we sent,
     # and the calls we make about pages, come *from* it, so each kind looks at its likelier
     # side first.
-    names = ("From", "To") if kind in (Kind.STATUS, Kind.PAGE) else ("To", "From")
+    names = ("From", "To") if kind in (Kind.STATUS, Kind.PAGE, Kind.OUTREACH) else ("To", "From")
     given = [params[n] for n in names if params.get(n)]
     if not given:
         return account_of_call(kind, params)
@@ -218,7 +219,7 @@ def event_key(kind: str, params: dict[str, str], request: HttpRequest) -> str:
     """The provider's id for this event: the same event retried has the same key."""
     if kind == Kind.VOICE:
         return sid(params, "CallSid")
-    if kind in (Kind.GATHER, Kind.PAGE):
+    if kind in (Kind.GATHER, Kind.PAGE, Kind.OUTREACH):
         # A call may gather several times: the step is in the URL, the answer in Digits.
         # Hashed, as both are the caller's to make long.
         step = f"{request.get_full_path()}|{params.get('Digits', '')}".encode()
@@ -349,6 +350,7 @@ def voice_fallback(request: HttpRequest) -> HttpResponse:
 voice = webhook_view(Kind.VOICE)
 gather = webhook_view(Kind.GATHER)
 page = webhook_view(Kind.PAGE)
+outreach = webhook_view(Kind.OUTREACH)
 recording = webhook_view(Kind.RECORDING)
 sms = webhook_view(Kind.SMS)
 status = webhook_view(Kind.STATUS)

@@ -23,6 +23,7 @@ from clinicline.outreach.appointment_models import (  # noqa: F401 (the app's mo
     RunState,
 )
 from clinicline.outreach.kinds import Channel, Language, Purpose
+from clinicline.outreach.voice_models import OutreachCall, OutreachCallStep, ResultsLink  # noqa: F401
 from clinicline.practices.models import PracticeOwned
 
 MAX_BODY = 1600  # ten GSM-7 segments; an email's few lines; a minute of speech

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 
+from clinicline.gateways.twiml import call_view
 from clinicline.practices.models import GatewayAccount
 from clinicline.simulator import history, speech
 from clinicline.simulator.carrier import (
@@ -60,7 +61,7 @@ def answer_call(account: GatewayAccount, number: str, ring: Ringing, human: bool
     gives it) saying who answered, and the answer drives the call from there."""
     history.log_event(account.practice_id, number, FROM_PHONE, history.ANSWER,
                       "a person" if human else "the answering machine", ring.sid)
-    path = f"{reverse('gateways:twilio_page')}?{ring.delivery.call_step}"
+    path = f"{reverse(call_view(ring.delivery.purpose))}?{ring.delivery.call_step}"
     params = call_params(account, number, ring.sid, "in-progress", outbound=True) | {
         "AnsweredBy": "human" if human else "machine_start"}
     return converse(account, number, ring.sid, path, params)

@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db
 
 CASES = 400
 SEED = 20260302
-URLS = [VOICE, GATHER, RECORDING, SMS, STATUS, PAGE, PAGE + "?step=menu&page=1&member=1"]
+OUTREACH = "/gateways/twilio/voice/outreach"  # a reminder or results call's steps
+URLS = [VOICE, GATHER, RECORDING, SMS, STATUS, PAGE, PAGE + "?step=menu&page=1&member=1",
+        OUTREACH, OUTREACH + "?step=key&call=8c1b6a53-4a1d-4d0e-9a43-2f7d0c1e5b11&ok=0"]
 KNOWN = ["To", "From", "CallSid", "MessageSid", "SmsSid", "AccountSid", "RecordingSid",
          "RecordingUrl", "RecordingStatus", "RecordingDuration", "MessageStatus", "CallStatus",
          "ErrorCode", "Digits", "Body", "NumMedia", "Direction", "AnsweredBy"]

@@ -6,6 +6,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
+from clinicline.gateways.twiml import call_view
 from clinicline.outbox.models import Channel, Delivery
 from clinicline.outbox.transports import Transport, TransportError
 from clinicline.practices.models import GatewayAccount, current_baa
@@ -34,8 +35,11 @@ def status_callback() -> str:
     return settings.SITE_URL.rstrip("/") + reverse("gateways:twilio_status")
 
 
-def page_url(call_step: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{reverse('gateways:twilio_page')}?{call_step}"
+def call_url(delivery: Delivery) -> str:
+    """A call that asks and listens starts at its webhook (a page's, or a reminder's) with
+    the delivery's PHI-free step."""
+    view = call_view(delivery.purpose)
+    return f"{settings.SITE_URL.rstrip('/')}{reverse(view)}?{delivery.call_step}"
 
 
 class TwilioTransport(Transport):
@@ -62,7 +66,7 @@ class TwilioTransport(Transport):
                 # the delivery's PHI-free step (Twilio signs the whole URL). Twilio tells
                 # that webhook whether a person or a machine answered.
                 sent = client.calls.create(to=delivery.to, from_=account.phone_number,
-                                           url=page_url(delivery.call_step),
+                                           url=call_url(delivery),
                                            machine_detection="Enable",
                                            status_callback=status_callback())
             else:
