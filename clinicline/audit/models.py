@@ -73,6 +73,8 @@ class Action(models.TextChoices):
     APPOINTMENT_IMPORT = "outreach.appt_import", "imported appointments"
     REMINDER_RUN = "outreach.reminder_run", "started a reminder run"
     REMINDER_POLICY = "outreach.reminder_policy", "changed reminder timing"
+    SMS_REPLY = "outreach.sms_reply", "a patient's text reply changed an appointment"
+    STAFF_REPLY = "outreach.staff_reply", "replied to a patient's text"
 
 
 class Outcome(models.TextChoices):
