@@ -126,7 +126,10 @@ def answer(practice: Practice, number: str, reply: Reply, *, at: dt.datetime) ->
         # A short code or a withheld sender: nothing can be recorded against it, nor sent.
         return INBOX if reply.kind in reminder_kinds() else Answer()
     if reply.kind is Kind.OPT_OUT:
+        already = outbox.opted_out(practice, e164, at=at) is not None
         consent.opt_out_by_sms(practice, e164, at=at, evidence=reply.evidence)
+        if already:
+            return Answer()  # recorded; the number was told once, and is told nothing more
         return Answer(opt_out_confirmation(practice, reply.language),
                       purpose=outbox.OPT_OUT_CONFIRMATION)
     if reply.kind is Kind.OPT_IN:
