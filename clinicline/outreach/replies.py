@@ -38,6 +38,7 @@ from clinicline.inbox.models import Message, Source
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel, Delivery
 from clinicline.outreach import reminders
+from clinicline.outreach import service as templates_service
 from clinicline.outreach.appointment_models import (
     Appointment,
     AppointmentStatus,
@@ -45,7 +46,8 @@ from clinicline.outreach.appointment_models import (
     ReminderStatus,
 )
 from clinicline.outreach.keywords import Kind, Reply
-from clinicline.outreach.templates import written_number
+from clinicline.outreach.kinds import PURPOSE_REASON, Purpose
+from clinicline.outreach.templates import MissingValue, Values, render, written_number
 from clinicline.patients import consent, normalize
 from clinicline.patients.models import BY_PHONE, ContactPoint
 from clinicline.practices.models import Practice
@@ -229,6 +231,41 @@ def conversation_number(message: Message) -> str:
 def _words(kind: str) -> str:
     """A finding's kind as staff read it ("date-of-birth" -> "a date of birth")."""
     return "a " + kind.replace("_", " ").replace("-", " ")
+
+
+# The approved texts staff may send as a reply: each asks the patient to call, and says
+# only why in the closed list's words (a reminder needs its appointment, so it is not here).
+REPLY_KINDS = (Purpose.CARE_TEAM, Purpose.RESULTS, Purpose.BILLING)
+
+
+@dataclass(frozen=True)
+class ReplyTemplate:
+    purpose: str
+    label: str
+    body: str
+
+
+def reply_templates(practice: Practice, language: str = "en") -> list[ReplyTemplate]:
+    """The practice's live SMS words for each reply kind, rendered for sending."""
+    found = []
+    for purpose in REPLY_KINDS:
+        live = templates_service.live(practice, (purpose, "sms", language))
+        try:
+            body = render(live.body, practice=practice, channel="sms", language=language,
+                          values=Values(reason=PURPOSE_REASON[purpose]))
+        except MissingValue:
+            continue  # words that need a value a reply has none of (a secure link)
+        found.append(ReplyTemplate(purpose, Purpose(purpose).label, body))
+    return found
+
+
+def template_body(practice: Practice, purpose: str, language: str = "en") -> str:
+    """The rendered words of the reply template for ``purpose``: from the server's own
+    rendering, never from what the form posted."""
+    for choice in reply_templates(practice, language):
+        if choice.purpose == purpose:
+            return choice.body
+    raise ReplyRefused("Choose one of the approved templates.")
 
 
 def check_free_text(message: Message, body: str) -> list[str]:
