@@ -51,7 +51,7 @@ WORDS: dict[str, Kind] = {
     **dict.fromkeys(["3", "r", "reschedule"], Kind.RESCHEDULE),
 }
 SPANISH = frozenset({"alto", "parar", "cancelar", "baja", "ayuda", "confirmar"})
-# The carrier's keywords: the webhook sends no auto-reply to them (the worker answers).
+# Replies to a reminder: they act on the appointment the number was last reminded of.
 REMINDER_KINDS = frozenset({Kind.CONFIRM, Kind.CANCEL, Kind.RESCHEDULE})
 
 _TEXTS = r"(?:text(?:s|ing)?|txts?|sms|messages?|msgs?|mensajes?|textos?)"

@@ -45,7 +45,7 @@ from clinicline.outreach.appointment_models import (
     Reminder,
     ReminderStatus,
 )
-from clinicline.outreach.keywords import Kind, Reply
+from clinicline.outreach.keywords import REMINDER_KINDS, Kind, Reply
 from clinicline.outreach.kinds import PURPOSE_REASON, Purpose
 from clinicline.outreach.templates import MissingValue, Values, render, written_number
 from clinicline.patients import consent, normalize
@@ -126,7 +126,7 @@ def answer(practice: Practice, number: str, reply: Reply, *, at: dt.datetime) ->
     e164 = _e164(number)
     if not e164:
         # A short code or a withheld sender: nothing can be recorded against it, nor sent.
-        return INBOX if reply.kind in reminder_kinds() else Answer()
+        return INBOX if reply.kind in REMINDER_KINDS else Answer()
     if reply.kind is Kind.OPT_OUT:
         already = outbox.opted_out(practice, e164, at=at) is not None
         consent.opt_out_by_sms(practice, e164, at=at, evidence=reply.evidence)
@@ -141,13 +141,9 @@ def answer(practice: Practice, number: str, reply: Reply, *, at: dt.datetime) ->
         return Answer(opt_in_confirmation(practice, reply.language))
     if reply.kind is Kind.HELP:
         return Answer(help_text(practice, reply.language), purpose=outbox.HELP_ANSWER)
-    if reply.kind in reminder_kinds():
+    if reply.kind in REMINDER_KINDS:
         return _appointment_reply(practice, e164, reply, at)
     return INBOX
-
-
-def reminder_kinds() -> frozenset[Kind]:
-    return frozenset({Kind.CONFIRM, Kind.CANCEL, Kind.RESCHEDULE})
 
 
 def _e164(number: str) -> str:
