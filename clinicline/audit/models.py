@@ -78,6 +78,8 @@ class Action(models.TextChoices):
     RESULTS_REQUEST = "outreach.results", "asked to tell a patient results are ready"
     RESULTS_LINK = "outreach.results_link", "a results link was tried"
     RESULTS_LINK_LOCK = "outreach.results_lock", "a results link locked after wrong tries"
+    SMS_REPLY = "outreach.sms_reply", "a patient's text reply changed an appointment"
+    STAFF_REPLY = "outreach.staff_reply", "replied to a patient's text"
 
 
 class Outcome(models.TextChoices):

@@ -12,4 +12,5 @@ urlpatterns = [
     path("m/<uuid:message_id>/reassign/", views.reassign, name="reassign"),
     path("m/<uuid:message_id>/note/", views.note, name="note"),
     path("m/<uuid:message_id>/close/", views.close, name="close"),
+    path("m/<uuid:message_id>/reply/", views.reply, name="reply"),
 ]

@@ -41,6 +41,8 @@ from clinicline.inbox.visibility import (
 )
 from clinicline.intake.service import call_types_for
 from clinicline.intake.service import version_of as call_types_version
+from clinicline.outbox.service import opted_out
+from clinicline.outreach import replies
 from clinicline.practices.models import Team
 from clinicline.practices.templatetags.practice_time import local_time
 from clinicline.triage.service import version_of as protocol_version
@@ -206,7 +208,20 @@ def _message_context(request: PracticeRequest, message: Message) -> dict[str, An
         "can_close": message.status == MessageStatus.NEW or (
             message.status == MessageStatus.CLAIMED and message.claimed_by_id == request.user.pk),
         "can_view_patient": allows(membership.role, Perm.VIEW_PATIENT),
+        **_reply_context(message),
     }
+
+
+def _reply_context(message: Message) -> dict[str, Any]:
+    """What the conversation's reply form needs: the number's state, and the approved
+    templates (rendered as they would go)."""
+    number = replies.conversation_number(message)
+    if not number or message.status == MessageStatus.CLOSED:
+        return {"can_reply": False}
+    stopped = opted_out(message.practice, number)
+    return {"can_reply": stopped is None, "opted_out_at": stopped.at if stopped else None,
+            "reply_templates": replies.reply_templates(message.practice, message.language
+                                                       if message.language == "es" else "en")}
 
 
 def in_order(values: dict[str, Any], order: Sequence[str]) -> list[tuple[str, Any]]:
@@ -264,6 +279,21 @@ def reassign(request: PracticeRequest, message: Message) -> str:
 def note(request: PracticeRequest, message: Message) -> str:
     work.add_note(request.membership, message, request.POST.get("body", ""), request=request)
     return "Note added."
+
+
+@action
+def reply(request: PracticeRequest, message: Message) -> str:
+    """Text the patient back: an approved template, or free words the PHI guard passes."""
+    chosen = request.POST.get("template", "")
+    try:
+        body = (replies.template_body(message.practice, chosen,
+                                      "es" if message.language == "es" else "en")
+                if chosen else request.POST.get("body", ""))
+        replies.staff_reply(request.membership, message, body, template=chosen,
+                            request=request)
+    except replies.ReplyRefused as exc:
+        raise work.Refused(str(exc)) from None
+    return "Reply queued: it goes to the patient's phone in a moment."
 
 
 @action

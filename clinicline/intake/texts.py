@@ -2,8 +2,11 @@
 
 The sms webhook stays cheap (the webhook bench measures it): ``receive_text`` keeps the
 text as an ``InboundText`` row, due now, and answers with a constant, PHI-free auto-reply
-that says the emergency line (nothing at all to a keyword). The worker claims each due text
-and either leaves it to outreach (a keyword: STOP, HELP, C, R, …) or makes it a message: a
+that says the emergency line (nothing at all to a keyword). The worker claims each due text:
+a member's answer to a page first; then a keyword or reminder reply (STOP, HELP, C, R, …;
+``outreach.keywords``) is done by ``outreach.replies`` and answered, an "R" becoming a
+message in the scheduling queue; anything else, or a reply with nothing to act on, becomes a
+message: a
 new conversation (the practice's general call type, triaged like any other message), or the
 next text of the open conversation with that number from the last day, appended and
 re-triaged, so a follow-up that mentions a red flag raises the message's priority.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -28,19 +32,13 @@ from clinicline.intake.service import call_types_for, scripts_for, take_message
 from clinicline.oncall import pages
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel
+from clinicline.outreach import keywords, replies
+from clinicline.outreach.appointment_models import Appointment
 from clinicline.practices.models import Practice
 from clinicline.triage.detector import fold
 from clinicline.triage.spec import Priority
 
 log = logging.getLogger("clinicline.intake.texts")
-
-# Carrier and outreach keywords, matched on the whole text (any case, surrounding spaces
-# and a trailing full stop ignored). Outreach handles them; they never become messages.
-OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-OPT_IN = frozenset({"START", "UNSTOP", "YES"})
-HELP = frozenset({"HELP", "INFO"})
-REPLIES = frozenset({"C", "R"})  # confirm, reschedule (reminders)
-KEYWORDS = OPT_OUT | OPT_IN | HELP | REPLIES
 
 AUTO_REPLY_TEXT = ("We received your text and will reply during office hours. Texts are not "
                    "for emergencies: if this is a medical emergency, call 911.")
@@ -58,7 +56,9 @@ RETRY_BASE_S = 5
 
 
 def is_keyword(body: str) -> bool:
-    return body.strip().rstrip(".!").strip().upper() in KEYWORDS
+    """A keyword or a reminder reply (``outreach.keywords``): the worker answers it, so the
+    webhook sends no auto-reply. Pure string work: the webhook stays cheap."""
+    return keywords.answered_by_worker(body)
 
 
 def receive_text(practice_id: int, *, message_sid: str, sender: str, body: str,
@@ -123,11 +123,24 @@ def handle(text: InboundText) -> Message | None:
                        to=str(text.sender), body=answer, purpose=pages.PURPOSE,
                        idempotency_key=f"page-reply:{text.message_sid}")
         return None
-    if is_keyword(body) or not body:
-        return None  # outreach's keywords; an empty text (a picture alone) says nothing
+    if not body:
+        return None  # an empty text (a picture alone) says nothing
     practice = Practice.objects.get(pk=text.practice_id)
     number = str(text.sender)
     entry = {"at": text.received_at.isoformat(), "from": "caller", "body": body}
+    reply = keywords.classify(body)
+    if reply.kind is not keywords.Kind.NONE:
+        done = replies.answer(practice, number, reply, at=text.received_at)
+        replies.send(practice, number, done, key=text.message_sid)
+        if done.appointment is not None and done.scheduling:
+            return reschedule_message(practice, number, entry, done.appointment,
+                                      text.received_at)
+        if not done.to_inbox:
+            return None
+        # "C" with no reminder to confirm, "Yes" to a question: a message like any other,
+        # which the webhook did not answer, so the worker sends the auto-reply now.
+        outbox.enqueue(practice, channel=Channel.SMS, to=number, body=AUTO_REPLY_TEXT,
+                       purpose="auto-reply", idempotency_key=f"auto-reply:{text.message_sid}")
     message = open_conversation(practice, number, text.received_at)
     if message is None:
         message = take_message(practice, call_types_for(practice).general,
@@ -191,6 +204,28 @@ def advise_emergency(practice: Practice, message: Message, number: str, *, key: 
                    purpose="emergency-advice", idempotency_key=key)
     message.triage = {**message.triage, "said": [*said, body], "advice_sent": True}
     message.save(update_fields=["triage", "updated_at"])
+
+
+def reschedule_message(practice: Practice, number: str, entry: dict[str, Any],
+                       appointment: Appointment, at: dt.datetime) -> Message:
+    """An "R" to a reminder: a message in the scheduling queue, for the patient whose
+    appointment it was, saying which appointment (sealed with the conversation)."""
+    types = call_types_for(practice)
+    call_type = types.get("scheduling") or types.general
+    local = timezone.localtime(appointment.starts_at, practice.tz)
+    provider = appointment.provider.display_name
+    asked = {"at": entry["at"], "from": "clinicline",
+             "body": f"Asked to reschedule the appointment with {provider} on {local:%a} "
+                     f"{local.day} {local:%b} at {local.hour % 12 or 12}:{local:%M} "
+                     f"{local:%p} (a reply to its reminder)."}
+    message = take_message(practice, call_type,
+                           {"patient_name": appointment.patient.display_name,
+                            "callback_number": valid_number(number)},
+                           source=Source.SMS, at=at, caller_number=number,
+                           conversation=(entry, asked))
+    Message.objects.filter(pk=message.pk).update(patient=appointment.patient)
+    message.patient = appointment.patient
+    return message
 
 
 def open_conversation(practice: Practice, number: str, at: dt.datetime) -> Message | None:

@@ -31,8 +31,11 @@ from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.outbox.models import Channel, Delivery, Status
 from clinicline.outbox.transports import Transport, TransportError, transport_for
-from clinicline.patients.models import Patient
+from clinicline.patients import normalize
+from clinicline.patients.models import BY_PHONE, ConsentEntry, Patient
+from clinicline.patients.models import Channel as ConsentChannel
 from clinicline.practices.models import Practice, Provider, Team
+from clinicline.vault.blind import blind_index
 
 log = logging.getLogger("clinicline.outbox")
 
@@ -42,6 +45,13 @@ STUCK_AFTER = dt.timedelta(minutes=5)
 CLAIM_BATCH = 20
 # Channels that leave our systems: the PHI guard looks at them last.
 NON_SECURE = {Channel.SMS, Channel.VOICE, Channel.EMAIL}
+# The texts a number that opted out (STOP) still gets: the one confirmation of its
+# opt-out, and the answer to a HELP it sent (carriers require HELP to be answered
+# whatever the number's status). Every other text to it is withheld when it is due, even
+# one queued before the STOP.
+OPT_OUT_CONFIRMATION, HELP_ANSWER = "opt-out-confirmation", "help-answer"
+AFTER_OPT_OUT = frozenset({OPT_OUT_CONFIRMATION, HELP_ANSWER})
+OPTED_OUT = "withheld: opted-out"
 
 
 def _max_length(field_name: str) -> int:
@@ -101,6 +111,12 @@ def this_attempt(delivery: Delivery) -> QuerySet[Delivery]:
 
 def send(delivery: Delivery) -> None:
     """One attempt at one claimed delivery; the row records how it went."""
+    if _stopped(delivery):
+        with transaction.atomic():
+            fail(delivery, OPTED_OUT)
+            record(Action.DELIVERY_REFUSED, practice=delivery.practice_id, obj=delivery,
+                   patient=delivery.patient_id, reason="opted-out", outcome=Outcome.DENIED)
+        return
     refusal = refused(delivery)
     if refusal:
         with transaction.atomic():
@@ -141,6 +157,28 @@ def failed(delivery: Delivery, error: str, *, permanent: bool) -> None:
         return
     this_attempt(delivery).update(status=Status.QUEUED, claimed_at=None, error=error[:200],
                                   due_at=timezone.now() + claims.backoff(delivery.attempts))
+
+
+def opted_out(practice: Practice | int, number: str,
+              at: dt.datetime | None = None) -> ConsentEntry | None:
+    """The number's live opt-out from this practice's texts (its latest SMS-keyword entry,
+    if that is a STOP), or None. An unparseable number has none."""
+    try:
+        e164 = normalize.phone_e164(number)
+    except normalize.InvalidPhone:
+        return None
+    practice_id = practice.pk if isinstance(practice, Practice) else practice
+    latest = (ConsentEntry.objects.filter(
+        practice_id=practice_id, number_index=blind_index(practice_id, BY_PHONE, e164),
+        channel=ConsentChannel.SMS, at__lte=at or timezone.now())
+        .exclude(number_index="")  # the partial index's own condition, for the planner
+        .order_by("-at", "granted", "-created_at").first())
+    return latest if latest is not None and not latest.granted else None
+
+
+def _stopped(delivery: Delivery) -> bool:
+    return (delivery.channel == Channel.SMS and delivery.purpose not in AFTER_OPT_OUT
+            and opted_out(delivery.practice_id, delivery.to) is not None)
 
 
 def refused(delivery: Delivery) -> list[str]:

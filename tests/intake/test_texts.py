@@ -72,12 +72,28 @@ def test_a_text_is_stored_with_its_answer_in_two_inserts(gateway):
     assert InboundWebhook.objects.count() == 1 and InboundText.objects.count() == 1
 
 
-@pytest.mark.parametrize("keyword", sorted(texts.KEYWORDS) + ["stop", " Stop. ", "help!"])
-def test_a_keyword_gets_no_auto_reply_and_no_message(gateway, keyword):
+@pytest.mark.parametrize("keyword", ["STOP", "stop", " Stop. ", "UNSUBSCRIBE", "alto",
+                                     "HELP", "help!", "INFO"])
+def test_a_keyword_gets_no_auto_reply_and_no_message_but_its_answer(gateway, keyword):
     assert not list(send(keyword).iter("Message"))
     assert texts.handle_texts() == 1
     assert not Message.objects.exists()
     assert InboundText.objects.get().state == InboundText.State.DONE
+    (answer,) = Delivery.objects.all()  # the worker's one answer: the opt-out's or HELP's
+    assert answer.purpose in (outbox.OPT_OUT_CONFIRMATION, outbox.HELP_ANSWER)
+
+
+@pytest.mark.parametrize("reply", ["C", "1", "R", "3", "2", "YES"])
+def test_a_reply_with_nothing_to_act_on_becomes_a_message_and_gets_the_auto_reply(gateway,
+                                                                                  reply):
+    """No reminder was texted to this number (and it never opted out): the text is kept
+    as a message, never lost, and answered as any text is."""
+    assert not list(send(reply).iter("Message"))
+    texts.handle_texts()
+    message = Message.objects.get()
+    assert [t["body"] for t in message.conversation] == [reply]
+    (answer,) = Delivery.objects.all()
+    assert str(answer.body) == texts.AUTO_REPLY_TEXT
 
 
 def test_a_text_becomes_a_conversation_message_triaged_like_any_other(gateway, practice):

@@ -1,0 +1,348 @@
+"""What a patient's reply does, through the real webhook, worker and outbox: Walter Okafor
+(whose mobile Riverside has verified) gets a reminder and answers it; Fatima at the front
+desk booked the appointment; Lakeside, a second practice, has a patient with the same
+number. The shared drill ``reminder-stop`` runs end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+import time_machine
+import yaml
+from django.db import connection
+from django.utils import timezone
+
+from clinicline.accounts.roles import Role
+from clinicline.audit.models import Action, AuditEvent
+from clinicline.inbox.models import Message
+from clinicline.intake import texts
+from clinicline.outbox import service as outbox
+from clinicline.outbox.models import Delivery, Status
+from clinicline.outreach import reminders, replies
+from clinicline.outreach.appointment_models import (
+    Appointment,
+    AppointmentStatus,
+    Reminder,
+    ReminderStatus,
+)
+from clinicline.patients import consent
+from clinicline.patients import service as patients
+from clinicline.patients.models import Channel, ConsentEntry, ContactPoint, Purpose, Source
+from clinicline.practices.models import Provider
+from tests.conftest import make_member, make_patient
+from tests.gateways.test_webhooks import PATIENT, SMS, make_gateway, post, text
+from tests.outreach.support import book, row, walter
+from tests.shared import SCENARIOS
+
+pytestmark = pytest.mark.django_db
+SIDS = (f"SM{n:032x}" for n in itertools.count(1000))
+
+
+@pytest.fixture
+def gateway(practice):
+    return make_gateway(practice, test_mode=True)
+
+
+@pytest.fixture
+def front_desk(practice):
+    return make_member(practice, Role.FRONT_DESK, "fatima")
+
+
+def texted(body: str, number: str = PATIENT) -> None:
+    """The patient texts the practice; the worker handles it."""
+    post(SMS, text(body, MessageSid=next(SIDS), From=number))
+    texts.handle_texts()
+
+
+def reminded_walter(practice, front_desk, external_id="A-1001", patient=None) -> Appointment:
+    """Walter's appointment in three days, its week-ahead reminder texted now (late, so at
+    once) and its two-day reminder still to come."""
+    patient = patient or walter(practice)
+    Provider.objects.get_or_create(practice=practice, display_name="Dr. Amara Osei")
+    book(practice, front_desk, row(external_id=external_id, in_days=3, mrn=patient.mrn))
+    reminders.send_due()
+    appointment = Appointment.objects.get(practice=practice, external_id=external_id)
+    assert appointment.reminders.filter(status=ReminderStatus.SENT).count() == 1
+    return appointment
+
+
+def answers(purpose: str) -> list[Delivery]:
+    return list(Delivery.objects.filter(purpose=purpose).order_by("created_at"))
+
+
+# --- opting out and back in --------------------------------------------------------------
+
+def test_stop_is_written_to_the_ledger_and_answered_once(gateway, practice):
+    patient = walter(practice)
+    texted("STOP")
+    (entry,) = ConsentEntry.objects.filter(source=Source.SMS_KEYWORD)
+    assert (entry.patient_id, entry.granted, entry.channel, entry.purpose, entry.evidence) == (
+        patient.pk, False, Channel.SMS, Purpose.ALL, "STOP reply")
+    (confirmation,) = answers(outbox.OPT_OUT_CONFIRMATION)
+    assert str(confirmation.body) == ("You will no longer get texts from Riverside Family "
+                                      "Medicine. Reply START to get them again.")
+    outbox.send_due()
+    confirmation.refresh_from_db()
+    assert confirmation.status == Status.SENT  # let through, though the number opted out
+    assert not consent.state(patient, Channel.SMS, Purpose.APPOINTMENT_REMINDERS).allowed
+
+
+def test_a_second_stop_is_recorded_but_not_answered_again(gateway, practice):
+    walter(practice)
+    texted("STOP")
+    texted("please stop texting me")
+    assert ConsentEntry.objects.filter(source=Source.SMS_KEYWORD, granted=False).count() == 2
+    assert len(answers(outbox.OPT_OUT_CONFIRMATION)) == 1  # one confirmation, nothing after
+
+
+@pytest.mark.parametrize("body", ["no more messages", "remove me from this list", "ALTO",
+                                  "PARAR", "CANCELAR", "quit", "REVOKE", "optout"])
+def test_plain_language_and_spanish_opt_outs_stop_the_number(gateway, practice, body):
+    patient = walter(practice)
+    texted(body)
+    assert not consent.state(patient, Channel.SMS, Purpose.APPOINTMENT_REMINDERS).allowed
+    assert not Message.objects.exists()
+    (confirmation,) = answers(outbox.OPT_OUT_CONFIRMATION)
+    spanish = body in ("ALTO", "PARAR", "CANCELAR")
+    assert str(confirmation.body).startswith("Ya no recibirá" if spanish else "You will no")
+
+
+def test_a_stop_from_a_number_nobody_has_is_kept_for_the_number(gateway, practice):
+    texted("STOP", number="+16175550199")
+    (entry,) = ConsentEntry.objects.filter(source=Source.SMS_KEYWORD)
+    assert entry.patient_id is None and entry.number_index
+    assert outbox.opted_out(practice, "+16175550199") == entry
+    assert len(answers(outbox.OPT_OUT_CONFIRMATION)) == 1
+
+
+def test_a_text_queued_before_the_stop_does_not_go_after_it(gateway, practice):
+    patient = walter(practice)
+    queued = outbox.enqueue(practice, channel="sms", to=PATIENT, body="Please call us.",
+                            purpose="reminder", idempotency_key="before-stop", patient=patient,
+                            due_at=timezone.now() + dt.timedelta(minutes=1))
+    texted("STOP")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=2)):
+        outbox.send_due()
+    queued.refresh_from_db()
+    assert (queued.status, queued.error) == (Status.FAILED, outbox.OPTED_OUT)
+    refused = AuditEvent.objects.get(action=Action.DELIVERY_REFUSED, object_id=str(queued.pk))
+    assert refused.reason == "opted-out"
+    (confirmation,) = answers(outbox.OPT_OUT_CONFIRMATION)
+    confirmation.refresh_from_db()
+    assert confirmation.status == Status.SENT
+
+
+def test_a_stop_to_one_practice_leaves_another_practices_texts_alone(gateway, practice,
+                                                                    other_practice):
+    make_patient(other_practice, mrn="LP-1")  # the same mobile, at Lakeside
+    texted("STOP")
+    assert outbox.opted_out(practice, PATIENT) is not None
+    assert outbox.opted_out(other_practice, PATIENT) is None
+
+
+@pytest.mark.parametrize("word", ["START", "yes", "Unstop"])
+def test_start_after_stop_lifts_the_opt_out_and_says_so(gateway, practice, word):
+    walter(practice)
+    texted("STOP")
+    texted(word)
+    assert outbox.opted_out(practice, PATIENT) is None
+    (confirmation,) = answers(replies.REPLY_PURPOSE)
+    assert str(confirmation.body) == ("You will get texts from Riverside Family Medicine "
+                                      "again. Reply STOP to opt out.")
+    later = outbox.enqueue(practice, channel="sms", to=PATIENT, body="Please call us.",
+                           purpose="reminder", idempotency_key="after-start")
+    outbox.send_due()
+    later.refresh_from_db()
+    assert later.status == Status.SENT
+
+
+@pytest.mark.parametrize("word", ["HELP", "info", "Help!"])
+def test_help_answers_with_the_practices_name_and_number_even_after_stop(gateway, practice,
+                                                                         word):
+    texted("STOP")
+    texted(word)
+    (help_answer,) = answers(outbox.HELP_ANSWER)
+    assert str(help_answer.body).startswith("Riverside Family Medicine: for help call "
+                                            "617-555-0100.")
+    outbox.send_due()
+    help_answer.refresh_from_db()
+    assert help_answer.status == Status.SENT
+
+
+def test_a_practice_that_keeps_its_name_out_of_texts_answers_without_it(gateway, practice):
+    practice.name_in_messages = False
+    practice.save()
+    texted("STOP")
+    texted("HELP")
+    bodies = " ".join(str(d.body) for d in Delivery.objects.all())
+    assert "Riverside" not in bodies and "this number" in bodies
+
+
+# --- reminder replies ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("word", ["C", "1", "c.", "Confirm"])
+def test_c_confirms_the_reminded_appointment_and_skips_its_later_reminder(
+        gateway, practice, front_desk, word):
+    appointment = reminded_walter(practice, front_desk)
+    texted(word)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CONFIRMED
+    assert appointment.reminders.filter(status=ReminderStatus.SKIPPED_CONFIRMED).count() == 1
+    (answer,) = answers(replies.REPLY_PURPOSE)
+    assert str(answer.body) == "Thank you: your appointment is confirmed."
+    assert not Message.objects.exists()
+    event = AuditEvent.objects.get(action=Action.SMS_REPLY)
+    assert event.object_id == str(appointment.pk) and "Walter" not in event.reason
+
+
+@pytest.mark.parametrize("word", ["2", "cancel my appointment"])
+def test_2_cancels_the_appointment_and_its_pending_reminders(gateway, practice, front_desk,
+                                                             word):
+    appointment = reminded_walter(practice, front_desk)
+    texted(word)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.CANCELLED
+    assert not appointment.reminders.filter(status=ReminderStatus.PENDING).exists()
+    assert outbox.opted_out(practice, PATIENT) is None  # the texts themselves go on
+    (answer,) = answers(replies.REPLY_PURPOSE)
+    assert "cancelled" in str(answer.body) and "617-555-0100" in str(answer.body)
+
+
+@pytest.mark.parametrize("word", ["R", "3"])
+def test_r_asks_to_reschedule_in_the_scheduling_queue(gateway, practice, front_desk, word):
+    appointment = reminded_walter(practice, front_desk)
+    texted(word)
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.RESCHEDULE_REQUESTED
+    message = Message.objects.get()
+    assert message.team.slug == "scheduling" and message.call_type == "scheduling"
+    assert message.patient_id == appointment.patient_id
+    assert [t["from"] for t in message.conversation] == ["caller", "clinicline"]
+    assert "Dr. Amara Osei" in message.conversation[1]["body"]
+    (answer,) = answers(replies.REPLY_PURPOSE)
+    assert "scheduling team will contact you" in str(answer.body)
+
+
+def test_a_bare_cancel_after_a_reminder_is_the_carriers_opt_out(gateway, practice,
+                                                               front_desk):
+    appointment = reminded_walter(practice, front_desk)
+    texted("CANCEL")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert outbox.opted_out(practice, PATIENT) is not None
+
+
+def test_a_reply_for_two_appointments_reminded_at_once_goes_to_the_inbox(gateway, practice,
+                                                                        front_desk):
+    """A parent whose two children share the mobile: "C" could mean either."""
+    first = reminded_walter(practice, front_desk)
+    child = make_patient(practice, given="Amara", family="Okafor", dob=dt.date(2015, 3, 1),
+                         mrn="RFM-200", phone="")
+    patients.add_contact(child, ContactPoint.Kind.PHONE, PATIENT, label="mobile",
+                         verified_at=timezone.now())
+    second = reminded_walter(practice, front_desk, external_id="A-2002", patient=child)
+    texted("C")
+    for appointment in (first, second):
+        appointment.refresh_from_db()
+        assert appointment.status == AppointmentStatus.BOOKED
+    assert [t["body"] for t in Message.objects.get().conversation] == ["C"]
+
+
+def test_a_reply_after_the_appointment_has_passed_goes_to_the_inbox(gateway, practice,
+                                                                   front_desk):
+    appointment = reminded_walter(practice, front_desk)
+    with time_machine.travel(appointment.starts_at + dt.timedelta(hours=1)):
+        texted("C")
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.BOOKED
+    assert Message.objects.count() == 1
+
+
+def test_a_reply_never_touches_another_practices_appointment(gateway, practice, other_practice,
+                                                             front_desk):
+    lakeside_desk = make_member(other_practice, Role.FRONT_DESK, "lakeside-desk")
+    theirs = reminded_walter(other_practice, lakeside_desk)
+    texted("C")  # to Riverside's number
+    theirs.refresh_from_db()
+    assert theirs.status == AppointmentStatus.BOOKED
+    assert Message.objects.get().practice == practice
+
+
+# --- the shared drill ------------------------------------------------------------------------
+
+DRILL = yaml.safe_load((SCENARIOS / "reminder-stop.yaml").read_text())
+
+
+def _local(practice, value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).replace(tzinfo=practice.tz)
+
+
+def _plain_in_database(secrets: list[str]) -> list[str]:
+    """Every secret found in plain text in any column of any table."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            for values in cursor.fetchall():
+                cells = " ".join(str(v) for v in values if v is not None)
+                found += [f"{s} in {table}" for s in secrets if s in cells]
+    return found
+
+
+def test_drill_reminder_stop(gateway, practice, front_desk):
+    request, expect = DRILL["request"], DRILL["expect"]
+    given, family = request["patient_name"].split()
+    priya = make_patient(practice, given=given, family=family, dob=dt.date(1990, 6, 14),
+                         mrn="RFM-300", phone="")
+    patients.add_contact(priya, ContactPoint.Kind.PHONE, PATIENT, label="mobile",
+                         verified_at=timezone.now())
+    assert request["patient_consents_to_sms"]
+    consent.record(priya, channel=Channel.SMS, purpose=Purpose.APPOINTMENT_REMINDERS,
+                   granted=True, source=Source.REGISTRATION, by=front_desk,
+                   at=timezone.now() - dt.timedelta(days=30))
+    provider = Provider.objects.create(practice=practice, display_name=request["provider"])
+    starts_at = _local(practice, request["appointment_at"])
+    first_at, second_at = _local(practice, DRILL["when"]), _local(practice,
+                                                                  request["second_reminder_at"])
+    appointment = Appointment.objects.create(practice=practice, patient=priya,
+                                             provider=provider, starts_at=starts_at,
+                                             external_id="DRILL-1")
+    for send_at in (first_at, second_at):
+        Reminder.objects.create(practice=practice, appointment=appointment,
+                                offset_h=int((starts_at - send_at).total_seconds() // 3600),
+                                for_starts_at=starts_at, send_at=send_at)
+
+    with time_machine.travel(first_at, tick=False):
+        reminders.send_due()
+        outbox.send_due()
+    stop_at = first_at + dt.timedelta(minutes=20)
+    with time_machine.travel(stop_at, tick=False):
+        for reply in DRILL["replies"]:
+            texted(reply)
+    with time_machine.travel(stop_at + dt.timedelta(seconds=30), tick=False):
+        outbox.send_due()  # the worker's next turn: the confirmation goes
+    with time_machine.travel(second_at, tick=False):
+        reminders.send_due()
+        outbox.send_due()
+
+    sent = Delivery.objects.filter(status__in=[Status.SENT, Status.DELIVERED])
+    assert sent.count() == expect["sent"]
+    assert sorted(d.purpose for d in sent) == sorted(["reminder",
+                                                      outbox.OPT_OUT_CONFIRMATION])
+    confirmation = sent.get(purpose=outbox.OPT_OUT_CONFIRMATION)
+    assert confirmation.sent_at - stop_at <= dt.timedelta(minutes=5)
+    # Withheld as opted-out: by the sending decision (the reminder's own record), or, where
+    # a text was queued, by the outbox's look at the number when it is due.
+    withheld = [*Reminder.objects.filter(status=ReminderStatus.WITHHELD,
+                                         reason=expect["withheld_reason"]),
+                *Delivery.objects.filter(status=Status.FAILED, error=outbox.OPTED_OUT)]
+    assert len(withheld) == expect["withheld"]
+    assert expect["withheld_reason"] == "opted-out"
+    (entry,) = ConsentEntry.objects.filter(source=Source.SMS_KEYWORD)
+    assert (entry.granted, entry.evidence, entry.at) == (False, "STOP reply", stop_at)
+    for delivery in Delivery.objects.all():
+        for secret in expect["secrets"]:
+            assert secret not in str(delivery.body)
+    assert _plain_in_database(expect["secrets"]) == []
