@@ -73,6 +73,7 @@ class Action(models.TextChoices):
     APPOINTMENT_IMPORT = "outreach.appt_import", "imported appointments"
     REMINDER_RUN = "outreach.reminder_run", "started a reminder run"
     REMINDER_POLICY = "outreach.reminder_policy", "changed reminder timing"
+    SEND_MESSAGE = "outreach.send", "sent (or tried to send) a message to a patient"
 
 
 class Outcome(models.TextChoices):
