@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import phonenumbers
 from django.db import transaction
@@ -34,7 +37,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinicline import claims
-from clinicline.outbox.service import enqueue
+from clinicline.outbox.service import enqueue, guard_options
 from clinicline.outreach import service, templates, zones
 from clinicline.outreach.appointment_models import (
     AppointmentStatus,
@@ -52,7 +55,13 @@ from clinicline.outreach.decision_models import (
 from clinicline.outreach.kinds import Channel, Purpose, Reason
 from clinicline.patients import consent
 from clinicline.patients.consent import Status
-from clinicline.patients.models import QUIET_EARLIEST, QUIET_LATEST, ContactPoint, Patient
+from clinicline.patients.models import (
+    QUIET_EARLIEST,
+    QUIET_LATEST,
+    ContactPoint,
+    ContactPreference,
+    Patient,
+)
 from clinicline.practices.models import Practice
 
 log = logging.getLogger("clinicline.outreach")
@@ -74,6 +83,32 @@ DAY, WEEK = dt.timedelta(days=1), dt.timedelta(days=7)
 REMINDER_STATUS = {Why.CONFIRMED: ReminderStatus.SKIPPED_CONFIRMED,
                    Why.CANCELLED: ReminderStatus.CANCELLED, Why.MOVED: ReminderStatus.CANCELLED,
                    Why.STARTED: ReminderStatus.SKIPPED_LATE}
+
+
+T = TypeVar("T")
+# What stays the same for a batch of decisions in one transaction: the practice's live
+# words, its policy and what its messages may name. Never consent: it is read every time.
+_batch: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("decisions", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Decisions made inside share the practice's words, policy and guard options."""
+    token = _batch.set({})
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+
+def _once(key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    memo = _batch.get()
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    result: T = memo[key]
+    return result
 
 
 def send(practice: Practice, patient: Patient, *, purpose: str, channel: str, reason: Reason,
@@ -103,7 +138,8 @@ def _values(decision: SendDecision) -> templates.Values:
 
 def _decide(d: SendDecision, now: dt.datetime) -> None:
     d.decided_at = now
-    why, contact = _before_consent(d)
+    pref = consent.preferences(d.patient)
+    why, contact = _before_consent(d, pref)
     if contact is None:
         return _withhold(d, why or Why.UNVERIFIED)
     state = consent.state(d.patient, d.channel, CONSENT_PURPOSE[d.purpose], at=now,
@@ -111,12 +147,14 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
     d.consent_entry = state.entry
     if state.status is not Status.GRANTED:
         return _withhold(d, Why.OPTED_OUT if state.status is Status.REVOKED else Why.NO_CONSENT)
-    policy = policy_for(d.practice)
-    opens = window_opens(d.patient, d.practice, policy, now, number=_number(contact))
+    policy = _once(("policy", d.practice_id), lambda: policy_for(d.practice))
+    opens = window_opens(d.patient, d.practice, policy, now, number=_number(contact),
+                         pref=pref)
     if opens > now:
         d.outcome, d.reason, d.due_at = Outcome.DEFERRED, Why.QUIET_HOURS, opens
         return None
-    live = service.live(d.practice, (d.purpose, d.channel, LANGUAGE))
+    kind = (d.purpose, d.channel, LANGUAGE)
+    live = _once(("live", d.practice_id, kind), lambda: service.live(d.practice, kind))
     d.template_version, d.template_number = live.version, live.number
     d.exempt = d.exempt or live.exempt
     if d.exempt and capped(d.patient, policy, now):
@@ -125,7 +163,9 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
                                      language=LANGUAGE, values=_values(d))
     if templates.rendered_checks(text, practice=d.practice, channel=d.channel,
                                  language=LANGUAGE, spans=spans, patient=d.patient,
-                                 phone=_number(contact)):
+                                 phone=_number(contact), options=_once(
+                                     ("guard", d.practice_id),
+                                     lambda: guard_options(d.practice))):
         return _withhold(d, Why.PHI)
     d.delivery = enqueue(d.practice, channel=d.channel, to=contact.value, body=text,
                          purpose=str(d.purpose), idempotency_key=d.idempotency_key,
@@ -142,10 +182,10 @@ def _number(contact: ContactPoint) -> str:
     return contact.value if contact.kind == ContactPoint.Kind.PHONE else ""
 
 
-def _before_consent(d: SendDecision) -> tuple[Why | None, ContactPoint | None]:
+def _before_consent(d: SendDecision,
+                    pref: ContactPreference) -> tuple[Why | None, ContactPoint | None]:
     """The patient's own channel preferences, then the contact point itself: the contact
     to use, or why there is none."""
-    pref = consent.preferences(d.patient)
     if pref.only_preferred and pref.preferred_channel and pref.preferred_channel != d.channel:
         return Why.NO_CONSENT, None
     if d.channel == Channel.VOICEMAIL and pref.do_not_leave_voicemail:
@@ -191,22 +231,22 @@ def policy_for(practice: Practice) -> SendingPolicy:
                                   window_end=QUIET_LATEST)
 
 
-def window(patient: Patient, policy: SendingPolicy) -> tuple[dt.time, dt.time]:
+def window(pref: ContactPreference, policy: SendingPolicy) -> tuple[dt.time, dt.time]:
     """08:00-21:00, narrowed by the patient's preference and the practice's policy (where
     the two do not overlap, the practice's own window stands)."""
-    pref = consent.preferences(patient)
     start = max(QUIET_EARLIEST, policy.window_start, pref.window_start or QUIET_EARLIEST)
     end = min(QUIET_LATEST, policy.window_end, pref.window_end or QUIET_LATEST)
     return (start, end) if start < end else (policy.window_start, policy.window_end)
 
 
 def window_opens(patient: Patient, practice: Practice, policy: SendingPolicy,
-                 now: dt.datetime, *, number: str = "") -> dt.datetime:
+                 now: dt.datetime, *, number: str = "",
+                 pref: ContactPreference | None = None) -> dt.datetime:
     """``now`` if it is inside the window in every zone the patient may be in, else the
     first moment after it that is (08:00 in the zone that wakes last, usually)."""
-    chosen = consent.preferences(patient).time_zone
-    tzs = zones.zones_for(patient, practice, number=number, chosen=chosen)
-    start, end = window(patient, policy)
+    pref = pref or consent.preferences(patient)
+    tzs = zones.zones_for(patient, practice, number=number, chosen=pref.time_zone)
+    start, end = window(pref, policy)
 
     def inside(at: dt.datetime) -> bool:
         return all(start <= at.astimezone(tz).time() < end for tz in tzs)
@@ -269,7 +309,8 @@ def send_deferred(limit: int = CLAIM_BATCH, now: dt.datetime | None = None) -> i
     """The worker's job: every deferred attempt whose window has opened, decided again."""
     now = now or timezone.now()
     taken = claims.claim_due(due_deferred(now), limit, claimed_at=now)
-    return claims.each(taken, lambda d: bool(redecide(d, now)), log, "send decision")
+    with batch():
+        return claims.each(taken, lambda d: bool(redecide(d, now)), log, "send decision")
 
 
 def redecide(deferred: SendDecision, now: dt.datetime) -> SendDecision | None:

@@ -197,8 +197,10 @@ def decide_all(claimed: list[Reminder], now: dt.datetime) -> int:
     """``send_reminder`` for each claimed reminder, in one transaction for the batch: one
     commit (on PostgreSQL, one flush of its log to disk) instead of one per reminder,
     which cost ten times the rest. Each reminder is its own savepoint, so one that fails
-    is rolled back alone and tried again when its lease runs out; the others stand."""
-    with transaction.atomic():
+    is rolled back alone and tried again when its lease runs out; the others stand. The
+    practice's words, policy and guard options are read once for the batch
+    (``decisions.batch``); consent is read for each."""
+    with transaction.atomic(), decisions.batch():
         return claims.each(claimed, lambda r: bool(send_reminder(r, now)), log, "reminder")
 
 

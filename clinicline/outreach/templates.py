@@ -253,7 +253,8 @@ def rendered(body: str, *, practice: Practice, channel: str, language: str, valu
 def rendered_checks(text: str, *, practice: Practice, channel: str, language: str = "en",
                     spans: Sequence[tuple[int, int, Slot]] = (),
                     patient: Patient | None = None, phone: str = "",
-                    names: Sequence[str] = ()) -> list[Problem]:
+                    names: Sequence[str] = (),
+                    options: dict[str, Any] | None = None) -> list[Problem]:
     """The PHI guard on every rendering that is approved or sent: one problem for each
     kind it finds (``Problem.kind``; the message never quotes the text).
 
@@ -265,10 +266,11 @@ def rendered_checks(text: str, *, practice: Practice, channel: str, language: st
 
     The guard's reader of person names knows English: in words approved in another
     language, a capitalised word outside the slots ("Responda", "Hola") is not taken for
-    a name. The slots' values are read for names in every language."""
+    a name. The slots' values are read for names in every language. ``options``: the
+    practice's ``guard_options``, when the caller already has them."""
     vouched = [(start, end) for start, end, slot in spans if slot in VOUCHED]
     slotted = [(start, end) for start, end, _ in spans]
-    options = guard_options(practice)
+    options = dict(guard_options(practice) if options is None else options)
     options["allowed_names"] = [*options["allowed_names"], *names]
     if not practice.name_in_messages:
         options["practice_name"] = ""
