@@ -112,6 +112,9 @@ def send_message(request: PracticeRequest, patient_id: uuid.UUID) -> HttpRespons
             form.add_error("provider", "These words name the provider: choose one.")
         elif request.method == "POST":
             decision = _send(request, patient, form.cleaned_data)
+            # The next message is another: a new key, the same choices.
+            form = SendForm(purposes=purposes, channels=channels, providers=providers,
+                            initial={**form.cleaned_data, "key": uuid.uuid4()})
     elif bound is not None:
         status = 400
     record(Action.VIEW, request=request, practice=request.practice, obj=patient,

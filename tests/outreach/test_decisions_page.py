@@ -68,6 +68,7 @@ def test_the_nurse_previews_then_sends_and_sees_it_sent(practice, ines, walter_c
         "purpose": "results-ready", "channel": "sms", "provider": osei.pk, "key": key})
     assert sent.status_code == 200
     assert "Sent. It is queued for delivery now." in sent.content.decode()
+    assert str(key) not in sent.content.decode()  # the form shown next is a new message
     again = client.post(url(practice, walter_consenting), {
         "purpose": "results-ready", "channel": "sms", "provider": osei.pk, "key": key})
     assert again.status_code == 200
