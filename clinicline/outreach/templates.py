@@ -269,6 +269,9 @@ def rendered_checks(text: str, *, practice: Practice, channel: str, language: st
     a name. The slots' values are read for names in every language. ``options``: the
     practice's ``guard_options``, when the caller already has them."""
     vouched = [(start, end) for start, end, slot in spans if slot in VOUCHED]
+    # An appointment that falls on the patient's birthday: the guard sees their birthday in
+    # "Fri Dec 4", but the slot holds the appointment's own time, never the birth date.
+    appointment = [(start, end) for start, end, slot in spans if slot is Slot.APPOINTMENT_AT]
     slotted = [(start, end) for start, end, _ in spans]
     options = dict(guard_options(practice) if options is None else options)
     options["allowed_names"] = [*options["allowed_names"], *names]
@@ -279,7 +282,8 @@ def rendered_checks(text: str, *, practice: Practice, channel: str, language: st
         address=patient.address or "", phone=phone)
     found = [f.type for f in phiguard.check(text, recipient=recipient, allowed_spans=vouched,
                                             **options).findings
-             if language == "en" or f.type != "person_name" or _within(f, slotted)]
+             if (language == "en" or f.type != "person_name" or _within(f, slotted))
+             and not (f.type == "date_of_birth" and _within(f, appointment))]
     options["allowed_names"] = []
     found += [f.type for f in phiguard.check(text, allowed_spans=vouched, **options).findings
               if f.category == "clinical"]

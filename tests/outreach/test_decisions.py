@@ -403,3 +403,19 @@ def test_another_practices_patient_is_refused(practice, other_practice, fatima, 
     stranger = walter(other_practice)
     with pytest.raises(ValueError, match="not this practice"):
         results(practice, stranger, osei)
+
+
+@pytest.mark.django_db
+def test_a_reminder_for_an_appointment_on_the_patients_birthday_is_still_sent(
+        practice, fatima, osei):
+    """Walter was born on 2 April; his appointment is on 2 April. The date in the text is
+    the appointment's (a typed slot), not his birth date."""
+    patient = consenting_walter(practice, fatima, purpose="appointment-reminders")
+    birthday_visit = dt.datetime(2027, 4, 2, 14, 0, tzinfo=dt.UTC)
+    decision = decisions.send(practice, patient, purpose=Purpose.REMINDER, channel=Channel.SMS,
+                              reason=Reason.APPOINTMENT,
+                              values=Values(provider=osei, appointment_at=birthday_visit),
+                              at=dt.datetime(2027, 3, 31, 15, 0, tzinfo=dt.UTC),
+                              idempotency_key="birthday")
+    assert (decision.outcome, decision.reason) == (Outcome.SENT, "")
+    assert "Apr 2" in decision.delivery.body
