@@ -6,10 +6,13 @@ reminder job's decisions and outbox rows, timed end to end.
 Runs on a database of its own (``support.temporary_database``: a temporary SQLite file, or
 a fresh database on the PostgreSQL server DATABASE_URL names, dropped at the end). The
 practice has one provider and as many patients as appointments, each with a verified
-mobile (made in bulk, sealed as in production; not timed). Timed: ``import_appointments``
+mobile and a signed consent to reminders by text (made in bulk, sealed as in production;
+not timed). Timed: ``import_appointments``
 of every appointment (each three days ahead, so its week's reminder is due at once and its
 two-day one later), then the reminder job (``reminders.send_due``, as the worker runs it)
-until nothing is due: one decision and one outbox Delivery per appointment.
+until nothing is due, at the first moment inside quiet hours: one sending decision
+(``decisions.send``: consent, quiet hours, caps, the template, the PHI guard) and one
+outbox Delivery per appointment.
 
 Baseline, in the same run: a plain ``bulk_create`` of the same number of outbox Delivery
 rows (sealed recipient and body); ratio = appointments_per_s / baseline rows per second.
@@ -27,6 +30,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import django
@@ -35,13 +39,16 @@ from support import temporary_database
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TARGET = 1000.0
+BASELINE_BODY = ("Riverside Family Medicine: appt Thu Dec 10 at 9:30 AM. Reply C to confirm, "
+                 "R to reschedule. Call 617-555-0100. Reply STOP to opt out.")
 
 
 def people(practice, count: int) -> list:
-    """``count`` patients, each with a verified mobile, made in bulk."""
+    """``count`` patients, each with a verified mobile and consent to reminders by text,
+    made in bulk."""
     from django.utils import timezone
 
-    from clinicline.patients.models import ContactPoint, Patient
+    from clinicline.patients.models import ConsentEntry, ContactPoint, Patient
 
     patients = []
     for n in range(count):
@@ -59,6 +66,12 @@ def people(practice, count: int) -> list:
         contact.refresh_indexes()
         contacts.append(contact)
     ContactPoint.objects.bulk_create(contacts, batch_size=1000)
+    signed = now - dt.timedelta(days=30)
+    ConsentEntry.objects.bulk_create([
+        ConsentEntry(practice=practice, patient=patient, channel="sms",
+                     purpose="appointment-reminders", granted=True, source="paper-form",
+                     evidence="signed form", at=signed) for patient in patients],
+        batch_size=1000)
     return patients
 
 
@@ -76,7 +89,7 @@ def main() -> None:
         from django.utils import timezone
 
         from clinicline.outbox.models import Delivery
-        from clinicline.outreach import appointments, reminders
+        from clinicline.outreach import appointments, decisions, reminders
         from clinicline.outreach.appointment_models import Reminder
         from clinicline.practices.models import Practice, Provider
 
@@ -96,18 +109,24 @@ def main() -> None:
         start, cpu = time.perf_counter(), time.process_time()
         result = appointments.import_appointments(practice, rows, by=None)
         imported_s = time.perf_counter() - start
-        while reminders.send_due(limit=200):
+        # The first moment inside quiet hours in Boston (now, in the day there), so that a run
+        # at night measures sending rather than deferring.
+        at = decisions.window_opens(patients[0], practice, decisions.policy_for(practice),
+                                    timezone.now(), number="+16172000000")
+        while reminders.send_due(limit=200, now=at):
             pass
         total_s = time.perf_counter() - start
         cpu_s = time.process_time() - cpu
-        decisions = Reminder.objects.exclude(status="pending").exclude(reason="late").count()
+        decided = Reminder.objects.exclude(status="pending").exclude(reason="late")
+        decisions_n = decided.count()
+        why = dict(Counter(decided.exclude(reason="").values_list("reason", flat=True)))
         deliveries = Delivery.objects.count()
         reminder_rows = Reminder.objects.count()
 
         start = time.perf_counter()
         Delivery.objects.bulk_create([
             Delivery(practice=practice, channel="sms", to=f"+1617{3000000 + n:07d}",
-                     body=reminders.WORDING, purpose="baseline", idempotency_key=f"base-{n}")
+                     body=BASELINE_BODY, purpose="baseline", idempotency_key=f"base-{n}")
             for n in range(args.appointments)], batch_size=500)
         baseline_s = time.perf_counter() - start
         connections.close_all()  # before the temporary database is dropped
@@ -115,15 +134,15 @@ def main() -> None:
     rate = args.appointments / total_s
     baseline = args.appointments / baseline_s
     print(f"reminders bench on {database}: {result.created:,} appointments imported in "
-          f"{imported_s:.2f} s ({reminder_rows:,} reminder rows); {decisions:,} decisions and "
-          f"{deliveries:,} outbox rows; {total_s:.2f} s in all")
+          f"{imported_s:.2f} s ({reminder_rows:,} reminder rows); {decisions_n:,} decisions and "
+          f"{deliveries:,} outbox rows; {total_s:.2f} s in all; not sent: {why or 'none'}")
     print(f"this process's CPU: {cpu_s:.2f} s, {args.appointments / cpu_s:,.0f} appointments "
           "per CPU second (the machine's other load aside; the database's own work not counted)")
     print(f"{rate:,.0f} appointments/s (target >= {TARGET:,.0f}); baseline bulk_create of "
           f"{args.appointments:,} deliveries: {baseline:,.0f} rows/s; ratio {rate / baseline:.3f}")
     print(json.dumps({
         "database": database, "appointments": args.appointments, "imported": result.created,
-        "reminder_rows": reminder_rows, "decisions": decisions, "outbox_rows": deliveries,
+        "reminder_rows": reminder_rows, "decisions": decisions_n, "outbox_rows": deliveries,
         "import_s": round(imported_s, 3), "total_s": round(total_s, 3),
         "appointments_per_s": round(rate, 1), "cpu_s": round(cpu_s, 3),
         "appointments_per_cpu_s": round(args.appointments / cpu_s, 1),

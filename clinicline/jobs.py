@@ -15,7 +15,7 @@ from clinicline.intake.texts import handle_texts
 from clinicline.intake.transcribe import transcribe_due
 from clinicline.oncall import coverage, pages
 from clinicline.outbox.jobs import requeue_stuck, send_due
-from clinicline.outreach import reminders
+from clinicline.outreach import decisions, reminders
 from clinicline.practices import voice_fallback
 from clinicline.worker import FAST, SLOW, Job
 
@@ -37,6 +37,8 @@ JOBS: tuple[Job, ...] = (
     # batch a pass so that a run of thousands never holds the lane for long.
     Job("reminders", reminders.send_due, every_s=5, lane=FAST),
     Job("reminder-runs", reminders.advance_runs, every_s=1, lane=FAST),
+    # Messages deferred by quiet hours, decided again (every check anew) when due.
+    Job("outreach-deferred", decisions.send_deferred, every_s=30, lane=FAST),
     Job("expired-sessions", delete_expired_sessions, every_s=3600, lane=FAST),
     # What the voice webhook answers when the database cannot (a local file).
     Job("voice-fallback", voice_fallback.refresh, every_s=300, lane=FAST),

@@ -80,6 +80,7 @@ class Action(models.TextChoices):
     RESULTS_LINK_LOCK = "outreach.results_lock", "a results link locked after wrong tries"
     SMS_REPLY = "outreach.sms_reply", "a patient's text reply changed an appointment"
     STAFF_REPLY = "outreach.staff_reply", "replied to a patient's text"
+    SEND_MESSAGE = "outreach.send", "sent (or tried to send) a message to a patient"
 
 
 class Outcome(models.TextChoices):

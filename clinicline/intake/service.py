@@ -3,6 +3,7 @@ call left under one of them to the inbox (``take_message``)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Mapping
 from pathlib import Path
@@ -69,8 +70,10 @@ def script_set_for(practice: Practice, version: int = 0) -> ScriptSet:
     """Version ``version`` of the practice's scripts if it names one (a call goes on in the
     words it began in), else the one in force (version 1 from the defaults)."""
     chosen = ScriptSet.numbered(practice, version) if version else None
+    # A copy: the shipped words are parsed once for the process, and a set's document is
+    # the caller's to change (the scripts page edits it) without changing them.
     return chosen or ScriptSet.in_force(
-        practice, lambda: (scripts.default_document(), scripts.default_source()))
+        practice, lambda: (copy.deepcopy(scripts.default_document()), scripts.default_source()))
 
 
 def scripts_for(practice: Practice, language: str = "en", version: int = 0) -> scripts.Scripts:

@@ -85,6 +85,7 @@ class ReminderStatus(models.TextChoices):
     PENDING = "pending"
     SENT = "sent"                            # queued in the outbox
     WITHHELD = "withheld"                    # ``reason`` says why
+    DEFERRED = "deferred"                    # quiet hours: its decision is due again later
     SKIPPED_CONFIRMED = "skipped-confirmed", "skipped: confirmed"
     SKIPPED_LATE = "skipped-late", "skipped: too late"
     CANCELLED = "cancelled"                  # the appointment moved or was cancelled

@@ -22,6 +22,7 @@ from clinicline.outreach.appointment_models import (  # noqa: F401 (the app's mo
     ReminderStatus,
     RunState,
 )
+from clinicline.outreach.decision_models import SendDecision, SendingPolicy  # noqa: F401
 from clinicline.outreach.kinds import Channel, Language, Purpose
 from clinicline.outreach.voice_models import OutreachCall, OutreachCallStep, ResultsLink  # noqa: F401
 from clinicline.practices.models import PracticeOwned

@@ -3,9 +3,8 @@
 A ``Reminder`` row is made for every appointment and offset of the practice's policy (7
 and 2 days before by default) when the appointment is imported or moved. The worker's
 ``send_due`` claims the rows ``due_reminders`` names and hands each to ``send_reminder``:
-the one place a reminder becomes a text, or a recorded reason it did not. The sending
-decision (consent, quiet hours, caps, the PHI guard) replaces the checks in
-``send_reminder`` and nothing else.
+the one place a reminder becomes a text, or a recorded reason it did not, by way of the
+sending decision (``decisions.send``: consent, quiet hours, caps, the PHI guard).
 
 Late reminders: a reminder whose time has already passed when it is made is not sent late,
 except the latest of them, sent at once, when the appointment is still 24 hours or more
@@ -18,20 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import F, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 
 from clinicline import claims
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.outbox.models import Channel
-from clinicline.outbox.service import enqueue
+from clinicline.outreach import decisions
 from clinicline.outreach.appointment_models import (
     DEFAULT_OFFSETS_H,
     Appointment,
@@ -42,7 +39,8 @@ from clinicline.outreach.appointment_models import (
     ReminderStatus,
     RunState,
 )
-from clinicline.patients.models import ContactPoint, Patient
+from clinicline.outreach.kinds import Channel, Purpose, Reason
+from clinicline.outreach.templates import Values
 from clinicline.practices.models import Practice
 
 log = logging.getLogger("clinicline.outreach")
@@ -53,15 +51,6 @@ CLAIM_BATCH = 50
 RUN_BATCH = 200
 MAX_OFFSETS, MAX_OFFSET_H = 4, 60 * 24
 
-WORDING = ("Reminder: you have an appointment with {provider} at {practice} on {date} at "
-           "{time}. Reply C to confirm, R to reschedule, STOP to opt out.")
-# Reasons recorded on a reminder that was not sent: codes, never what the patient wrote.
-UNVERIFIED, INVALID_NUMBER = "unverified-contact", "invalid-number"
-# Phones are stored in E.164 (``patients.service.add_contact`` normalises them); one that
-# is not, from an old import, is not a number a text can go to. A pattern, not a parse:
-# this runs once per reminder, and phonenumbers' parse costs more than the rest of it.
-E164 = re.compile(r"\+[1-9]\d{7,14}")
-VERIFIED = "verified_phones"  # where ``claim`` puts a patient's verified phones
 
 
 # --- the practice's offsets ----------------------------------------------------------------
@@ -153,77 +142,37 @@ def due_reminders(now: dt.datetime | None = None) -> QuerySet[Reminder]:
 
 
 def claim(due: QuerySet[Reminder], limit: int, now: dt.datetime) -> list[Reminder]:
-    """Up to ``limit`` of ``due``, each now this caller's, with the patients' verified
-    phones read for the whole batch in one query."""
+    """Up to ``limit`` of ``due``, each now this caller's, with the patients' contact
+    points read for the whole batch in one query."""
     taken = claims.claim_due(due, limit, claimed_at=now)
-    prefetch_related_objects(taken, Prefetch(
-        "appointment__patient__contact_points", to_attr=VERIFIED,
-        queryset=ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE,
-                                             verified_at__isnull=False)))
+    prefetch_related_objects(taken, "appointment__patient__contact_points")
     return taken
 
 
 def send_reminder(reminder: Reminder, now: dt.datetime | None = None) -> str:
-    """Send one claimed reminder, or record why not; returns the status it ends in. One
-    transaction (a savepoint inside a batch's): the text queued and the decision recorded
-    together, or neither.
+    """Send one claimed reminder through the sending decision, or record why not; returns
+    the status it ends in. One transaction (a savepoint inside a batch's): the text queued,
+    the decision and the reminder's status recorded together, or none of them.
 
-    For now: a fixed PHI-free wording, by text, to the patient's verified phone. The
-    sending decision (consent for the channel and purpose, quiet hours, caps, the PHI
-    guard) takes the place of the checks below."""
+    By text for now (the voice reminder adds the call). A reminder deferred by quiet hours
+    is ``deferred``; the decision's own job decides it again, and settles the reminder."""
     now = now or timezone.now()
     with transaction.atomic():
         return _send(reminder, now)
 
 
 def _send(reminder: Reminder, now: dt.datetime) -> str:
+    changed = decisions.no_longer_wanted(reminder, now)
+    if changed is not None:
+        return _decide(reminder, now, decisions.REMINDER_STATUS[changed], changed)
     appointment = reminder.appointment
-    skipped = _no_longer_wanted(reminder, appointment, now)
-    if skipped is not None:
-        return _decide(reminder, now, *skipped)
-    contact = verified_phone(appointment.patient)
-    if contact is None:
-        return _decide(reminder, now, ReminderStatus.WITHHELD, UNVERIFIED)
-    number = contact.value
-    if not E164.fullmatch(number):
-        return _decide(reminder, now, ReminderStatus.WITHHELD, INVALID_NUMBER)
-    delivery = enqueue(reminder.practice, channel=Channel.SMS, to=number, body=body(reminder),
-                       purpose="reminder", idempotency_key=f"reminder-{reminder.pk}",
-                       patient=appointment.patient)
-    return _decide(reminder, now, ReminderStatus.SENT, "", delivery_id=delivery.pk)
-
-
-def _no_longer_wanted(reminder: Reminder, appointment: Appointment,
-                      now: dt.datetime) -> tuple[str, str] | None:
-    """Why a due reminder is not to be sent at all (its appointment changed since)."""
-    if appointment.status == AppointmentStatus.CONFIRMED:
-        return ReminderStatus.SKIPPED_CONFIRMED, "confirmed"
-    if appointment.status == AppointmentStatus.CANCELLED:
-        return ReminderStatus.CANCELLED, "cancelled"
-    if reminder.for_starts_at != appointment.starts_at:
-        return ReminderStatus.CANCELLED, "moved"
-    if appointment.starts_at <= now:
-        return ReminderStatus.SKIPPED_LATE, "started"
-    return None
-
-
-def verified_phone(patient: Patient) -> ContactPoint | None:
-    """The patient's verified phone, a mobile before any other (as ``claim`` read them)."""
-    phones = getattr(patient, VERIFIED, None)
-    if phones is None:
-        phones = list(ContactPoint.objects.filter(
-            patient=patient, kind=ContactPoint.Kind.PHONE, verified_at__isnull=False))
-    return min(phones, key=lambda c: (c.label != "mobile", c.created_at), default=None)
-
-
-def body(reminder: Reminder) -> str:
-    """The wording, filled in: the day and time in the practice's zone, without the year
-    (a bare year reads as a birth year to the outbox's last screen)."""
-    practice = reminder.practice
-    local = timezone.localtime(reminder.appointment.starts_at, practice.tz)
-    return WORDING.format(provider=reminder.appointment.provider.display_name,
-                          practice=practice.name, date=f"{local:%a} {local.day} {local:%b}",
-                          time=f"{local.hour % 12 or 12}:{local:%M} {local:%p}")
+    decision = decisions.send(
+        reminder.practice, appointment.patient, purpose=Purpose.REMINDER, channel=Channel.SMS,
+        reason=Reason.APPOINTMENT, values=Values(provider=appointment.provider,
+                                                 appointment_at=appointment.starts_at),
+        at=now, idempotency_key=f"reminder-{reminder.pk}", reminder=reminder)
+    return _decide(reminder, now, decisions.reminder_status(decision), decision.reason,
+                   delivery_id=decision.delivery_id)
 
 
 def _decide(reminder: Reminder, now: dt.datetime, status: str, reason: str,
@@ -248,8 +197,10 @@ def decide_all(claimed: list[Reminder], now: dt.datetime) -> int:
     """``send_reminder`` for each claimed reminder, in one transaction for the batch: one
     commit (on PostgreSQL, one flush of its log to disk) instead of one per reminder,
     which cost ten times the rest. Each reminder is its own savepoint, so one that fails
-    is rolled back alone and tried again when its lease runs out; the others stand."""
-    with transaction.atomic():
+    is rolled back alone and tried again when its lease runs out; the others stand. The
+    practice's words, policy and guard options are read once for the batch
+    (``decisions.batch``); consent is read for each."""
+    with transaction.atomic(), decisions.batch():
         return claims.each(claimed, lambda r: bool(send_reminder(r, now)), log, "reminder")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -17,8 +18,11 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 
+from clinicline import phiguard
+from clinicline.outbox.service import guard_options
 from clinicline.outreach import sms
 from clinicline.outreach.kinds import PURPOSE_REASON, REASON_WORDS, SPOKEN, Channel, Purpose, Reason
+from clinicline.patients.models import Patient
 from clinicline.practices.models import Practice, Provider
 
 
@@ -88,6 +92,7 @@ BRACED = re.compile(r"\{([^{}]*)\}")
 @dataclass(frozen=True)
 class Problem:
     message: str
+    kind: str = ""  # what the PHI guard found ("specialty", "person_name"), if it was that
 
 
 def _where(body: str, offset: int) -> str:
@@ -211,20 +216,93 @@ def render(body: str, *, practice: Practice, channel: str, language: str,
     slots were checked then); a value a used slot needs and lacks raises MissingValue.
     ``speech=False`` writes a spoken channel's numbers and dates as a person reads them
     from paper (the printed binder)."""
+    return rendered(body, practice=practice, channel=channel, language=language,
+                    values=values, speech=speech)[0]
+
+
+# The slots whose values the guard may take as vouched for: a number, a link and a time the
+# site made, a reason from the closed list. Not the provider's or the practice's name: a
+# roster entry "Dr. Lee, Oncology" must still be found.
+VOUCHED = frozenset({Slot.CALLBACK_NUMBER, Slot.REASON, Slot.APPOINTMENT_AT,
+                     Slot.SECURE_LINK})
+
+
+def rendered(body: str, *, practice: Practice, channel: str, language: str, values: Values,
+             speech: bool | None = None) -> tuple[str, list[tuple[int, int, Slot]]]:
+    """``render``, with the span of each slot's value in the text."""
     fill = slot_values(practice, channel, language, values, speech)
-    return BRACED.sub(lambda m: fill[Slot(m.group(1))](), body)
+    parts: list[str] = []
+    spans: list[tuple[int, int, Slot]] = []
+    at, length = 0, 0
+    for match in BRACED.finditer(body):
+        parts.append(body[at:match.start()])
+        length += match.start() - at
+        slot = Slot(match.group(1))
+        value = fill[slot]()
+        spans.append((length, length + len(value), slot))
+        parts.append(value)
+        length += len(value)
+        at = match.end()
+    parts.append(body[at:])
+    return "".join(parts), spans
 
 
 # --- checking --------------------------------------------------------------------------
 
 
-def rendered_checks(text: str, *, practice: Practice, channel: str) -> list[Problem]:
-    """The PHI guard's place: every rendering that is approved or sent passes here.
+def rendered_checks(text: str, *, practice: Practice, channel: str, language: str = "en",
+                    spans: Sequence[tuple[int, int, Slot]] = (),
+                    patient: Patient | None = None, phone: str = "",
+                    names: Sequence[str] = (),
+                    options: dict[str, Any] | None = None) -> list[Problem]:
+    """The PHI guard on every rendering that is approved or sent: one problem for each
+    kind it finds (``Problem.kind``; the message never quotes the text).
 
-    This is the single call site where ``clinicline.phiguard.check(text, ...)`` plugs in
-    (its findings become problems). Until it is merged nothing is found here; the typed
-    slots and the checks in ``check`` stand alone."""
-    return []
+    Two looks. The first allows what the practice vouches for (its numbers, its secure
+    links, its name unless it keeps the name out of messages, its roster's and staff's
+    names, ``names``) and the vouched-for slots' ``spans``; it finds the ``patient``'s own
+    identifiers and every other kind. The second allows no person's name, and keeps only
+    clinical words: a name on the roster cannot carry a specialty ("Dr. Lee, Oncology").
+
+    The guard's reader of person names knows English: in words approved in another
+    language, a capitalised word outside the slots ("Responda", "Hola") is not taken for
+    a name. The slots' values are read for names in every language. ``options``: the
+    practice's ``guard_options``, when the caller already has them."""
+    vouched = [(start, end) for start, end, slot in spans if slot in VOUCHED]
+    # An appointment that falls on the patient's birthday: the guard sees their birthday in
+    # "Fri Dec 4", but the slot holds the appointment's own time, never the birth date.
+    appointment = [(start, end) for start, end, slot in spans if slot is Slot.APPOINTMENT_AT]
+    slotted = [(start, end) for start, end, _ in spans]
+    options = dict(guard_options(practice) if options is None else options)
+    options["allowed_names"] = [*options["allowed_names"], *names]
+    if not practice.name_in_messages:
+        options["practice_name"] = ""
+    recipient = None if patient is None else phiguard.Recipient(
+        name=patient.display_name, date_of_birth=patient.date_of_birth, mrn=patient.mrn,
+        address=patient.address or "", phone=phone)
+    found = [f.type for f in phiguard.check(text, recipient=recipient, allowed_spans=vouched,
+                                            **options).findings
+             if (language == "en" or f.type != "person_name" or _within(f, slotted))
+             and not (f.type == "date_of_birth" and _within(f, appointment))]
+    if _names_in(text, options["allowed_names"]):  # else the second look sees the same
+        options["allowed_names"] = []
+        found += [f.type for f in phiguard.check(text, allowed_spans=vouched,
+                                                 **options).findings
+                  if f.category == "clinical"]
+    return [Problem(f"The words as sent would carry {kind.replace('_', ' ')}, which may not "
+                    "go by this channel.", kind=kind) for kind in sorted(set(found))]
+
+
+def _names_in(text: str, names: Sequence[str]) -> bool:
+    """Might the guard have let a part of one of ``names`` through in ``text``? (A cheap
+    over-estimate: a short part inside a longer word counts.)"""
+    folded = text.casefold()
+    return any(part.casefold() in folded for name in names for part in name.split()
+               if len(part) > 1)
+
+
+def _within(finding: phiguard.Finding, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start <= finding.start and finding.end <= end for start, end in spans)
 
 
 def examples(practice: Practice, language: str, *, longest: bool,
@@ -340,18 +418,21 @@ def check(body: str, *, practice: Practice, purpose: str, channel: str, language
     if report.problems:
         return report
     for longest in (False, True):
-        text = render(body, practice=practice, channel=channel, language=language,
-                      values=examples(practice, language, longest=longest, purpose=purpose))
+        values = examples(practice, language, longest=longest, purpose=purpose)
+        text, spans = rendered(body, practice=practice, channel=channel, language=language,
+                               values=values)
         if longest:
             report.longest = text
         else:
             report.example = text
+        report.problems += [p.message for p in rendered_checks(
+            text, practice=practice, channel=channel, language=language, spans=spans,
+            names=[values.provider.display_name] if values.provider else [])
+            if p.message not in report.problems]
     if channel == Channel.SMS:
         report.shape = sms.measure(report.longest)
         report.notes += _sms_notes(body, report.shape)
     if exempt:
         report.problems += _exempt_rules(body, slots, practice, purpose, channel, language,
                                          report.shape)
-    report.problems += [p.message for p in rendered_checks(
-        report.longest, practice=practice, channel=channel)]
     return report

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicline.outreach import views
+from clinicline.outreach import send_views, views
 
 app_name = "outreach"
 KIND = "templates/<str:purpose>/<str:channel>/<str:language>/"
@@ -9,4 +9,5 @@ urlpatterns = [
     path(KIND, views.detail, name="template"),
     path(KIND + "edit/", views.edit, name="template-edit"),
     path(KIND + "versions/<int:number>/approve/", views.approve, name="template-approve"),
+    path("patients/<uuid:patient_id>/send/", send_views.send_message, name="send"),
 ]

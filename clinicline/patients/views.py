@@ -16,7 +16,7 @@ from clinicline.accounts.access import (
 )
 from clinicline.accounts.forms import BreakGlassForm
 from clinicline.accounts.models import BreakGlassGrant, Membership
-from clinicline.accounts.roles import Perm, Role, allows
+from clinicline.accounts.roles import CLINICAL, Perm, Role, allows
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.outbox.models import Channel
@@ -108,6 +108,8 @@ def page(request: PracticeRequest, patient: Patient, *, consent_form: ConsentFor
         "patient": patient, "contacts": blocked,
         "stopped_numbers": [c.display_value for c, stop in blocked if stop],
         "phone_form": PhoneForm(), "can_edit": can_edit, "grid": consent_grid(patient),
+        # Outreach's "Send a message" (clinical staff, the front desk; billing for bills).
+        "can_send": role in CLINICAL or role in (Role.FRONT_DESK, Role.BILLING),
         "purposes": [Purpose(p).label for p in consent.ASKED],
         "history": entries, "preference": pref,
         "consent_form": consent_form or (ConsentForm(purposes=purposes) if purposes else None),

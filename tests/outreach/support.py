@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from clinicline.outreach import appointments
 from clinicline.outreach.appointments import AppointmentRow
+from clinicline.patients import consent
 from clinicline.patients import service as patients
-from clinicline.patients.models import ContactPoint, Patient
+from clinicline.patients.models import ContactPoint, Patient, Source
 from clinicline.practices.models import Practice, Provider
 from tests.conftest import make_patient
 
@@ -22,6 +23,17 @@ def walter(practice: Practice, verified: bool = True) -> Patient:
     patients.add_contact(patient, ContactPoint.Kind.PHONE, WALTER_MOBILE, label="mobile",
                          verified_at=timezone.now() if verified else None)
     return patient
+
+
+# When the patients below signed the practice's texting consent form.
+SIGNED = dt.datetime(2026, 11, 1, 15, 0, tzinfo=dt.UTC)
+
+
+def consents(patient: Patient, by: object, *, channel: str = "sms",
+             purpose: str = "appointment-reminders", at: dt.datetime = SIGNED) -> None:
+    """The patient's signed form, as the front desk records it."""
+    consent.record(patient, channel=channel, purpose=purpose, granted=True,
+                   source=Source.PAPER_FORM, by=by, evidence="signed form", at=at)
 
 
 def dr_osei(practice: Practice) -> Provider:

@@ -1,6 +1,7 @@
 """The reminder job: due reminders claimed through ``claim_due`` and handed to
-``send_reminder``, which queues the fixed PHI-free wording by text to the patient's
-verified mobile, or records why not. Reminder runs go in batches and resume."""
+``send_reminder``, which puts each through the sending decision: the practice's approved
+text to the patient's verified mobile where they consented, or a recorded reason why not.
+Reminder runs go in batches and resume."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 import time
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from clinicline import claims
@@ -29,7 +31,7 @@ from clinicline.practices.models import Provider
 from clinicline.simulator.models import SimulatorEvent
 from clinicline.worker import Worker
 from tests.conftest import make_member, make_patient
-from tests.outreach.support import WALTER_MOBILE, dr_osei, row, walter
+from tests.outreach.support import WALTER_MOBILE, consents, dr_osei, row, walter
 from tests.support_proc import TIMEOUT_S
 
 # 2 Dec 2026, 14:30 in Boston, the practice's zone; the week's reminder is due on 25 Nov.
@@ -44,6 +46,7 @@ def front_desk(practice):
 
 def booked(practice, front_desk, patient=None, external_id="A-1001") -> Appointment:
     patient = patient or walter(practice)
+    consents(patient, front_desk)
     Provider.objects.get_or_create(practice=practice, display_name="Dr. Amara Osei")
     appointments.import_appointments(
         practice, [row(external_id=external_id, starts_at=VISIT, mrn=patient.mrn)],
@@ -57,7 +60,7 @@ def week_reminder(appointment: Appointment) -> Reminder:
 
 
 @pytest.mark.django_db
-def test_a_due_reminder_is_texted_to_the_verified_mobile_in_the_fixed_wording(
+def test_a_due_reminder_is_texted_to_the_verified_mobile_in_the_practices_words(
         practice, front_desk):
     appointment = booked(practice, front_desk)
     assert reminders.send_due(now=WEEK_BEFORE - dt.timedelta(minutes=1)) == 0  # not yet
@@ -65,10 +68,11 @@ def test_a_due_reminder_is_texted_to_the_verified_mobile_in_the_fixed_wording(
     sent = Reminder.objects.get(appointment=appointment, offset_h=168)
     assert (sent.status, sent.reason) == (ReminderStatus.SENT, "")
     delivery = sent.delivery
-    assert (delivery.channel, delivery.to, delivery.purpose) == ("sms", WALTER_MOBILE, "reminder")
-    assert delivery.body == ("Reminder: you have an appointment with Dr. Amara Osei at Riverside "
-                             "Family Medicine on Wed 2 Dec at 2:30 PM. Reply C to confirm, R to "
-                             "reschedule, STOP to opt out.")
+    assert (delivery.channel, delivery.to, delivery.purpose) == (
+        "sms", WALTER_MOBILE, "appointment-reminder")
+    assert delivery.body == ("Riverside Family Medicine: appt Wed Dec 2 at 2:30 PM. Reply C to "
+                             "confirm, R to reschedule. Call 617-555-0100. Reply STOP to opt "
+                             "out.")
     assert delivery.patient_id == appointment.patient_id
     assert reminders.send_due(now=WEEK_BEFORE) == 0  # decided once
     # The two-day reminder is still to come.
@@ -130,8 +134,15 @@ def test_the_worker_loop_sends_a_due_reminder_to_the_simulated_phone(practice, f
     """The real worker, its real timers, the registered jobs: the reminder becomes an
     outbox row and the outbox sends it over the loopback gateway."""
     patient = walter(practice)
+    consents(patient, front_desk)
     dr_osei(practice)
     appointments.import_appointments(practice, [row(in_days=3, mrn=patient.mrn)], by=front_desk)
+    # Quiet hours hold a text back at night in Boston: the worker runs at 10:00 there, the
+    # next morning (the reminder is due at once; the appointment is three days off).
+    morning = dt.datetime.combine(timezone.now().date() + dt.timedelta(days=1), dt.time(15),
+                                  tzinfo=dt.UTC)
+    traveller = time_machine.travel(morning, tick=True)
+    traveller.start()
     worker = Worker([job("reminders"), job("outbox")], poll_s=0.05)
     thread = threading.Thread(target=worker.loop, args=(worker.jobs,))
     thread.start()
@@ -142,6 +153,7 @@ def test_the_worker_loop_sends_a_due_reminder_to_the_simulated_phone(practice, f
     finally:
         worker.stop()
         thread.join(TIMEOUT_S)
+        traveller.stop()
     delivery = Reminder.objects.get(status=ReminderStatus.SENT).delivery
     assert delivery.status in (Status.SENT, Status.DELIVERED)
     assert SimulatorEvent.objects.get().body == delivery.body
@@ -153,6 +165,8 @@ def many(practice, front_desk, n: int) -> list[Appointment]:
                            phone=f"+1617555{2000 + i:04d}", mrn=f"RFM-2{i:05d}")
               for i in range(n)]
     ContactPoint.objects.update(verified_at=timezone.now())
+    for patient in people:
+        consents(patient, front_desk)
     appointments.import_appointments(
         practice, [row(i + 2, f"A-{i}", starts_at=VISIT + dt.timedelta(minutes=i),
                        mrn=p.mrn) for i, p in enumerate(people)],

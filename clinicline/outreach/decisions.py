@@ -1,0 +1,342 @@
+"""The sending decision: the one function every outbound patient message goes through.
+
+``send`` decides, records the decision, and queues the message when it may go, in one
+transaction. Its checks, in order, each a reason a message is withheld:
+
+1. a contact point of the channel's kind (a phone for texts and calls, an email address),
+   and the patient's own "only by my preferred channel" and "no voicemail";
+2. ``invalid-number``: a phone that is not a valid number, or a text to one that cannot
+   take texts (a landline, a toll-free line) where the number's type is known;
+3. ``unverified-contact``: the contact was never verified;
+4. consent, derived from the ledger now (``no-consent``, ``opted-out``; an SMS STOP from
+   the number counts);
+5. quiet hours: outside 08:00-21:00 in every zone the patient may be in (narrowed by their
+   preference and the practice's policy) the attempt is ``deferred`` to when the window
+   opens, and decided again then by the ``outreach-deferred`` job, every check anew;
+6. ``frequency-cap``: exempt-path messages sent to the patient in the last 24 hours and 7
+   days, against the practice's caps (1 and 3 by default);
+7. the live approved template, rendered from typed slots, and the PHI guard on the words
+   as sent (``phi``); else the outbox delivery is queued and the decision is ``sent``.
+
+The decision row holds no text and no number (see ``decision_models``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import phonenumbers
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from clinicline import claims
+from clinicline.outbox.service import enqueue, guard_options
+from clinicline.outreach import service, templates, zones
+from clinicline.outreach.appointment_models import (
+    AppointmentStatus,
+    Reminder,
+    ReminderStatus,
+)
+from clinicline.outreach.decision_models import (
+    DEFAULT_PER_DAY,
+    DEFAULT_PER_WEEK,
+    Outcome,
+    SendDecision,
+    SendingPolicy,
+    Why,
+)
+from clinicline.outreach.kinds import Channel, Purpose, Reason
+from clinicline.patients import consent
+from clinicline.patients.consent import Status
+from clinicline.patients.models import (
+    QUIET_EARLIEST,
+    QUIET_LATEST,
+    ContactPoint,
+    ContactPreference,
+    Patient,
+)
+from clinicline.practices.models import Practice
+
+log = logging.getLogger("clinicline.outreach")
+
+# The ledger names purposes in the plural ("appointment reminders"), templates singly.
+CONSENT_PURPOSE: dict[str, str] = {
+    Purpose.REMINDER: "appointment-reminders", Purpose.RESULTS: "results-ready",
+    Purpose.CARE_TEAM: "care-team", Purpose.BILLING: "billing"}
+PHONE_CHANNELS = frozenset({Channel.SMS, Channel.VOICE, Channel.VOICEMAIL})
+PNT = phonenumbers.PhoneNumberType
+# Numbers a text cannot reach. A "fixed line or mobile" (most of North America) may.
+NOT_TEXTABLE = frozenset({PNT.FIXED_LINE, PNT.TOLL_FREE, PNT.PREMIUM_RATE, PNT.SHARED_COST,
+                          PNT.PAGER, PNT.UAN, PNT.VOICEMAIL})
+LANGUAGE = "en"  # patients have no language of their own yet
+LEASE = dt.timedelta(minutes=5)
+CLAIM_BATCH = 50
+DAY, WEEK = dt.timedelta(days=1), dt.timedelta(days=7)
+# What a reminder's row says when its decision is made (see ``settle_reminder``).
+REMINDER_STATUS = {Why.CONFIRMED: ReminderStatus.SKIPPED_CONFIRMED,
+                   Why.CANCELLED: ReminderStatus.CANCELLED, Why.MOVED: ReminderStatus.CANCELLED,
+                   Why.STARTED: ReminderStatus.SKIPPED_LATE}
+
+
+T = TypeVar("T")
+# What stays the same for a batch of decisions in one transaction: the practice's live
+# words, its policy and what its messages may name. Never consent: it is read every time.
+_batch: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("decisions", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Decisions made inside share the practice's words, policy and guard options."""
+    token = _batch.set({})
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+
+
+def _once(key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    memo = _batch.get()
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    result: T = memo[key]
+    return result
+
+
+def send(practice: Practice, patient: Patient, *, purpose: str, channel: str, reason: Reason,
+         values: templates.Values, at: dt.datetime | None = None, idempotency_key: str,
+         exempt: bool = False, reminder: Reminder | None = None,
+         by: Any = None) -> SendDecision:
+    """Decide one outbound message, record the decision, and queue it if it may go."""
+    if patient.practice_id != practice.pk:
+        raise ValueError("the patient is not this practice's")
+    values = replace(values, reason=reason)
+    decision = SendDecision(
+        practice=practice, patient=patient, purpose=purpose, channel=channel, exempt=exempt,
+        reminder=reminder, idempotency_key=idempotency_key, provider=values.provider,
+        slot_reason=reason, appointment_at=values.appointment_at,
+        secure_token=values.secure_link.token if values.secure_link else "", created_by=by)
+    with transaction.atomic():
+        _decide(decision, at or timezone.now())
+        decision.save(force_insert=True)
+    return decision
+
+
+def _values(decision: SendDecision) -> templates.Values:
+    link = templates.SecureLink(decision.secure_token) if decision.secure_token else None
+    return templates.Values(provider=decision.provider, reason=Reason(decision.slot_reason),
+                            appointment_at=decision.appointment_at, secure_link=link)
+
+
+def _decide(d: SendDecision, now: dt.datetime) -> None:
+    d.decided_at = now
+    pref = consent.preferences(d.patient)
+    why, contact = _before_consent(d, pref)
+    if contact is None:
+        return _withhold(d, why or Why.UNVERIFIED)
+    state = consent.state(d.patient, d.channel, CONSENT_PURPOSE[d.purpose], at=now,
+                          contact=contact if d.channel == Channel.SMS else None)
+    d.consent_entry = state.entry
+    if state.status is not Status.GRANTED:
+        return _withhold(d, Why.OPTED_OUT if state.status is Status.REVOKED else Why.NO_CONSENT)
+    policy = _once(("policy", d.practice_id), lambda: policy_for(d.practice))
+    opens = window_opens(d.patient, d.practice, policy, now, number=_number(contact),
+                         pref=pref)
+    if opens > now:
+        d.outcome, d.reason, d.due_at = Outcome.DEFERRED, Why.QUIET_HOURS, opens
+        return None
+    kind = (d.purpose, d.channel, LANGUAGE)
+    live = _once(("live", d.practice_id, kind), lambda: service.live(d.practice, kind))
+    d.template_version, d.template_number = live.version, live.number
+    d.exempt = d.exempt or live.exempt
+    if d.exempt and capped(d.patient, policy, now):
+        return _withhold(d, Why.FREQUENCY_CAP)
+    text, spans = templates.rendered(live.body, practice=d.practice, channel=d.channel,
+                                     language=LANGUAGE, values=_values(d))
+    if templates.rendered_checks(text, practice=d.practice, channel=d.channel,
+                                 language=LANGUAGE, spans=spans, patient=d.patient,
+                                 phone=_number(contact), options=_once(
+                                     ("guard", d.practice_id),
+                                     lambda: guard_options(d.practice))):
+        return _withhold(d, Why.PHI)
+    d.delivery = enqueue(d.practice, channel=d.channel, to=contact.value, body=text,
+                         purpose=str(d.purpose), idempotency_key=d.idempotency_key,
+                         patient=d.patient)
+    d.outcome, d.reason = Outcome.SENT, ""
+    return None
+
+
+def _withhold(d: SendDecision, why: Why) -> None:
+    d.outcome, d.reason, d.due_at = Outcome.WITHHELD, why, None
+
+
+def _number(contact: ContactPoint) -> str:
+    return contact.value if contact.kind == ContactPoint.Kind.PHONE else ""
+
+
+def _before_consent(d: SendDecision,
+                    pref: ContactPreference) -> tuple[Why | None, ContactPoint | None]:
+    """The patient's own channel preferences, then the contact point itself: the contact
+    to use, or why there is none."""
+    if pref.only_preferred and pref.preferred_channel and pref.preferred_channel != d.channel:
+        return Why.NO_CONSENT, None
+    if d.channel == Channel.VOICEMAIL and pref.do_not_leave_voicemail:
+        return Why.NO_CONSENT, None
+    contact = best_contact(d.patient, d.channel)
+    if contact is None:
+        return Why.UNVERIFIED, None
+    if contact.kind == ContactPoint.Kind.PHONE and not reachable(contact.value, d.channel):
+        return Why.INVALID_NUMBER, None
+    if contact.verified_at is None:
+        return Why.UNVERIFIED, None
+    return None, contact
+
+
+def best_contact(patient: Patient, channel: str) -> ContactPoint | None:
+    """The contact of the channel's kind to use: a verified one before any other, a mobile
+    before any other phone, the oldest first."""
+    kind = ContactPoint.Kind.PHONE if channel in PHONE_CHANNELS else ContactPoint.Kind.EMAIL
+    found = [c for c in patient.contact_points.all() if c.kind == kind]
+    return min(found, key=lambda c: (c.verified_at is None,
+                                     c.label != "mobile" if channel == Channel.SMS else False,
+                                     c.created_at), default=None)
+
+
+def reachable(number: str, channel: str) -> bool:
+    """A valid number; for a text, one whose type (where the numbering plan says) can take
+    texts."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    if not phonenumbers.is_valid_number(parsed):
+        return False
+    return channel != Channel.SMS or phonenumbers.number_type(parsed) not in NOT_TEXTABLE
+
+
+# --- quiet hours --------------------------------------------------------------------------
+
+def policy_for(practice: Practice) -> SendingPolicy:
+    found = SendingPolicy.objects.for_practice(practice).first()
+    return found or SendingPolicy(practice=practice, per_day=DEFAULT_PER_DAY,
+                                  per_week=DEFAULT_PER_WEEK, window_start=QUIET_EARLIEST,
+                                  window_end=QUIET_LATEST)
+
+
+def window(pref: ContactPreference, policy: SendingPolicy) -> tuple[dt.time, dt.time]:
+    """08:00-21:00, narrowed by the patient's preference and the practice's policy (where
+    the two do not overlap, the practice's own window stands)."""
+    start = max(QUIET_EARLIEST, policy.window_start, pref.window_start or QUIET_EARLIEST)
+    end = min(QUIET_LATEST, policy.window_end, pref.window_end or QUIET_LATEST)
+    return (start, end) if start < end else (policy.window_start, policy.window_end)
+
+
+def window_opens(patient: Patient, practice: Practice, policy: SendingPolicy,
+                 now: dt.datetime, *, number: str = "",
+                 pref: ContactPreference | None = None) -> dt.datetime:
+    """``now`` if it is inside the window in every zone the patient may be in, else the
+    first moment after it that is (08:00 in the zone that wakes last, usually)."""
+    pref = pref or consent.preferences(patient)
+    tzs = zones.zones_for(patient, practice, number=number, chosen=pref.time_zone)
+    start, end = window(pref, policy)
+
+    def inside(at: dt.datetime) -> bool:
+        return all(start <= at.astimezone(tz).time() < end for tz in tzs)
+
+    if inside(now):
+        return now
+    candidates = sorted(
+        dt.datetime.combine(now.astimezone(tz).date() + dt.timedelta(days=d), start, tzinfo=tz)
+        for tz in tzs for d in range(3))
+    opening = next((c for c in candidates if c > now and inside(c)), None)
+    # No moment inside every zone's window (zones half a world apart): the latest opening.
+    return opening or max(c for c in candidates if c > now)
+
+
+# --- caps -----------------------------------------------------------------------------------
+
+def capped(patient: Patient, policy: SendingPolicy, now: dt.datetime) -> bool:
+    """The patient already had the day's or the week's exempt-path messages."""
+    sent = SendDecision.objects.filter(patient=patient, practice=patient.practice_id,
+                                       exempt=True, outcome=Outcome.SENT,
+                                       decided_at__gt=now - WEEK, decided_at__lte=now)
+    times = list(sent.values_list("decided_at", flat=True)[:policy.per_week])
+    return (len(times) >= policy.per_week
+            or sum(1 for t in times if t > now - DAY) >= policy.per_day)
+
+
+# --- reminders whose appointment changed, and deferred attempts decided again ---------------
+
+def no_longer_wanted(reminder: Reminder, now: dt.datetime) -> Why | None:
+    """Why a reminder is not to be sent at all (its appointment changed since it was made)."""
+    appointment = reminder.appointment
+    if appointment.status == AppointmentStatus.CONFIRMED:
+        return Why.CONFIRMED
+    if appointment.status == AppointmentStatus.CANCELLED:
+        return Why.CANCELLED
+    if reminder.for_starts_at != appointment.starts_at:
+        return Why.MOVED
+    if appointment.starts_at <= now:
+        return Why.STARTED
+    return None
+
+
+def reminder_status(decision: SendDecision) -> str:
+    if decision.outcome == Outcome.SENT:
+        return ReminderStatus.SENT
+    if decision.outcome == Outcome.DEFERRED:
+        return ReminderStatus.DEFERRED
+    return REMINDER_STATUS.get(Why(decision.reason), ReminderStatus.WITHHELD)
+
+
+def due_deferred(now: dt.datetime) -> QuerySet[SendDecision]:
+    return (SendDecision.objects.filter(outcome=Outcome.DEFERRED, settled_at__isnull=True,
+                                        due_at__lte=now)
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE))
+            .order_by("due_at", "id")
+            .select_related("practice", "patient", "provider", "reminder__appointment"))
+
+
+def send_deferred(limit: int = CLAIM_BATCH, now: dt.datetime | None = None) -> int:
+    """The worker's job: every deferred attempt whose window has opened, decided again."""
+    now = now or timezone.now()
+    taken = claims.claim_due(due_deferred(now), limit, claimed_at=now)
+    with batch():
+        return claims.each(taken, lambda d: bool(redecide(d, now)), log, "send decision")
+
+
+def redecide(deferred: SendDecision, now: dt.datetime) -> SendDecision | None:
+    """A new decision for a deferred attempt, every check made again; the deferred row is
+    settled (kept, as the record of the deferral). None: another worker settled it."""
+    with transaction.atomic():
+        if not SendDecision.objects.filter(pk=deferred.pk, settled_at__isnull=True,
+                                           claimed_at=deferred.claimed_at).update(
+                settled_at=now):
+            return None
+        again = SendDecision(
+            practice=deferred.practice, patient=deferred.patient, purpose=deferred.purpose,
+            channel=deferred.channel, exempt=deferred.exempt, reminder=deferred.reminder,
+            idempotency_key=deferred.idempotency_key, provider=deferred.provider,
+            slot_reason=deferred.slot_reason, appointment_at=deferred.appointment_at,
+            secure_token=deferred.secure_token, created_by=deferred.created_by,
+            deferred_from=deferred)
+        changed = no_longer_wanted(deferred.reminder, now) if deferred.reminder else None
+        if changed is not None:
+            again.decided_at = now
+            _withhold(again, changed)
+        else:
+            _decide(again, now)
+        again.save(force_insert=True)
+        if again.reminder_id is not None:
+            Reminder.objects.filter(pk=again.reminder_id).update(
+                status=reminder_status(again), reason=again.reason, decided_at=now,
+                delivery=again.delivery)
+    return again
