@@ -33,7 +33,7 @@ from clinicline.patients.models import Channel, ConsentEntry, ContactPoint, Purp
 from clinicline.practices.models import Provider
 from tests.conftest import make_member, make_patient
 from tests.gateways.test_webhooks import PATIENT, SMS, make_gateway, post, text
-from tests.outreach.support import book, row, walter
+from tests.outreach.support import book, consents, row, walter
 from tests.shared import SCENARIOS
 
 pytestmark = pytest.mark.django_db
@@ -60,9 +60,15 @@ def reminded_walter(practice, front_desk, external_id="A-1001", patient=None) ->
     """Walter's appointment in three days, its week-ahead reminder texted now (late, so at
     once) and its two-day reminder still to come."""
     patient = patient or walter(practice)
+    consents(patient, front_desk)  # reminders go only where the patient agreed
     Provider.objects.get_or_create(practice=practice, display_name="Dr. Amara Osei")
     book(practice, front_desk, row(external_id=external_id, in_days=3, mrn=patient.mrn))
-    reminders.send_due()
+    # Inside the 08:00-21:00 window whenever the suite runs: now, or the next 08:30.
+    local = timezone.localtime(timezone.now(), practice.tz)
+    if not 8 <= local.hour < 20:
+        local = (local + dt.timedelta(hours=12)).replace(hour=8, minute=30, second=0)
+    with time_machine.travel(local, tick=False):
+        reminders.send_due()
     appointment = Appointment.objects.get(practice=practice, external_id=external_id)
     assert appointment.reminders.filter(status=ReminderStatus.SENT).count() == 1
     return appointment
@@ -329,7 +335,7 @@ def test_drill_reminder_stop(gateway, practice, front_desk):
 
     sent = Delivery.objects.filter(status__in=[Status.SENT, Status.DELIVERED])
     assert sent.count() == expect["sent"]
-    assert sorted(d.purpose for d in sent) == sorted(["reminder",
+    assert sorted(d.purpose for d in sent) == sorted(["appointment-reminder",
                                                       outbox.OPT_OUT_CONFIRMATION])
     confirmation = sent.get(purpose=outbox.OPT_OUT_CONFIRMATION)
     assert confirmation.sent_at - stop_at <= dt.timedelta(minutes=5)
