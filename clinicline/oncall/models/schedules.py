@@ -25,6 +25,11 @@ from clinicline.accounts.models import User
 from clinicline.practices.models import PracticeOwned, validate_time_zone
 
 
+def eight_am() -> dt.time:
+    """The default handoff, as a function: a fixed time default is taken by Django's checks
+    for a mistaken "now" (fields.W161) when they run within seconds of it."""
+    return dt.time(8, 0)
+
 class Schedule(PracticeOwned):
     """One on-call schedule of a practice ("After hours", "Weekend OB")."""
 
@@ -87,7 +92,7 @@ class Rotation(models.Model):
     shift_hours = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(24 * 28)],
         help_text="custom rotations only: the shift's length in wall-clock hours")
-    handoff_time = models.TimeField(default=dt.time(8, 0))
+    handoff_time = models.TimeField(default=eight_am)
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
     participants: models.ManyToManyField[User, RotationMember] = models.ManyToManyField(
