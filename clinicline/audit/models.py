@@ -32,6 +32,7 @@ class Action(models.TextChoices):
     BREAK_GLASS = "access.break_glass", "break-glass access"
     AUDIT_VIEW = "audit.view", "viewed the audit trail"
     EXPORT = "audit.export", "exported the audit trail"
+    CONSENT_EXPORT = "consent.export", "exported a patient's consent history"
     KEY_ROTATION = "vault.rotate", "rotated keys"
     SETTINGS_CHANGE = "practice.settings", "changed practice settings"
     DELIVERY_REFUSED = "delivery.refused", "refused to send (looks like PHI)"

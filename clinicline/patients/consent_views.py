@@ -94,7 +94,7 @@ def _export(request: PracticeRequest, patient: Patient) -> HttpResponse:
     writer.writerow(EXPORT_COLUMNS)
     for entry in entries:
         writer.writerow([_cell(v) for v in _row(entry, request)])
-    audit(Action.EXPORT, request=request, practice=request.practice, obj=patient,
+    audit(Action.CONSENT_EXPORT, request=request, practice=request.practice, obj=patient,
           patient=patient, fields=["consent_entries"],
           reason=f"consent history as CSV: {len(entries)} entries")
     # The file's name carries no PHI: a short reference to the record, and the day.

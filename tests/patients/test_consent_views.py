@@ -168,7 +168,7 @@ def test_the_history_exports_as_evidence_and_the_export_is_audited(practice, pat
     assert rows[0]["contact"] == "(617) 555-0142" and rows[0]["recorded_by"] == ""
     assert rows[1]["evidence"].startswith("'=HYPERLINK")  # a spreadsheet shows, not runs, it
     assert rows[1]["recorded_by"] == "nurse"
-    export = AuditEvent.objects.get(action=Action.EXPORT)
+    export = AuditEvent.objects.get(action=Action.CONSENT_EXPORT)
     assert export.patient_id == str(patient.pk) and export.reason.endswith("2 entries")
     assert phi_in_audit(export, ["Okafor", "HYPERLINK", "617"]) == []
 
@@ -181,7 +181,7 @@ def test_the_export_asks_for_the_password_again_and_records_nothing_until_then(p
     session.save()
     response = client.get(url("consent_export", practice, patient))
     assert response.status_code == 302 and "reauth" in response["Location"]
-    assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
+    assert not AuditEvent.objects.filter(action=Action.CONSENT_EXPORT).exists()
 
 
 def test_a_foreign_record_is_a_404_before_any_password_is_asked(practice, patient, other_admin,
