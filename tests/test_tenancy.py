@@ -65,11 +65,11 @@ MAKERS: dict[str, Callable[[Practice], object]] = {
     "schedule_id": lambda p: Schedule.objects.create(practice=p, name="After hours").pk,
     # An outreach template's kind (EVERY_PRACTICE), and a draft version of it numbered as
     # no other practice's is (versions count from 1 in every practice).
-    "purpose": lambda p: "appointment-reminder",
+    "purpose": lambda p: "appointment-reminders",
     "channel": lambda p: "sms",
     "language": lambda p: "en",
     "number": lambda p: TemplateVersion.objects.create(
-        template=Template.objects.get_or_create(practice=p, purpose="appointment-reminder",
+        template=Template.objects.get_or_create(practice=p, purpose="appointment-reminders",
                                                 channel="sms", language="en")[0],
         number=100 + p.pk, body="{practice}: call {callback_number}").number,
     # An appointments file held for its preview: only the member who uploaded it opens it.

@@ -21,7 +21,7 @@ from fpdf.enums import XPos, YPos
 from clinicline.intake import identity
 from clinicline.intake.models import ScriptSet
 from clinicline.outreach import service as outreach
-from clinicline.outreach.kinds import Channel, Language, Purpose
+from clinicline.outreach.kinds import PURPOSES, Channel, Language, Purpose
 from clinicline.practices.models import Practice
 from clinicline.triage.spec import Condition, Priority, ProtocolSpec
 
@@ -85,7 +85,7 @@ def _voicemail(pdf: Binder, practice: Practice) -> None:
     pdf.para("Only the provider's office, a vague reason and the callback number: never the "
              "patient's name, never a detail. The number is read slowly, digit by digit.",
              SMALL)
-    for purpose in Purpose:
+    for purpose in PURPOSES:
         for language in Language:
             kind = (purpose, Channel.VOICEMAIL, language)
             pdf.said(f"{purpose.label.capitalize()} · {language.label}",

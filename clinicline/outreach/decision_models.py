@@ -16,7 +16,7 @@ import uuid
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from clinicline.outreach.kinds import Channel, Purpose, Reason
+from clinicline.outreach.kinds import CHANNEL_CHOICES, PURPOSE_CHOICES, Reason
 from clinicline.patients.models import QUIET_EARLIEST, QUIET_LATEST
 from clinicline.practices.models import PracticeOwned
 from clinicline.vault.fields import EncryptedTextField
@@ -91,8 +91,8 @@ class SendDecision(PracticeOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE,
                                 related_name="send_decisions")
-    purpose = models.CharField(max_length=24, choices=Purpose.choices)
-    channel = models.CharField(max_length=12, choices=Channel.choices)
+    purpose = models.CharField(max_length=24, choices=PURPOSE_CHOICES)
+    channel = models.CharField(max_length=12, choices=CHANNEL_CHOICES)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     reason = models.CharField(max_length=24, choices=Why.choices, blank=True)
     exempt = models.BooleanField(default=False, help_text="sent under the healthcare "

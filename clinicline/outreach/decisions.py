@@ -52,7 +52,7 @@ from clinicline.outreach.decision_models import (
     SendingPolicy,
     Why,
 )
-from clinicline.outreach.kinds import Channel, Purpose, Reason
+from clinicline.outreach.kinds import Channel, Reason
 from clinicline.patients import consent
 from clinicline.patients.consent import Status
 from clinicline.patients.models import (
@@ -66,10 +66,6 @@ from clinicline.practices.models import Practice
 
 log = logging.getLogger("clinicline.outreach")
 
-# The ledger names purposes in the plural ("appointment reminders"), templates singly.
-CONSENT_PURPOSE: dict[str, str] = {
-    Purpose.REMINDER: "appointment-reminders", Purpose.RESULTS: "results-ready",
-    Purpose.CARE_TEAM: "care-team", Purpose.BILLING: "billing"}
 PHONE_CHANNELS = frozenset({Channel.SMS, Channel.VOICE, Channel.VOICEMAIL})
 PNT = phonenumbers.PhoneNumberType
 # Numbers a text cannot reach. A "fixed line or mobile" (most of North America) may.
@@ -142,7 +138,7 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
     why, contact = _before_consent(d, pref)
     if contact is None:
         return _withhold(d, why or Why.UNVERIFIED)
-    state = consent.state(d.patient, d.channel, CONSENT_PURPOSE[d.purpose], at=now,
+    state = consent.state(d.patient, d.channel, d.purpose, at=now,
                           contact=contact if d.channel == Channel.SMS else None)
     d.consent_entry = state.entry
     if state.status is not Status.GRANTED:

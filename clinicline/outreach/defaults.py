@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from clinicline.outreach.kinds import Channel, Language, Purpose
 
-R, RES, CARE, BILL = Purpose.REMINDER, Purpose.RESULTS, Purpose.CARE_TEAM, Purpose.BILLING
+R, RES = Purpose.APPOINTMENT_REMINDERS, Purpose.RESULTS_READY
+CARE, BILL = Purpose.CARE_TEAM, Purpose.BILLING
 SMS, VOICE, VM, EMAIL = Channel.SMS, Channel.VOICE, Channel.VOICEMAIL, Channel.EMAIL
 EN, ES = Language.EN, Language.ES
 

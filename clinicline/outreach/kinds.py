@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from django.db import models
 
+from clinicline.patients.models import Channel as Channel  # re-exported: outreach speaks of both
+from clinicline.patients.models import Purpose as Purpose
 
-class Purpose(models.TextChoices):
-    REMINDER = "appointment-reminder", "appointment reminder"
-    RESULTS = "results-ready", "results ready"
-    CARE_TEAM = "care-team", "care-team message (please call us)"
-    BILLING = "billing", "billing"
-
-
-class Channel(models.TextChoices):
-    SMS = "sms", "text message"
-    VOICE = "voice", "phone call (a person answers)"
-    VOICEMAIL = "voicemail", "voicemail (a machine answers)"
-    EMAIL = "email", "email"
-
-
+# One closed list of purposes and one of channels, shared with the consent ledger, so a
+# template's purpose is the very word its consent is recorded under. The ledger also knows
+# "every purpose" (what a STOP revokes) and the secure portal (what a results link needs);
+# nothing outreach writes is either, so its own fields choose among these.
+PURPOSES = (Purpose.APPOINTMENT_REMINDERS, Purpose.RESULTS_READY, Purpose.CARE_TEAM,
+            Purpose.BILLING)
+CHANNELS = (Channel.SMS, Channel.VOICE, Channel.VOICEMAIL, Channel.EMAIL)
+PURPOSE_CHOICES = [(p.value, p.label) for p in PURPOSES]
+CHANNEL_CHOICES = [(c.value, c.label) for c in CHANNELS]
 SPOKEN = frozenset({Channel.VOICE, Channel.VOICEMAIL})
 
 
@@ -49,6 +46,6 @@ REASON_WORDS: dict[Reason, dict[str, str]] = {
 
 # The reason a message of each purpose gives (what a preview shows).
 PURPOSE_REASON: dict[str, Reason] = {
-    Purpose.REMINDER: Reason.APPOINTMENT, Purpose.RESULTS: Reason.RESULTS,
+    Purpose.APPOINTMENT_REMINDERS: Reason.APPOINTMENT, Purpose.RESULTS_READY: Reason.RESULTS,
     Purpose.CARE_TEAM: Reason.CARE_TEAM, Purpose.BILLING: Reason.INVOICE,
 }

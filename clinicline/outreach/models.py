@@ -23,7 +23,7 @@ from clinicline.outreach.appointment_models import (  # noqa: F401 (the app's mo
     RunState,
 )
 from clinicline.outreach.decision_models import SendDecision, SendingPolicy  # noqa: F401
-from clinicline.outreach.kinds import Channel, Language, Purpose
+from clinicline.outreach.kinds import CHANNEL_CHOICES, PURPOSE_CHOICES, Language
 from clinicline.outreach.voice_models import OutreachCall, OutreachCallStep, ResultsLink  # noqa: F401
 from clinicline.practices.models import PracticeOwned
 
@@ -31,8 +31,8 @@ MAX_BODY = 1600  # ten GSM-7 segments; an email's few lines; a minute of speech
 
 
 class Template(PracticeOwned):
-    purpose = models.CharField(max_length=24, choices=Purpose.choices)
-    channel = models.CharField(max_length=12, choices=Channel.choices)
+    purpose = models.CharField(max_length=24, choices=PURPOSE_CHOICES)
+    channel = models.CharField(max_length=12, choices=CHANNEL_CHOICES)
     language = models.CharField(max_length=2, choices=Language.choices)
 
     class Meta:

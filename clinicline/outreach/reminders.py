@@ -167,7 +167,8 @@ def _send(reminder: Reminder, now: dt.datetime) -> str:
         return _decide(reminder, now, decisions.REMINDER_STATUS[changed], changed)
     appointment = reminder.appointment
     decision = decisions.send(
-        reminder.practice, appointment.patient, purpose=Purpose.REMINDER, channel=Channel.SMS,
+        reminder.practice, appointment.patient, purpose=Purpose.APPOINTMENT_REMINDERS,
+        channel=Channel.SMS,
         reason=Reason.APPOINTMENT, values=Values(provider=appointment.provider,
                                                  appointment_at=appointment.starts_at),
         at=now, idempotency_key=f"reminder-{reminder.pk}", reminder=reminder)

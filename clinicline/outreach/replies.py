@@ -231,7 +231,7 @@ def _words(kind: str) -> str:
 
 # The approved texts staff may send as a reply: each asks the patient to call, and says
 # only why in the closed list's words (a reminder needs its appointment, so it is not here).
-REPLY_KINDS = (Purpose.CARE_TEAM, Purpose.RESULTS, Purpose.BILLING)
+REPLY_KINDS = (Purpose.CARE_TEAM, Purpose.RESULTS_READY, Purpose.BILLING)
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,7 @@ from clinicline.outreach.kinds import Channel, Purpose, Reason
 from clinicline.outreach.voice import place_reminder_call
 from clinicline.outreach.voice_models import OutreachCall, ResultsLink
 from clinicline.patients import consent
-from clinicline.patients.models import Channel as ConsentChannel
 from clinicline.patients.models import Patient
-from clinicline.patients.models import Purpose as ConsentPurpose
 from clinicline.practices.models import Practice, Provider
 
 CHANNELS = (Channel.VOICE, Channel.SMS)
@@ -77,7 +75,7 @@ def request(practice: Practice, patient: Patient, *, by: Any, channel: str, to: 
         raise ValueError("the patient and provider must be this practice's")
     now = now or timezone.now()
     token = secrets.token_urlsafe(16)
-    portal = consent.state(patient, ConsentChannel.PORTAL, ConsentPurpose.RESULTS_READY).allowed
+    portal = consent.state(patient, Channel.PORTAL, Purpose.RESULTS_READY).allowed
     with transaction.atomic():
         link = ResultsLink.objects.create(
             practice=practice, patient=patient, provider=provider, requested_by=by,
@@ -97,7 +95,7 @@ def request(practice: Practice, patient: Patient, *, by: Any, channel: str, to: 
 def text(link: ResultsLink, token: str, portal: bool, language: str) -> str:
     """The approved results-ready text, and the secure link after it for portal consent."""
     practice = link.practice
-    live = service.live(practice, (Purpose.RESULTS, Channel.SMS, language))
+    live = service.live(practice, (Purpose.RESULTS_READY, Channel.SMS, language))
     values = templates.Values(provider=link.provider, reason=Reason.RESULTS,
                               secure_link=ResultsLinkUrl(token))
     words = templates.render(live.body, practice=practice, channel=Channel.SMS,

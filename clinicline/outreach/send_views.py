@@ -18,13 +18,13 @@ from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.outreach import decisions, service, templates
 from clinicline.outreach.decision_models import SendDecision, Why
-from clinicline.outreach.kinds import PURPOSE_REASON, Channel, Purpose
+from clinicline.outreach.kinds import CHANNELS, PURPOSE_REASON, Channel, Purpose
 from clinicline.patients import consent
 from clinicline.patients.models import Patient
 from clinicline.patients.views import _open_or_refuse, _patient
 from clinicline.practices.models import Provider
 
-STAFF_PURPOSES = (Purpose.RESULTS, Purpose.CARE_TEAM, Purpose.BILLING)
+STAFF_PURPOSES = (Purpose.RESULTS_READY, Purpose.CARE_TEAM, Purpose.BILLING)
 # What a member of staff is told of a decision: plain words, no code.
 OUTCOME_WORDS = {
     "sent": "Sent. It is queued for delivery now.",
@@ -44,9 +44,9 @@ def purposes_for(role: str) -> list[str]:
 def consented_channels(patient: Patient, purposes: list[str]) -> list[str]:
     """Channels with words for one of ``purposes`` that the patient consented to for it now
     (read from the ledger; the decision reads it again when sending)."""
-    return [channel for channel in Channel.values if any(
+    return [channel for channel in CHANNELS if any(
         (purpose, channel, decisions.LANGUAGE) in service.KINDS
-        and consent.state(patient, channel, decisions.CONSENT_PURPOSE[purpose]).allowed
+        and consent.state(patient, channel, purpose).allowed
         for purpose in purposes)]
 
 

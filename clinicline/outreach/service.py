@@ -14,7 +14,7 @@ from django.utils import timezone
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
 from clinicline.outreach import defaults
-from clinicline.outreach.kinds import Channel, Language, Purpose
+from clinicline.outreach.kinds import CHANNELS, PURPOSES, Channel, Language, Purpose
 from clinicline.outreach.models import Template, TemplateVersion
 from clinicline.outreach.templates import Report, check, examples, render
 from clinicline.practices.models import Practice
@@ -162,7 +162,7 @@ def overview(practice: Practice, kind: Kind) -> Overview:
 
 def catalogue(practice: Practice) -> list[Overview]:
     """Every kind the product sends, by purpose, channel and language."""
-    order = {p: i for i, p in enumerate([*Purpose, *Channel, *Language])}
+    order = {p: i for i, p in enumerate([*PURPOSES, *CHANNELS, *Language])}
     return [overview(practice, kind)
             for kind in sorted(KINDS, key=lambda k: tuple(order[part] for part in k))]
 

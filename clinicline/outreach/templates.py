@@ -306,7 +306,7 @@ def _within(finding: phiguard.Finding, spans: Sequence[tuple[int, int]]) -> bool
 
 
 def examples(practice: Practice, language: str, *, longest: bool,
-             purpose: str = Purpose.REMINDER) -> Values:
+             purpose: str = Purpose.APPOINTMENT_REMINDERS) -> Values:
     """The values a preview shows (the practice's own first provider, the purpose's reason,
     a Thursday morning), or the longest plausible ones (the longest reason of all, whatever
     the purpose), against which an exempt reminder's length is judged."""
@@ -346,7 +346,7 @@ class Report:
 def _slot_rules(slots: list[Slot], practice: Practice, purpose: str,
                 channel: str) -> list[str]:
     problems = []
-    if Slot.APPOINTMENT_AT in slots and purpose != Purpose.REMINDER:
+    if Slot.APPOINTMENT_AT in slots and purpose != Purpose.APPOINTMENT_REMINDERS:
         problems.append("{appointment_at} is for appointment reminders only.")
     if Slot.SECURE_LINK in slots and channel in SPOKEN:
         problems.append("{secure_link} cannot be spoken: use it in texts and email.")

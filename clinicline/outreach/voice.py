@@ -45,8 +45,6 @@ from clinicline.outreach.voice_models import (
     ResultsLink,
 )
 from clinicline.patients import consent
-from clinicline.patients.models import Channel as ConsentChannel
-from clinicline.patients.models import Purpose as ConsentPurpose
 from clinicline.practices.models import Practice, Provider
 
 # The outbox purpose of these calls: the gateway sends their steps to the outreach webhook.
@@ -57,11 +55,6 @@ CONFIRM, CANCEL, RESCHEDULE, AGAIN = "1", "2", "3", "9"
 KEY_TIMEOUT_S = 8
 KEY_TRIES = 2
 GOODBYE = "Goodbye."
-# The consent ledger's purpose for each outreach purpose.
-CONSENT_PURPOSE = {Purpose.REMINDER: ConsentPurpose.APPOINTMENT_REMINDERS,
-                   Purpose.RESULTS: ConsentPurpose.RESULTS_READY,
-                   Purpose.CARE_TEAM: ConsentPurpose.CARE_TEAM,
-                   Purpose.BILLING: ConsentPurpose.BILLING}
 NO_CONSENT = "no voicemail left: no voicemail consent"
 
 
@@ -77,7 +70,7 @@ def place_reminder_call(about: Reminder | ResultsLink, *, to: str, language: str
     reminder = about if isinstance(about, Reminder) else None
     link = about if isinstance(about, ResultsLink) else None
     patient = reminder.appointment.patient if reminder else link.patient  # type: ignore[union-attr]
-    purpose = Purpose.REMINDER if reminder else Purpose.RESULTS
+    purpose = Purpose.APPOINTMENT_REMINDERS if reminder else Purpose.RESULTS_READY
     with transaction.atomic():
         call = OutreachCall.objects.create(practice=about.practice, patient=patient,
                                            purpose=purpose, language=language,
@@ -172,8 +165,8 @@ def answer(practice: Practice, event: CallEvent, at: Step) -> Script:
 
 def voicemail(call: OutreachCall, event: CallEvent) -> Script:
     """The voicemail script, only where voicemail consent exists now; else nothing."""
-    purpose = CONSENT_PURPOSE[Purpose(call.purpose)]
-    if not consent.state(call.patient, ConsentChannel.VOICEMAIL, purpose).allowed:
+    purpose = call.purpose
+    if not consent.state(call.patient, Channel.VOICEMAIL, purpose).allowed:
         return left_nothing(call, NO_CONSENT)
     if consent.preferences(call.patient).do_not_leave_voicemail:
         return left_nothing(call, "no voicemail left: the patient asked for none")

@@ -13,8 +13,8 @@ from tests.conftest import make_member, make_practice
 from tests.e2e.conftest import log_in
 from tests.e2e.test_layout import SCREENSHOTS, check
 
-VOICEMAIL = (Purpose.REMINDER, Channel.VOICEMAIL, Language.EN)
-SMS = (Purpose.REMINDER, Channel.SMS, Language.EN)
+VOICEMAIL = (Purpose.APPOINTMENT_REMINDERS, Channel.VOICEMAIL, Language.EN)
+SMS = (Purpose.APPOINTMENT_REMINDERS, Channel.SMS, Language.EN)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,11 +31,11 @@ def test_the_admin_drafts_and_approves_voicemail_words(live_server, open_page) -
     log_in(page, live_server.url, admin)
     page.goto(home + "/")
     problems = check(page, "outreach-templates")
-    page.goto(f"{home}/appointment-reminder/sms/en/")
+    page.goto(f"{home}/appointment-reminders/sms/en/")
     problems += check(page, "outreach-template-refused-draft")
     assert "{patient_name} at line 1, column 4 is not a slot" in page.content()
 
-    page.goto(f"{home}/appointment-reminder/voicemail/en/")
+    page.goto(f"{home}/appointment-reminders/voicemail/en/")
     page.fill("#id_body", "Hello, this is {provider}'s office calling about {reason}. "
                           "Please call us back at {callback_number}. Thank you.")
     page.click("text=Save as a draft")

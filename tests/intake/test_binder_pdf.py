@@ -40,7 +40,7 @@ def flat(text: str) -> str:
 
 def test_the_binder_holds_the_practice_s_live_words(practice, practice_admin, agent) -> None:
     Provider.objects.create(practice=practice, display_name="Dr. Osei")
-    kind = (Purpose.RESULTS, Channel.VOICEMAIL, Language.EN)
+    kind = (Purpose.RESULTS_READY, Channel.VOICEMAIL, Language.EN)
     outreach.approve(outreach.save_draft(practice, kind, OWN_VOICEMAIL, by=practice_admin),
                      by=practice_admin)
     scripts = intake.script_set_for(practice).document

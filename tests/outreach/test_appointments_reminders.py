@@ -69,7 +69,7 @@ def test_a_due_reminder_is_texted_to_the_verified_mobile_in_the_practices_words(
     assert (sent.status, sent.reason) == (ReminderStatus.SENT, "")
     delivery = sent.delivery
     assert (delivery.channel, delivery.to, delivery.purpose) == (
-        "sms", WALTER_MOBILE, "appointment-reminder")
+        "sms", WALTER_MOBILE, "appointment-reminders")
     assert delivery.body == ("Riverside Family Medicine: appt Wed Dec 2 at 2:30 PM. Reply C to "
                              "confirm, R to reschedule. Call 617-555-0100. Reply STOP to opt "
                              "out.")

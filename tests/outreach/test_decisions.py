@@ -48,7 +48,7 @@ def osei(practice) -> Provider:
 
 def results(practice, patient, provider, *, at=MORNING, key="results-1",
             channel=Channel.SMS) -> SendDecision:
-    return decisions.send(practice, patient, purpose=Purpose.RESULTS, channel=channel,
+    return decisions.send(practice, patient, purpose=Purpose.RESULTS_READY, channel=channel,
                           reason=Reason.RESULTS, values=Values(provider=provider), at=at,
                           idempotency_key=key)
 
@@ -95,7 +95,7 @@ def _leaky_provider(practice, fatima, osei):
     """Words naming the provider, approved; then the roster entry is renamed to say what
     kind of doctor she is."""
     admin = make_member(practice, Role.PRACTICE_ADMIN, "dana")
-    draft = service.save_draft(practice, (Purpose.RESULTS, Channel.SMS, "en"),
+    draft = service.save_draft(practice, (Purpose.RESULTS_READY, Channel.SMS, "en"),
                                "{practice}: please call {callback_number} for {provider}. "
                                "Reply STOP to opt out.", by=admin)
     service.approve(draft, by=admin)
@@ -148,7 +148,7 @@ def test_every_attempt_is_recorded_with_its_reason(practice, fatima, osei, case,
     decision = results(practice, patient, osei, at=at)
     decision.refresh_from_db()
     assert (decision.outcome, decision.reason) == (outcome, reason)
-    assert (decision.purpose, decision.channel) == (Purpose.RESULTS, Channel.SMS)
+    assert (decision.purpose, decision.channel) == (Purpose.RESULTS_READY, Channel.SMS)
     if outcome == Outcome.SENT:
         assert decision.delivery.body == ("Riverside Family Medicine: Your results are ready. "
                                           "Please call the office at 617-555-0100. Reply "
@@ -320,7 +320,7 @@ def test_withheld_texts_do_not_count_toward_the_cap(practice, fatima, osei):
 def test_a_practice_that_keeps_its_name_out_has_it_blocked_in_words_approved_before(fatima):
     fertility = make_practice("hope", "Hope Fertility Center")
     admin = make_member(fertility, Role.PRACTICE_ADMIN, "dana")
-    kind = (Purpose.RESULTS, Channel.SMS, "en")
+    kind = (Purpose.RESULTS_READY, Channel.SMS, "en")
     draft = service.save_draft(fertility, kind, "{practice}: please call us at "
                                "{callback_number}. Reply STOP to opt out.", by=admin)
     service.approve(draft, by=admin)
@@ -412,7 +412,8 @@ def test_a_reminder_for_an_appointment_on_the_patients_birthday_is_still_sent(
     the appointment's (a typed slot), not his birth date."""
     patient = consenting_walter(practice, fatima, purpose="appointment-reminders")
     birthday_visit = dt.datetime(2027, 4, 2, 14, 0, tzinfo=dt.UTC)
-    decision = decisions.send(practice, patient, purpose=Purpose.REMINDER, channel=Channel.SMS,
+    decision = decisions.send(practice, patient, purpose=Purpose.APPOINTMENT_REMINDERS,
+                              channel=Channel.SMS,
                               reason=Reason.APPOINTMENT,
                               values=Values(provider=osei, appointment_at=birthday_visit),
                               at=dt.datetime(2027, 3, 31, 15, 0, tzinfo=dt.UTC),

@@ -105,7 +105,7 @@ def test_a_reply_the_guard_blocks_says_why_and_sends_nothing(conversation, manag
 
 
 def test_a_posted_template_name_that_is_not_one_is_refused(conversation, manager):
-    response = reply(signed_in(manager), conversation, template="appointment-reminder")
+    response = reply(signed_in(manager), conversation, template="appointment-reminders")
     assert response.status_code == 400 and not staff_replies()
 
 

@@ -335,7 +335,7 @@ def test_drill_reminder_stop(gateway, practice, front_desk):
 
     sent = Delivery.objects.filter(status__in=[Status.SENT, Status.DELIVERED])
     assert sent.count() == expect["sent"]
-    assert sorted(d.purpose for d in sent) == sorted(["appointment-reminder",
+    assert sorted(d.purpose for d in sent) == sorted(["appointment-reminders",
                                                       outbox.OPT_OUT_CONFIRMATION])
     confirmation = sent.get(purpose=outbox.OPT_OUT_CONFIRMATION)
     assert confirmation.sent_at - stop_at <= dt.timedelta(minutes=5)

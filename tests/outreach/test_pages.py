@@ -7,14 +7,14 @@ from django.urls import reverse
 
 from clinicline.audit.models import Action, AuditEvent, Outcome
 from clinicline.outreach import service
-from clinicline.outreach.kinds import Channel, Language, Purpose
+from clinicline.outreach.kinds import PURPOSES, Channel, Language, Purpose
 from clinicline.outreach.models import TemplateVersion
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
-VOICEMAIL = (Purpose.REMINDER, Channel.VOICEMAIL, Language.EN)
-REMINDER_SMS = (Purpose.REMINDER, Channel.SMS, Language.EN)
+VOICEMAIL = (Purpose.APPOINTMENT_REMINDERS, Channel.VOICEMAIL, Language.EN)
+REMINDER_SMS = (Purpose.APPOINTMENT_REMINDERS, Channel.SMS, Language.EN)
 OWN_WORDS = ("Hello, this is Dr. Osei's team at {practice} about {reason}. "
              "Please ring us on {callback_number}. Thank you.")
 
@@ -35,7 +35,7 @@ def test_the_list_shows_every_kind_with_its_preview_and_text_size(practice, prac
     page = signed_in(practice_admin).get(listing(practice))
     assert page.status_code == 200
     html = page.content.decode()
-    for purpose in Purpose:
+    for purpose in PURPOSES:
         assert purpose.label.capitalize() in html
     # The voicemail preview, with the practice's own provider and the number spoken.
     assert ("Hello, this is a message from Dr. Osei&#x27;s office regarding your "

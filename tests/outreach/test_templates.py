@@ -39,12 +39,12 @@ def fertility(db):
 
 
 def reminder_check(practice, body: str, **kw):
-    return check(body, practice=practice, purpose=Purpose.REMINDER, channel=SMS,
+    return check(body, practice=practice, purpose=Purpose.APPOINTMENT_REMINDERS, channel=SMS,
                  language=Language.EN, **kw)
 
 
 def test_the_default_voicemail_is_the_guidance_word_for_word(practice, dr_osei) -> None:
-    body = defaults.shipped(Purpose.REMINDER, VM, Language.EN).body
+    body = defaults.shipped(Purpose.APPOINTMENT_REMINDERS, VM, Language.EN).body
     values = Values(provider=dr_osei, reason=Reason.APPOINTMENT)
     assert render(body, practice=practice, channel=VM, language="en", values=values,
                   speech=False) == (
@@ -57,7 +57,7 @@ def test_the_default_voicemail_is_the_guidance_word_for_word(practice, dr_osei) 
 
 
 def test_the_spanish_voicemail_too(practice, dr_osei) -> None:
-    body = defaults.shipped(Purpose.RESULTS, VM, Language.ES).body
+    body = defaults.shipped(Purpose.RESULTS_READY, VM, Language.ES).body
     said = render(body, practice=practice, channel=VM, language="es", speech=False,
                   values=Values(provider=dr_osei, reason=Reason.RESULTS))
     assert said == ("Hola, este es un mensaje del consultorio de Dr. Osei sobre sus "
@@ -94,7 +94,7 @@ def test_a_stray_brace_is_refused_where_it_is(practice, body: str, where: str) -
 
 def test_the_appointment_time_is_for_reminders_only(practice) -> None:
     report = check("{practice}: your results from {appointment_at}", practice=practice,
-                   purpose=Purpose.RESULTS, channel=SMS, language="en")
+                   purpose=Purpose.RESULTS_READY, channel=SMS, language="en")
     assert report.problems == ["{appointment_at} is for appointment reminders only."]
 
 
@@ -212,7 +212,7 @@ def test_a_secure_link_is_the_site_s_own(practice, settings) -> None:
      "{secure_link}", "{practice}", "{callback_number}"]), max_size=14).map("".join),
        channel=st.sampled_from(list(Channel)), exempt=st.booleans())
 def test_any_words_get_a_report_never_an_exception(practice, body, channel, exempt) -> None:
-    report = check(body, practice=practice, purpose=Purpose.REMINDER, channel=channel,
+    report = check(body, practice=practice, purpose=Purpose.APPOINTMENT_REMINDERS, channel=channel,
                    language="en", exempt=exempt)
     if report.ok:  # every brace was a slot, and every slot was filled
         assert "{" not in report.example + report.longest
