@@ -37,6 +37,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinicline import claims
+from clinicline.outbox.models import Delivery
 from clinicline.outbox.service import enqueue, guard_options
 from clinicline.outreach import service, templates, zones
 from clinicline.outreach.appointment_models import (
@@ -52,7 +53,7 @@ from clinicline.outreach.decision_models import (
     SendingPolicy,
     Why,
 )
-from clinicline.outreach.kinds import Channel, Reason
+from clinicline.outreach.kinds import Channel, Purpose, Reason
 from clinicline.patients import consent
 from clinicline.patients.consent import Status
 from clinicline.patients.models import (
@@ -163,11 +164,39 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
                                      ("guard", d.practice_id),
                                      lambda: guard_options(d.practice))):
         return _withhold(d, Why.PHI)
-    d.delivery = enqueue(d.practice, channel=d.channel, to=contact.value, body=text,
-                         purpose=str(d.purpose), idempotency_key=d.idempotency_key,
-                         patient=d.patient)
+    d.delivery = _queue(d, contact, text, now)
     d.outcome, d.reason = Outcome.SENT, ""
     return None
+
+
+def _queue(d: SendDecision, contact: ContactPoint, text: str, now: dt.datetime) -> Delivery:
+    """What the decision allowed, queued: a reminder by voice is a call that listens for
+    1, 2 or 3 and leaves a voicemail only with voicemail consent when a machine answers;
+    anything else is a message of the words checked above."""
+    if d.channel == Channel.VOICE and d.reminder is not None:
+        # Imported here: the call builds on reminders, and reminders are decided here.
+        from clinicline.outreach.voice import place_reminder_call
+
+        call = place_reminder_call(d.reminder, to=contact.value, now=now)
+        assert call.delivery is not None  # noqa: S101 - placed with its delivery
+        return call.delivery
+    return enqueue(d.practice, channel=d.channel, to=contact.value, body=text,
+                   purpose=str(d.purpose), idempotency_key=d.idempotency_key,
+                   patient=d.patient)
+
+
+# Reminders go by text unless the patient prefers one of these and consented to it.
+REMINDER_CHANNELS = (Channel.VOICE, Channel.EMAIL)
+
+
+def reminder_channel(patient: Patient, now: dt.datetime) -> str:
+    """The channel a reminder takes: the one the patient prefers, when they consented to
+    reminders on it at ``now``; otherwise text (whose own decision then reads its consent)."""
+    preferred = consent.preferences(patient).preferred_channel
+    if preferred in REMINDER_CHANNELS and consent.state(
+            patient, preferred, Purpose.APPOINTMENT_REMINDERS, at=now).allowed:
+        return preferred
+    return Channel.SMS
 
 
 def _withhold(d: SendDecision, why: Why) -> None:

@@ -39,7 +39,7 @@ from clinicline.outreach.appointment_models import (
     ReminderStatus,
     RunState,
 )
-from clinicline.outreach.kinds import Channel, Purpose, Reason
+from clinicline.outreach.kinds import Purpose, Reason
 from clinicline.outreach.templates import Values
 from clinicline.practices.models import Practice
 
@@ -154,8 +154,10 @@ def send_reminder(reminder: Reminder, now: dt.datetime | None = None) -> str:
     the status it ends in. One transaction (a savepoint inside a batch's): the text queued,
     the decision and the reminder's status recorded together, or none of them.
 
-    By text for now (the voice reminder adds the call). A reminder deferred by quiet hours
-    is ``deferred``; the decision's own job decides it again, and settles the reminder."""
+    On the channel the patient prefers and consented to (``decisions.reminder_channel``):
+    a text or an email, or a call (``voice.place_reminder_call``). A reminder deferred by
+    quiet hours is ``deferred``; the decision's own job decides it again, and settles the
+    reminder."""
     now = now or timezone.now()
     with transaction.atomic():
         return _send(reminder, now)
@@ -168,7 +170,7 @@ def _send(reminder: Reminder, now: dt.datetime) -> str:
     appointment = reminder.appointment
     decision = decisions.send(
         reminder.practice, appointment.patient, purpose=Purpose.APPOINTMENT_REMINDERS,
-        channel=Channel.SMS,
+        channel=decisions.reminder_channel(appointment.patient, now),
         reason=Reason.APPOINTMENT, values=Values(provider=appointment.provider,
                                                  appointment_at=appointment.starts_at),
         at=now, idempotency_key=f"reminder-{reminder.pk}", reminder=reminder)
