@@ -30,6 +30,8 @@ django_stubs_ext.monkeypatch(include_builtins=False)
 BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = env_bool("CLINICLINE_PRODUCTION", False)
 DATA_DIR = Path(env_str("CLINICLINE_DATA_DIR") or BASE_DIR / "var").resolve()
+# The shared reference folder (drill scenarios, data sets): ``shared/`` beside the checkout.
+SHARED_DIR = Path(env_str("CLINICLINE_SHARED") or BASE_DIR.parent / "shared").resolve()
 DEBUG = env_bool("CLINICLINE_DEBUG", False)
 
 # --- secrets --------------------------------------------------------------------------

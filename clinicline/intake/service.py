@@ -109,5 +109,5 @@ def take_message(practice: Practice, call_type: CallType, fields: Mapping[str, A
     details.setdefault("scripts_version", scripts_for(practice).version)
     message = open_message(practice, as_taken(call_type, fields, **details),
                            taken_by=taken_by, request=request)
-    pages.open_for(message)
+    pages.open_for(message, now=details.get("at"))  # the call's moment, if it names one
     return message

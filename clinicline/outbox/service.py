@@ -94,10 +94,13 @@ def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: st
     return delivery
 
 
-def claim_due(now: dt.datetime | None = None, limit: int = CLAIM_BATCH) -> list[Delivery]:
-    """Due deliveries, each now SENDING and this caller's alone."""
+def claim_due(now: dt.datetime | None = None, limit: int = CLAIM_BATCH,
+              among: QuerySet[Delivery] | None = None) -> list[Delivery]:
+    """Due deliveries (of ``among`` only, if given), each now SENDING and this caller's
+    alone."""
     now = now or timezone.now()
-    due = (Delivery.objects.filter(status=Status.QUEUED, due_at__lte=now).order_by("due_at")
+    rows = Delivery.objects.all() if among is None else among
+    due = (rows.filter(status=Status.QUEUED, due_at__lte=now).order_by("due_at")
            .select_related("practice", "patient"))
     return claims.claim_due(due, limit, status=Status.SENDING, claimed_at=now,
                             attempts=F("attempts") + 1)
@@ -109,9 +112,11 @@ def this_attempt(delivery: Delivery) -> QuerySet[Delivery]:
                                    attempts=delivery.attempts)
 
 
-def send(delivery: Delivery) -> None:
-    """One attempt at one claimed delivery; the row records how it went."""
-    if _stopped(delivery):
+def send(delivery: Delivery, now: dt.datetime | None = None) -> None:
+    """One attempt at one claimed delivery at ``now`` (the clock by default); the row
+    records how it went."""
+    now = now or timezone.now()
+    if _stopped(delivery, now):
         with transaction.atomic():
             fail(delivery, OPTED_OUT)
             record(Action.DELIVERY_REFUSED, practice=delivery.practice_id, obj=delivery,
@@ -130,18 +135,19 @@ def send(delivery: Delivery) -> None:
         transport = transport_for(delivery)
         vendor_id = transport.send(delivery)
     except TransportError as exc:
-        failed(delivery, str(exc), permanent=exc.permanent)
+        failed(delivery, str(exc), permanent=exc.permanent, now=now)
         return
     except Exception as exc:  # a bug or a vendor library surprise: retried, never a stall
         # The message may quote what was sent; the type is enough to find the bug.
         log.exception("delivery %s: %s from its transport", delivery.pk, type(exc).__name__)
-        failed(delivery, f"unexpected {type(exc).__name__}", permanent=False)
+        failed(delivery, f"unexpected {type(exc).__name__}", permanent=False, now=now)
         return
-    sent(delivery, transport, vendor_id)
+    sent(delivery, transport, vendor_id, now)
 
 
-def sent(delivery: Delivery, transport: Transport, vendor_id: str) -> None:
-    now = timezone.now()
+def sent(delivery: Delivery, transport: Transport, vendor_id: str,
+         now: dt.datetime | None = None) -> None:
+    now = now or timezone.now()
     outcome = {"status": Status.SENT, "transport": transport.name, "vendor_id": vendor_id[:64],
                "sent_at": now, "due_at": None, "error": ""}
     if transport.delivered_on_send:
@@ -151,12 +157,14 @@ def sent(delivery: Delivery, transport: Transport, vendor_id: str) -> None:
         log.warning("delivery %s: sent, but its claim had lapsed", delivery.pk)
 
 
-def failed(delivery: Delivery, error: str, *, permanent: bool) -> None:
+def failed(delivery: Delivery, error: str, *, permanent: bool,
+           now: dt.datetime | None = None) -> None:
     if permanent or delivery.attempts >= delivery.max_attempts:
         fail(delivery, error)
         return
     this_attempt(delivery).update(status=Status.QUEUED, claimed_at=None, error=error[:200],
-                                  due_at=timezone.now() + claims.backoff(delivery.attempts))
+                                  due_at=(now or timezone.now())
+                                  + claims.backoff(delivery.attempts))
 
 
 def opted_out(practice: Practice | int, number: str,
@@ -176,9 +184,9 @@ def opted_out(practice: Practice | int, number: str,
     return latest if latest is not None and not latest.granted else None
 
 
-def _stopped(delivery: Delivery) -> bool:
+def _stopped(delivery: Delivery, now: dt.datetime) -> bool:
     return (delivery.channel == Channel.SMS and delivery.purpose not in AFTER_OPT_OUT
-            and opted_out(delivery.practice_id, delivery.to) is not None)
+            and opted_out(delivery.practice_id, delivery.to, at=now) is not None)
 
 
 def refused(delivery: Delivery) -> list[str]:
@@ -222,10 +230,13 @@ def fail(delivery: Delivery, error: str) -> None:
     this_attempt(delivery).update(status=Status.FAILED, due_at=None, error=error[:200])
 
 
-def send_due(limit: int = CLAIM_BATCH) -> int:
-    deliveries = claim_due(limit=limit)
+def send_due(limit: int = CLAIM_BATCH, now: dt.datetime | None = None,
+             among: QuerySet[Delivery] | None = None) -> int:
+    """The worker's job: what is due at ``now`` (the clock by default), of ``among`` only
+    if given (a drill sends its own rows and nobody else's)."""
+    deliveries = claim_due(now, limit=limit, among=among)
     for delivery in deliveries:
-        send(delivery)
+        send(delivery, now)
     return len(deliveries)
 
 
