@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -84,7 +84,8 @@ REMINDER_STATUS = {Why.CONFIRMED: ReminderStatus.SKIPPED_CONFIRMED,
 
 T = TypeVar("T")
 # What stays the same for a batch of decisions in one transaction: the practice's live
-# words, its policy and what its messages may name. Never consent: it is read every time.
+# words, its policy and what its messages may name, and the patients' preferences (read
+# for the whole batch at once). Never consent: it is read every time.
 _batch: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("decisions", default=None)
 
 
@@ -106,6 +107,20 @@ def _once(key: tuple[Any, ...], make: Callable[[], T]) -> T:
         memo[key] = make()
     result: T = memo[key]
     return result
+
+
+def preferences(patient: Patient) -> ContactPreference:
+    """The patient's preferences, read once for a batch (the channel chosen and the decision
+    made on it read the same ones)."""
+    return _once(("preferences", patient.pk), lambda: consent.preferences(patient))
+
+
+def preload_preferences(patients: Sequence[Patient]) -> None:
+    """Read the batch's patients' preferences in one query (outside a batch: nothing)."""
+    memo = _batch.get()
+    if memo is not None:
+        for pk, pref in consent.preferences_of(patients).items():
+            memo[("preferences", pk)] = pref
 
 
 def send(practice: Practice, patient: Patient, *, purpose: str, channel: str, reason: Reason,
@@ -135,7 +150,7 @@ def _values(decision: SendDecision) -> templates.Values:
 
 def _decide(d: SendDecision, now: dt.datetime) -> None:
     d.decided_at = now
-    pref = consent.preferences(d.patient)
+    pref = preferences(d.patient)
     why, contact = _before_consent(d, pref)
     if contact is None:
         return _withhold(d, why or Why.UNVERIFIED)
@@ -192,7 +207,7 @@ REMINDER_CHANNELS = (Channel.VOICE, Channel.EMAIL)
 def reminder_channel(patient: Patient, now: dt.datetime) -> str:
     """The channel a reminder takes: the one the patient prefers, when they consented to
     reminders on it at ``now``; otherwise text (whose own decision then reads its consent)."""
-    preferred = consent.preferences(patient).preferred_channel
+    preferred = preferences(patient).preferred_channel
     if preferred in REMINDER_CHANNELS and consent.state(
             patient, preferred, Purpose.APPOINTMENT_REMINDERS, at=now).allowed:
         return preferred
@@ -290,8 +305,8 @@ def window_opens(patient: Patient, practice: Practice, policy: SendingPolicy,
 
 def capped(patient: Patient, policy: SendingPolicy, now: dt.datetime) -> bool:
     """The patient already had the day's or the week's exempt-path messages."""
-    sent = SendDecision.objects.filter(patient=patient, practice=patient.practice_id,
-                                       exempt=True, outcome=Outcome.SENT,
+    # By patient alone (the patient is one practice's), so the caps index is the one used.
+    sent = SendDecision.objects.filter(patient=patient, exempt=True, outcome=Outcome.SENT,
                                        decided_at__gt=now - WEEK, decided_at__lte=now)
     times = list(sent.values_list("decided_at", flat=True)[:policy.per_week])
     return (len(times) >= policy.per_week

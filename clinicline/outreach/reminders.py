@@ -201,9 +201,10 @@ def decide_all(claimed: list[Reminder], now: dt.datetime) -> int:
     commit (on PostgreSQL, one flush of its log to disk) instead of one per reminder,
     which cost ten times the rest. Each reminder is its own savepoint, so one that fails
     is rolled back alone and tried again when its lease runs out; the others stand. The
-    practice's words, policy and guard options are read once for the batch
-    (``decisions.batch``); consent is read for each."""
+    practice's words, policy and guard options, and the patients' preferences, are read
+    once for the batch (``decisions.batch``); consent is read for each."""
     with transaction.atomic(), decisions.batch():
+        decisions.preload_preferences([r.appointment.patient for r in claimed])
         return claims.each(claimed, lambda r: bool(send_reminder(r, now)), log, "reminder")
 
 

@@ -22,6 +22,7 @@ import enum
 import functools
 import uuid
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -280,8 +281,14 @@ PREFERENCE_FIELDS = ("preferred_channel", "only_preferred", "do_not_leave_voicem
 
 def preferences(patient: Patient) -> ContactPreference:
     """The patient's preferences; an unsaved default (none expressed) if there are none."""
-    found = ContactPreference.objects.filter(patient=patient).first()
-    return found or ContactPreference(practice_id=patient.practice_id, patient=patient)
+    return preferences_of([patient])[patient.pk]
+
+
+def preferences_of(patients: Sequence[Patient]) -> dict[uuid.UUID, ContactPreference]:
+    """Each patient's preferences by patient id, in one query."""
+    found = {p.patient_id: p for p in ContactPreference.objects.filter(patient__in=patients)}
+    return {patient.pk: found.get(patient.pk) or ContactPreference(
+        practice_id=patient.practice_id, patient=patient) for patient in patients}
 
 
 def set_preferences(patient: Patient, *, request: HttpRequest | None = None, actor: Any = None,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from clinicline.outbox.models import Delivery
 from clinicline.outreach import decisions, reminders
@@ -14,6 +16,7 @@ from clinicline.outreach.appointment_models import Reminder, ReminderStatus
 from clinicline.outreach.decision_models import Outcome, SendDecision
 from clinicline.outreach.voice_models import OutreachCall
 from clinicline.patients import consent
+from tests.conftest import make_patient
 from tests.outreach.support import WALTER_MOBILE, consents, walter
 from tests.outreach.test_appointments_reminders import WEEK_BEFORE, booked, front_desk
 
@@ -84,3 +87,14 @@ def test_a_call_at_night_waits_for_the_morning_and_is_placed_then(practice, fron
     reminder.refresh_from_db()
     call = OutreachCall.objects.get(reminder=reminder)
     assert (reminder.status, reminder.delivery_id) == (ReminderStatus.SENT, call.delivery_id)
+
+
+@pytest.mark.django_db
+def test_a_batch_reads_its_patients_preferences_once(practice, front_desk):
+    for n in range(3):
+        patient = walter(practice) if n == 0 else make_patient(practice, mrn=f"RFM-20{n}")
+        booked(practice, front_desk, patient, external_id=f"A-{n}")
+    with CaptureQueriesContext(connection) as queries:
+        assert reminders.send_due(now=WEEK_BEFORE) == 3
+    read = [q for q in queries if "patients_contactpreference" in q["sql"]]
+    assert len(read) == 1
