@@ -26,6 +26,7 @@ from django.utils import timezone
 from clinicline import claims, rows
 from clinicline.inbox.models import Message, MessageStatus, Source
 from clinicline.inbox.service import append_to_message, caller_index
+from clinicline.intake import reschedule
 from clinicline.intake.ivr import valid_number
 from clinicline.intake.models import InboundText
 from clinicline.intake.service import call_types_for, scripts_for, take_message
@@ -208,24 +209,16 @@ def advise_emergency(practice: Practice, message: Message, number: str, *, key: 
 
 def reschedule_message(practice: Practice, number: str, entry: dict[str, Any],
                        appointment: Appointment, at: dt.datetime) -> Message:
-    """An "R" to a reminder: a message in the scheduling queue, for the patient whose
-    appointment it was, saying which appointment (sealed with the conversation)."""
-    types = call_types_for(practice)
-    call_type = types.get("scheduling") or types.general
+    """An "R" to a reminder: the scheduling queue's message, with the conversation so far
+    and which appointment it was (sealed with the conversation)."""
     local = timezone.localtime(appointment.starts_at, practice.tz)
     provider = appointment.provider.display_name
     asked = {"at": entry["at"], "from": "clinicline",
              "body": f"Asked to reschedule the appointment with {provider} on {local:%a} "
                      f"{local.day} {local:%b} at {local.hour % 12 or 12}:{local:%M} "
                      f"{local:%p} (a reply to its reminder)."}
-    message = take_message(practice, call_type,
-                           {"patient_name": appointment.patient.display_name,
-                            "callback_number": valid_number(number)},
-                           source=Source.SMS, at=at, caller_number=number,
-                           conversation=(entry, asked))
-    Message.objects.filter(pk=message.pk).update(patient=appointment.patient)
-    message.patient = appointment.patient
-    return message
+    return reschedule.request_message(appointment, number=number, source=Source.SMS, at=at,
+                                      conversation=(entry, asked))
 
 
 def open_conversation(practice: Practice, number: str, at: dt.datetime) -> Message | None:

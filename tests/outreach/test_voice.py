@@ -97,6 +97,7 @@ def test_3_asks_to_reschedule(account, reminder, ringing):  # noqa: F811
     assert message.fields["callback_number"] == "+16175550142"
     assert message.fields["patient_name"] == "Walter Okafor"
     assert str(reminder.appointment.pk) in message.triage["said"][0]
+    assert message.patient_id == reminder.appointment.patient_id  # a text's R does the same
 
 
 def test_a_wrong_key_replays_once_then_says_goodbye(account, reminder, ringing):  # noqa: F811
