@@ -71,6 +71,7 @@ PAGES: tuple[Page, ...] = (
     Page("Call types", "intake:call-types", PRACTICE),
     Page("Scripts", "intake:scripts", PRACTICE),
     Page("Message templates", "outreach:templates", PRACTICE),
+    Page("Sending policy", "outreach:policy", PRACTICE),
     Page("Routing", "inbox:routing", PRACTICE),
     Page("Triage protocol", "triage:protocol", PRACTICE),
     Page("Practice settings", "practices:settings", PRACTICE),

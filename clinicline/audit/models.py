@@ -82,6 +82,7 @@ class Action(models.TextChoices):
     SMS_REPLY = "outreach.sms_reply", "a patient's text reply changed an appointment"
     STAFF_REPLY = "outreach.staff_reply", "replied to a patient's text"
     SEND_MESSAGE = "outreach.send", "sent (or tried to send) a message to a patient"
+    SENDING_POLICY = "outreach.policy", "changed the sending policy (limits and hours)"
 
 
 class Outcome(models.TextChoices):

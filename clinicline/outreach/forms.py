@@ -1,4 +1,5 @@
-"""The template editor's form: new words for one kind, saved as a draft."""
+"""The template editor's form (new words for one kind, saved as a draft), and the
+sending policy's (the practice's caps and hours)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from typing import Any
 
 from django import forms
 
+from clinicline.outreach.decision_models import DEFAULT_PER_DAY, DEFAULT_PER_WEEK
 from clinicline.outreach.kinds import Channel
 from clinicline.outreach.models import MAX_BODY
+from clinicline.patients.forms import TimeOfDayField
+from clinicline.patients.models import QUIET_EARLIEST, QUIET_LATEST
 
 
 class TemplateForm(forms.Form):
@@ -38,3 +42,56 @@ class TemplateForm(forms.Form):
                 "The words hold control characters (" + ", ".join(f"U+{ord(c):04X}" for c in bad)
                 + "); type them again without pasting.")
         return body
+
+
+# Why the caps stop where they do, said where a higher one is refused.
+EXEMPTION = ("the FCC's healthcare exemption covers at most {} a {} to a patient; a higher "
+             "limit would send texts and calls the exemption does not cover")
+WHOLE = "Give a whole number: at least 1, at most {}."
+
+
+class SendingPolicyForm(forms.Form):
+    """The caps may only be lowered and the hours only narrowed (docs/sending.md)."""
+
+    per_day = forms.IntegerField(
+        label="Exempt messages a day, per patient", min_value=1,
+        error_messages={"invalid": WHOLE.format(DEFAULT_PER_DAY),
+                        "min_value": WHOLE.format(DEFAULT_PER_DAY)},
+        widget=forms.NumberInput(attrs={"min": 1, "max": DEFAULT_PER_DAY}),
+        help_text=f"At most {DEFAULT_PER_DAY}, as the exemption allows.")
+    per_week = forms.IntegerField(
+        label="Exempt messages a week, per patient", min_value=1,
+        error_messages={"invalid": WHOLE.format(DEFAULT_PER_WEEK),
+                        "min_value": WHOLE.format(DEFAULT_PER_WEEK)},
+        widget=forms.NumberInput(attrs={"min": 1, "max": DEFAULT_PER_WEEK}),
+        help_text=f"1 to {DEFAULT_PER_WEEK}, in any 7 days.")
+    window_start = TimeOfDayField(label="Send no earlier than",
+                                  help_text="08:00 or later, the patient's local time")
+    window_end = TimeOfDayField(label="Send no later than",
+                                help_text="21:00 or earlier, the patient's local time")
+
+    def clean_per_day(self) -> int:
+        return _capped(self.cleaned_data["per_day"], DEFAULT_PER_DAY, "day")
+
+    def clean_per_week(self) -> int:
+        return _capped(self.cleaned_data["per_week"], DEFAULT_PER_WEEK, "week")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("window_start"), data.get("window_end")
+        if start is not None and start < QUIET_EARLIEST:
+            self.add_error("window_start", "Messages never go out before 08:00 in the "
+                                           "patient's time zone: the hours may only narrow.")
+        if end is not None and end > QUIET_LATEST:
+            self.add_error("window_end", "Messages never go out after 21:00 in the "
+                                         "patient's time zone: the hours may only narrow.")
+        if start is not None and end is not None and end <= start:
+            self.add_error("window_end", "The hours must close after they open.")
+        return data
+
+
+def _capped(value: int, most: int, per: str) -> int:
+    if value > most:
+        raise forms.ValidationError(
+            f"At most {most}: " + EXEMPTION.format(most, per) + ".")
+    return value

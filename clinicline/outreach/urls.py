@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinicline.outreach import send_views, views
+from clinicline.outreach import policy_views, send_views, views
 
 app_name = "outreach"
 KIND = "templates/<str:purpose>/<str:channel>/<str:language>/"
@@ -10,4 +10,6 @@ urlpatterns = [
     path(KIND + "edit/", views.edit, name="template-edit"),
     path(KIND + "versions/<int:number>/approve/", views.approve, name="template-approve"),
     path("patients/<uuid:patient_id>/send/", send_views.send_message, name="send"),
+    path("policy/", policy_views.policy, name="policy"),
+    path("policy/edit/", policy_views.edit, name="policy-edit"),
 ]

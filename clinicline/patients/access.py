@@ -61,6 +61,19 @@ def break_glass(request: HttpRequest, membership: Membership, patient: Patient, 
     return grant
 
 
+# Who reads consent evidence notes (encrypted; they may say "mother signed on behalf"): the
+# front desk, who take the forms and answer "why was I (not) texted?", those who run the
+# office, and the compliance officer (who opens a record only by break-glass). Everyone
+# else who opens the record sees the decision and that a note was recorded, not the note:
+# the grid already tells them what may be sent.
+EVIDENCE_READERS = frozenset({Role.FRONT_DESK, Role.PRACTICE_MANAGER, Role.PRACTICE_ADMIN,
+                              Role.COMPLIANCE_OFFICER})
+
+
+def reads_evidence(role: str) -> bool:
+    return role in EVIDENCE_READERS
+
+
 def consent_purposes(role: str) -> list[str]:
     """The purposes a role may record consent for. Whoever may edit a patient records any;
     billing, who hear "don't text me about my bill" on the phone, only billing (and the

@@ -16,11 +16,11 @@ from clinicline.accounts.roles import Perm
 from clinicline.audit.models import Action
 from clinicline.audit.service import record as audit
 from clinicline.patients import consent
-from clinicline.patients.access import consent_purposes
+from clinicline.patients.access import consent_purposes, reads_evidence
 from clinicline.patients.consent import InvalidEntry
 from clinicline.patients.forms import ConsentForm, PreferenceForm
 from clinicline.patients.models import ConsentEntry, Patient
-from clinicline.patients.views import _open_or_refuse, _patient, page
+from clinicline.patients.views import _open_or_refuse, _patient, consent_fields, page
 
 # A spreadsheet runs a cell that starts with one of these as a formula; evidence notes are
 # typed by people (OWASP's CSV injection advice: a leading apostrophe makes it text).
@@ -28,6 +28,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ("entry", "took_effect_utc", "took_effect_local", "recorded_utc", "channel",
                   "purpose", "decision", "scope", "source", "recorded_by", "contact",
                   "evidence")
+RECORDED = "recorded"  # what a role that does not read notes sees instead of one
 
 
 def _opened(request: PracticeRequest, patient_id: uuid.UUID,
@@ -89,13 +90,14 @@ def export(request: PracticeRequest, patient_id: uuid.UUID) -> HttpResponse:
 def _export(request: PracticeRequest, patient: Patient) -> HttpResponse:
     """The file, made in full and then audited as an export: a failed one is never recorded."""
     entries = consent.history(patient)
+    role = request.membership.role
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(EXPORT_COLUMNS)
     for entry in entries:
-        writer.writerow([_cell(v) for v in _row(entry, request)])
+        writer.writerow([_cell(v) for v in _row(entry, request, reads_evidence(role))])
     audit(Action.CONSENT_EXPORT, request=request, practice=request.practice, obj=patient,
-          patient=patient, fields=["consent_entries"],
+          patient=patient, fields=consent_fields(role, entries) or ["consent_entries"],
           reason=f"consent history as CSV: {len(entries)} entries")
     # The file's name carries no PHI: a short reference to the record, and the day.
     name = f"consent-{str(patient.pk)[:8]}-{timezone.localdate(timezone=request.practice.tz)}"
@@ -104,7 +106,9 @@ def _export(request: PracticeRequest, patient: Patient) -> HttpResponse:
     return response
 
 
-def _row(entry: ConsentEntry, request: PracticeRequest) -> list[object]:
+def _row(entry: ConsentEntry, request: PracticeRequest, evidence: bool) -> list[object]:
+    """One entry as a line; its evidence note only for a role that reads notes (else
+    whether one was recorded)."""
     contact = entry.contact
     by = entry.recorded_by
     return [entry.pk, entry.at.isoformat(), entry.at.astimezone(request.practice.tz).isoformat(),
@@ -113,7 +117,7 @@ def _row(entry: ConsentEntry, request: PracticeRequest) -> list[object]:
             by.get_username() if by is not None else "",
             f"{contact.label} {contact.display_value}".strip() if contact is not None
             else ("the number that texted" if entry.number_index else ""),
-            entry.evidence]
+            entry.evidence if evidence else (RECORDED if entry.evidence else "")]
 
 
 def _cell(value: object) -> object:

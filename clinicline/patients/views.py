@@ -28,6 +28,7 @@ from clinicline.patients.access import (
     break_glass,
     consent_purposes,
     identifiers_in,
+    reads_evidence,
 )
 from clinicline.patients.forms import (
     ConsentForm,
@@ -38,7 +39,7 @@ from clinicline.patients.forms import (
     SearchForm,
 )
 from clinicline.patients.models import Channel as ConsentChannel
-from clinicline.patients.models import Patient, Purpose, Source
+from clinicline.patients.models import ConsentEntry, Patient, Purpose, Source
 
 SHOWN = ("given_name", "family_name", "date_of_birth", "mrn", "address")
 LISTED = ("given_name", "family_name", "date_of_birth")
@@ -96,11 +97,11 @@ def page(request: PracticeRequest, patient: Patient, *, consent_form: ConsentFor
     contacts = list(patient.contact_points.all())
     entries = consent.history(patient)
     pref = consent.preferences(patient)
+    role = request.membership.role
     record(Action.VIEW, request=request, practice=request.practice, obj=patient, patient=patient,
            fields=[*SHOWN, *(["contact_points"] if contacts else []),
-                   *(["consent_entries"] if entries else []),
+                   *consent_fields(role, entries),
                    *(["contact_preference"] if pref.pk else [])])
-    role = request.membership.role
     purposes = consent_purposes(role)
     can_edit = allows(role, Perm.EDIT_PATIENT)
     blocked = [(c, consent.number_blocked(c)) for c in contacts]
@@ -111,11 +112,20 @@ def page(request: PracticeRequest, patient: Patient, *, consent_form: ConsentFor
         # Outreach's "Send a message" (clinical staff, the front desk; billing for bills).
         "can_send": role in CLINICAL or role in (Role.FRONT_DESK, Role.BILLING),
         "purposes": [Purpose(p).label for p in consent.ASKED],
-        "history": entries, "preference": pref,
+        "history": entries, "preference": pref, "shows_evidence": reads_evidence(role),
         "consent_form": consent_form or (ConsentForm(purposes=purposes) if purposes else None),
         "preference_form": preference_form or (
             PreferenceForm(initial=PreferenceForm.initial_for(pref)) if can_edit else None),
     }, status=status)
+
+
+def consent_fields(role: str, entries: list[ConsentEntry]) -> list[str]:
+    """What of the consent history a member is shown, as the audit row names it: the
+    entries, and their evidence notes only for a role that reads them."""
+    shown = ["consent_entries"] if entries else []
+    if reads_evidence(role) and any(e.evidence for e in entries):
+        shown.append("consent_evidence")
+    return shown
 
 
 def consent_grid(patient: Patient) -> list[tuple[str, str, list[dict[str, Any]]]]:

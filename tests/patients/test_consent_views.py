@@ -11,6 +11,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from clinicline.accounts.models import BreakGlassGrant
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.patients import consent, service
@@ -153,12 +154,13 @@ def test_posting_forms_only_take_posts(practice, patient, nurse):
 
 # --- the export ------------------------------------------------------------------------------
 
-def test_the_history_exports_as_evidence_and_the_export_is_audited(practice, patient, nurse):
+def test_the_history_exports_as_evidence_and_the_export_is_audited(practice, patient, nurse,
+                                                                  front_desk):
     consent.record(patient, channel=Channel.EMAIL, purpose=Purpose.BILLING, granted=True,
                    source=Source.PAPER_FORM, by=nurse, evidence="=HYPERLINK(\"x\") form #12",
                    at=timezone.now() - dt.timedelta(days=2))
     consent.opt_out_by_sms(practice, "+16175550142", at=timezone.now(), evidence="STOP")
-    response = signed_in(nurse).get(url("consent_export", practice, patient))
+    response = signed_in(front_desk).get(url("consent_export", practice, patient))
     assert response.status_code == 200
     disposition = response["Content-Disposition"]
     assert disposition.startswith('attachment; filename="consent-') and "Okafor" not in disposition
@@ -170,7 +172,93 @@ def test_the_history_exports_as_evidence_and_the_export_is_audited(practice, pat
     assert rows[1]["recorded_by"] == "nurse"
     export = AuditEvent.objects.get(action=Action.CONSENT_EXPORT)
     assert export.patient_id == str(patient.pk) and export.reason.endswith("2 entries")
+    assert export.fields == "consent_entries,consent_evidence"
     assert phi_in_audit(export, ["Okafor", "HYPERLINK", "617"]) == []
+
+
+# --- who reads the evidence notes ------------------------------------------------------------
+
+NOTE = "Mother signed on behalf; he is in hospital until Friday."
+READERS = {Role.FRONT_DESK, Role.PRACTICE_MANAGER, Role.PRACTICE_ADMIN}
+# Every role that opens a patient record without break-glass (all but the compliance officer).
+OPENERS = [role for role in Role if role != Role.COMPLIANCE_OFFICER]
+
+
+def noted(patient, by):
+    """A signed form with a note on it, and a verbal decision with none."""
+    consent.record(patient, channel=Channel.SMS, purpose=Purpose.APPOINTMENT_REMINDERS,
+                   granted=True, source=Source.PAPER_FORM, by=by, evidence=NOTE,
+                   at=timezone.now() - dt.timedelta(days=3))
+    consent.record(patient, channel=Channel.EMAIL, purpose=Purpose.BILLING, granted=True,
+                   source=Source.VERBAL, by=by, at=timezone.now() - dt.timedelta(days=1))
+
+
+def history_table(html: str) -> str:
+    return html[html.index('class="stack consent-history"'):html.index("</table>",
+                html.index('class="stack consent-history"'))]
+
+
+def fields_of(event) -> list[str]:
+    return event.fields.split(",")
+
+
+@pytest.mark.parametrize("role", OPENERS)
+def test_the_page_shows_the_evidence_note_only_to_roles_that_need_it(practice, patient,
+                                                                      front_desk, role):
+    noted(patient, front_desk)
+    member = make_member(practice, role, f"the-{role}")
+    html = signed_in(member).get(url("detail", practice, patient)).content.decode()
+    reads = role in READERS
+    assert (NOTE in html) is reads
+    table = history_table(html)
+    # The entry with a note says "recorded"; the one without says nothing.
+    assert table.count('<span class="muted">recorded</span>') == (0 if reads else 1)
+    assert "Paper form" in table and "Verbal" in table  # the entries themselves, for all
+    viewed = AuditEvent.objects.filter(action=Action.VIEW, actor_id=member.pk).get()
+    assert "consent_entries" in fields_of(viewed)
+    assert ("consent_evidence" in fields_of(viewed)) is reads
+    assert phi_in_audit(viewed, ["Mother", "hospital"]) == []
+
+
+@pytest.mark.parametrize("role", OPENERS)
+def test_the_export_carries_the_evidence_note_only_for_roles_that_need_it(practice, patient,
+                                                                          front_desk, role):
+    noted(patient, front_desk)
+    member = make_member(practice, role, f"the-{role}")
+    response = signed_in(member).get(url("consent_export", practice, patient))
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    reads = role in READERS
+    assert [r["evidence"] for r in rows] == ["", NOTE if reads else "recorded"]
+    assert (NOTE in response.content.decode()) is reads
+    export = AuditEvent.objects.get(action=Action.CONSENT_EXPORT)
+    assert fields_of(export) == ["consent_entries", *(["consent_evidence"] if reads else [])]
+
+
+def test_the_compliance_officer_reads_the_notes_once_the_glass_is_broken(practice, patient,
+                                                                          front_desk,
+                                                                          compliance_officer):
+    noted(patient, front_desk)
+    client = signed_in(compliance_officer)
+    assert client.get(url("detail", practice, patient)).status_code == 403
+    BreakGlassGrant.objects.create(practice=practice, user=compliance_officer, patient=patient,
+                                   reason=BreakGlassGrant.Reason.OTHER,
+                                   explanation="consent complaint review",
+                                   expires_at=BreakGlassGrant.default_expiry())
+    html = client.get(url("detail", practice, patient)).content.decode()
+    assert NOTE in html
+    viewed = AuditEvent.objects.filter(action=Action.VIEW,
+                                       actor_id=compliance_officer.pk).get()
+    assert "consent_evidence" in fields_of(viewed)
+
+
+def test_no_note_read_is_recorded_where_no_entry_has_one(practice, patient, front_desk):
+    consent.record(patient, channel=Channel.EMAIL, purpose=Purpose.BILLING, granted=True,
+                   source=Source.VERBAL, by=front_desk)
+    signed_in(front_desk).get(url("detail", practice, patient))
+    viewed = AuditEvent.objects.filter(action=Action.VIEW).get()
+    assert "consent_entries" in fields_of(viewed)
+    assert "consent_evidence" not in fields_of(viewed)
 
 
 def test_the_export_asks_for_the_password_again_and_records_nothing_until_then(practice, patient,
