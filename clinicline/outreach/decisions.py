@@ -53,7 +53,7 @@ from clinicline.outreach.decision_models import (
     SendingPolicy,
     Why,
 )
-from clinicline.outreach.kinds import Channel, Purpose, Reason
+from clinicline.outreach.kinds import Channel, Language, Purpose, Reason
 from clinicline.patients import consent
 from clinicline.patients.consent import Status
 from clinicline.patients.models import (
@@ -72,7 +72,6 @@ PNT = phonenumbers.PhoneNumberType
 # Numbers a text cannot reach. A "fixed line or mobile" (most of North America) may.
 NOT_TEXTABLE = frozenset({PNT.FIXED_LINE, PNT.TOLL_FREE, PNT.PREMIUM_RATE, PNT.SHARED_COST,
                           PNT.PAGER, PNT.UAN, PNT.VOICEMAIL})
-LANGUAGE = "en"  # patients have no language of their own yet
 LEASE = dt.timedelta(minutes=5)
 CLAIM_BATCH = 50
 DAY, WEEK = dt.timedelta(days=1), dt.timedelta(days=7)
@@ -123,6 +122,13 @@ def preload_preferences(patients: Sequence[Patient]) -> None:
             memo[("preferences", pk)] = pref
 
 
+def language_for(patient: Patient, purpose: str, channel: str) -> str:
+    """The patient's language, where the practice has words of this kind in it; otherwise
+    English, which every kind has."""
+    language = preferences(patient).language or Language.EN
+    return language if (purpose, channel, language) in service.KINDS else Language.EN
+
+
 def send(practice: Practice, patient: Patient, *, purpose: str, channel: str, reason: Reason,
          values: templates.Values, at: dt.datetime | None = None, idempotency_key: str,
          exempt: bool = False, reminder: Reminder | None = None,
@@ -165,26 +171,28 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
     if opens > now:
         d.outcome, d.reason, d.due_at = Outcome.DEFERRED, Why.QUIET_HOURS, opens
         return None
-    kind = (d.purpose, d.channel, LANGUAGE)
+    language = language_for(d.patient, d.purpose, d.channel)
+    kind = (d.purpose, d.channel, language)
     live = _once(("live", d.practice_id, kind), lambda: service.live(d.practice, kind))
     d.template_version, d.template_number = live.version, live.number
     d.exempt = d.exempt or live.exempt
     if d.exempt and capped(d.patient, policy, now):
         return _withhold(d, Why.FREQUENCY_CAP)
     text, spans = templates.rendered(live.body, practice=d.practice, channel=d.channel,
-                                     language=LANGUAGE, values=_values(d))
+                                     language=language, values=_values(d))
     if templates.rendered_checks(text, practice=d.practice, channel=d.channel,
-                                 language=LANGUAGE, spans=spans, patient=d.patient,
+                                 language=language, spans=spans, patient=d.patient,
                                  phone=_number(contact), options=_once(
                                      ("guard", d.practice_id),
                                      lambda: guard_options(d.practice))):
         return _withhold(d, Why.PHI)
-    d.delivery = _queue(d, contact, text, now)
+    d.delivery = _queue(d, contact, text, language, now)
     d.outcome, d.reason = Outcome.SENT, ""
     return None
 
 
-def _queue(d: SendDecision, contact: ContactPoint, text: str, now: dt.datetime) -> Delivery:
+def _queue(d: SendDecision, contact: ContactPoint, text: str, language: str,
+           now: dt.datetime) -> Delivery:
     """What the decision allowed, queued: a reminder by voice is a call that listens for
     1, 2 or 3 and leaves a voicemail only with voicemail consent when a machine answers;
     anything else is a message of the words checked above."""
@@ -192,7 +200,7 @@ def _queue(d: SendDecision, contact: ContactPoint, text: str, now: dt.datetime) 
         # Imported here: the call builds on reminders, and reminders are decided here.
         from clinicline.outreach.voice import place_reminder_call
 
-        call = place_reminder_call(d.reminder, to=contact.value, now=now)
+        call = place_reminder_call(d.reminder, to=contact.value, language=language, now=now)
         assert call.delivery is not None  # noqa: S101 - placed with its delivery
         return call.delivery
     return enqueue(d.practice, channel=d.channel, to=contact.value, body=text,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from clinicline.patients.models import Channel as Channel  # re-exported: outreach speaks of both
+from clinicline.patients.models import Language as Language
 from clinicline.patients.models import Purpose as Purpose
 
 # One closed list of purposes and one of channels, shared with the consent ledger, so a
@@ -18,11 +19,6 @@ CHANNELS = (Channel.SMS, Channel.VOICE, Channel.VOICEMAIL, Channel.EMAIL)
 PURPOSE_CHOICES = [(p.value, p.label) for p in PURPOSES]
 CHANNEL_CHOICES = [(c.value, c.label) for c in CHANNELS]
 SPOKEN = frozenset({Channel.VOICE, Channel.VOICEMAIL})
-
-
-class Language(models.TextChoices):
-    EN = "en", "English"
-    ES = "es", "Spanish"
 
 
 class Reason(models.TextChoices):

@@ -18,7 +18,7 @@ from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.outreach import decisions, service, templates
 from clinicline.outreach.decision_models import SendDecision, Why
-from clinicline.outreach.kinds import CHANNELS, PURPOSE_REASON, Channel, Purpose
+from clinicline.outreach.kinds import CHANNELS, PURPOSE_REASON, Channel, Language, Purpose
 from clinicline.patients import consent
 from clinicline.patients.models import Patient
 from clinicline.patients.views import _open_or_refuse, _patient
@@ -45,7 +45,7 @@ def consented_channels(patient: Patient, purposes: list[str]) -> list[str]:
     """Channels with words for one of ``purposes`` that the patient consented to for it now
     (read from the ledger; the decision reads it again when sending)."""
     return [channel for channel in CHANNELS if any(
-        (purpose, channel, decisions.LANGUAGE) in service.KINDS
+        (purpose, channel, Language.EN) in service.KINDS
         and consent.state(patient, channel, purpose).allowed
         for purpose in purposes)]
 
@@ -71,20 +71,22 @@ class SendForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        kind = (data.get("purpose"), data.get("channel"), decisions.LANGUAGE)
+        kind = (data.get("purpose"), data.get("channel"), Language.EN)
         if data.get("purpose") and data.get("channel") and kind not in service.KINDS:
             raise forms.ValidationError("The practice has no words for that purpose on that "
                                         "channel: choose another channel.")
         return data
 
 
-def _preview(request: PracticeRequest, data: dict[str, Any]) -> str:
+def _preview(request: PracticeRequest, patient: Patient, data: dict[str, Any]) -> str:
+    """The words as the patient will get them, in their language."""
     purpose, channel = data["purpose"], data["channel"]
-    live = service.live(request.practice, (purpose, channel, decisions.LANGUAGE))
+    language = decisions.language_for(patient, purpose, channel)
+    live = service.live(request.practice, (purpose, channel, language))
     values = templates.Values(provider=data.get("provider"), reason=PURPOSE_REASON[purpose])
     try:
         return templates.render(live.body, practice=request.practice, channel=channel,
-                                language=decisions.LANGUAGE, values=values)
+                                language=language, values=values)
     except templates.MissingValue:
         return ""
 
@@ -107,7 +109,7 @@ def send_message(request: PracticeRequest, patient_id: uuid.UUID) -> HttpRespons
                     initial={"key": uuid.uuid4()})
     preview, decision, status = "", None, 200
     if bound is not None and form.is_valid():
-        preview = _preview(request, form.cleaned_data)
+        preview = _preview(request, patient, form.cleaned_data)
         if not preview:
             form.add_error("provider", "These words name the provider: choose one.")
         elif request.method == "POST":

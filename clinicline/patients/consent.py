@@ -276,7 +276,7 @@ def _by_sms(practice: Practice, number: str, *, granted: bool, at: dt.datetime,
 # --- preferences ---------------------------------------------------------------------------
 
 PREFERENCE_FIELDS = ("preferred_channel", "only_preferred", "do_not_leave_voicemail",
-                     "window_start", "window_end", "time_zone")
+                     "language", "window_start", "window_end", "time_zone")
 
 
 def preferences(patient: Patient) -> ContactPreference:

@@ -10,6 +10,7 @@ from clinicline.patients.models import (
     STAFF_SOURCES,
     Channel,
     ContactPreference,
+    Language,
     Patient,
     Purpose,
     Source,
@@ -159,6 +160,8 @@ class PreferenceForm(forms.Form):
                                         label='Use no other channel ("email only")')
     do_not_leave_voicemail = forms.BooleanField(required=False,
                                                 label="Do not leave voicemail")
+    language = forms.ChoiceField(choices=Language.choices, initial=Language.EN, required=False,
+                                 label="Language for messages and calls")
     window_start = TimeOfDayField(required=False, label="Contact no earlier than",
                                   help_text="08:00 or later")
     window_end = TimeOfDayField(required=False, label="Contact no later than",
@@ -176,6 +179,7 @@ class PreferenceForm(forms.Form):
             self.add_error("window_end", "Messages never go out after 21:00.")
         if start is not None and end is not None and end <= start:
             self.add_error("window_end", "The latest time must be after the earliest.")
+        data["language"] = data.get("language") or Language.EN  # unasked: English
         if data.get("only_preferred") and not data.get("preferred_channel"):
             self.add_error("preferred_channel", "Choose the one channel to use.")
         return data

@@ -81,6 +81,13 @@ class ContactPoint(PracticeOwned):
 
 # --- consent ledger and contact preferences ------------------------------------------------
 
+class Language(models.TextChoices):
+    """The languages the practice's words are approved in."""
+
+    EN = "en", "English"
+    ES = "es", "Spanish"
+
+
 class Channel(models.TextChoices):
     SMS = "sms", "text message"
     VOICE = "voice", "phone call"
@@ -211,6 +218,8 @@ class ContactPreference(PracticeOwned):
     only_preferred = models.BooleanField(
         default=False, help_text='use no other channel ("email only")')
     do_not_leave_voicemail = models.BooleanField(default=False)
+    language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN,
+                                help_text="the language messages and calls are in")
     window_start = models.TimeField(null=True, blank=True,
                                     help_text="earliest time to contact, 08:00 or later")
     window_end = models.TimeField(null=True, blank=True,

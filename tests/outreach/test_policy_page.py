@@ -134,7 +134,7 @@ def test_the_page_takes_no_other_methods(practice, practice_admin):
 # --- what a saved policy changes ---------------------------------------------------------
 
 def results(practice, patient, *, at, key):
-    return decisions.send(practice, patient, purpose=Purpose.RESULTS, channel=Channel.SMS,
+    return decisions.send(practice, patient, purpose=Purpose.RESULTS_READY, channel=Channel.SMS,
                           reason=Reason.RESULTS, values=Values(), at=at, idempotency_key=key,
                           exempt=True)
 

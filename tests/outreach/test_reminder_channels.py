@@ -98,3 +98,31 @@ def test_a_batch_reads_its_patients_preferences_once(practice, front_desk):
         assert reminders.send_due(now=WEEK_BEFORE) == 3
     read = [q for q in queries if "patients_contactpreference" in q["sql"]]
     assert len(read) == 1
+
+
+@pytest.mark.django_db
+def test_a_patient_who_reads_spanish_gets_the_practices_spanish_words(practice, front_desk):
+    patient = walter(practice)
+    consent.set_preferences(patient, actor=front_desk, language="es")
+    appointment = booked(practice, front_desk, patient)
+    reminders.send_due(now=WEEK_BEFORE)
+    body = week_reminder(appointment).delivery.body
+    assert body.startswith("Riverside Family Medicine: cita ")
+    assert "Responda C para confirmar" in body
+
+
+@pytest.mark.django_db
+def test_a_call_in_spanish_is_placed_in_spanish(practice, front_desk):
+    patient = prefers_calls(walter(practice), front_desk)
+    consent.set_preferences(patient, actor=front_desk, language="es")
+    appointment = booked(practice, front_desk, patient)
+    reminders.send_due(now=WEEK_BEFORE)
+    assert OutreachCall.objects.get(reminder=week_reminder(appointment)).language == "es"
+
+
+@pytest.mark.django_db
+def test_english_when_the_practice_has_no_words_in_the_patients_language(practice, front_desk):
+    patient = walter(practice)
+    consent.set_preferences(patient, actor=front_desk, language="es")
+    assert decisions.language_for(patient, "appointment-reminders", "sms") == "es"
+    assert decisions.language_for(patient, "no-such-purpose", "sms") == "en"
