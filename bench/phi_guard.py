@@ -3,7 +3,7 @@ texts per second, and the block rate on callers' clinical free text, beside Micr
 Presidio in the same run.
 
     .venv/bin/python bench/phi_guard.py [--data PATH] [--rounds 5]
-        [--presidio-python .venv-bench/bin/python] [--spacy-model en_core_web_sm]
+        [--presidio-python .venv-bench/bin/python] [--spacy-model en_core_web_sm] [--misses]
 
 Scoring is a blocker's: a labelled span is found when any identifier finding overlaps it
 (of whatever type; the typed recall, where the type must agree too, is printed beside it),
@@ -143,6 +143,18 @@ def score(rows: list[dict], found: list[list[Span]]) -> dict:
     }
 
 
+def print_misses(rows: list[dict], found: list[list[Span]]) -> None:
+    """Each labelled span no finding overlaps, with its context (the data set is synthetic)."""
+    print("\nmissed labels:")
+    for number, (row, findings) in enumerate(zip(rows, found, strict=True)):
+        text = row["full_text"]
+        for span in row["spans"]:
+            start, end, label = span["start_position"], span["end_position"], span["entity_type"]
+            if label in IN_SCOPE and not any(overlaps(f[:2], (start, end)) for f in findings):
+                print(f"  {number:>4} {label:<15} {text[max(0, start - 40):start]!r} "
+                      f"[{text[start:end]}] {text[end:end + 30]!r}")
+
+
 def timed(texts: list[str], rounds: int) -> float:
     per_round = []
     for _ in range(rounds):
@@ -204,18 +216,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--presidio-python", default="")
     parser.add_argument("--spacy-model", default="")
+    parser.add_argument("--misses", action="store_true",
+                        help="print each labelled span the guard missed, with its context")
     args = parser.parse_args()
     rows = load(args.data)
     texts = [row["full_text"] for row in rows]
     clinical = devset_texts()
     phiguard.check("warm up: the lexicons load once")
-    scored = score(rows, ours(texts))
+    found = ours(texts)
+    scored = score(rows, found)
     per_s = timed(texts, args.rounds)
     block = sum(not phiguard.check(t).allowed for t in clinical) / len(clinical)
     safe = sum(phiguard.check(t, **OPTIONS).allowed for t in SAFE) / len(SAFE)
     print(f"{len(texts)} synthetic texts ({', '.join(OUT_OF_SCOPE)} out of scope); "
           f"{len(clinical)} clinical texts from the triage development set; {len(SAFE)} safe")
     report("clinicline phiguard", scored, per_s, block, safe)
+    if args.misses:
+        print_misses(rows, found)
     result = {**summary(scored, per_s, block, safe), "texts": len(texts),
               "presidio_pattern": None, "presidio_spacy": None, "ratio": None}
     if not args.presidio_python:

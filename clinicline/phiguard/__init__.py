@@ -12,7 +12,8 @@ sending decision share one guard.
 What the caller vouches for is allowed: the practice's own numbers (and the public crisis
 numbers), links to our secure-link host, the practice's name and its providers' (and
 staff's) names. Dates: by default any date blocks. ``allow_dates`` lets through a date
-with no year (an appointment's "Thu Dec 10", a schedule's "Tue 14 Apr 18:00"): a year, or
+with no year (an appointment's "Thu Dec 10", a schedule's "Tue 14 Apr 18:00", "next
+Monday") and a year of this century alone ("in 2026"): a date with a year, a 19xx year, or
 the recipient's own birthday, still blocks. ``allowed_spans`` are offsets where the caller
 placed a typed slot (an appointment time): nothing found inside one blocks, except the
 recipient's own identifiers.

@@ -28,6 +28,21 @@ FORMS = [re.compile(form, re.IGNORECASE) for form in (
 # A bare year of the last two centuries is most likely a birth year (2000-2099 are left to
 # page codes and the like: a year alone is not an identifier under HIPAA).
 BARE_YEAR = re.compile(r"(?<![\d:.,/-])(?:18|19)\d\d(?![\d:/-])")
+# A year of this century where a sentence uses it as one: "in 2017", "during 2008", "the
+# Civil Rights Act of 2001", "a 2017 film". Written alone ("code 2000") it is a number, and
+# before a unit ("a dose of 2000 mg") it is an amount.
+YEAR_IN_USE = re.compile(
+    r"(?i:\b(?:in|of|during|since|until|till|from|before|after|around|circa|year|a|an|the)\s+)"
+    r"(?P<year>20\d\d)(?![\d:/-])(?!\s*(?i:mg|mcg|ml|g|kg|iu|units?|mm|cm|km|m|mi|miles?|ft"
+    r"|feet|lbs?|calories|kcal|steps|times|people|patients|dollars|\$|%)\b)")
+WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+# A weekday that names one particular day: "last Tuesday", "next Monday", "Tuesday
+# morning", "Friday at 3 pm". "Closed on Monday", "Monday to Friday" name no day of anyone's.
+ONE_DAY = re.compile(
+    rf"(?i:\b(?:last|next|this|coming|past)\s+{WEEKDAY}\b(?:\s+(?:morning|afternoon|evening|night))?"
+    rf"|\b{WEEKDAY}\s+(?:morning|afternoon|evening|night|noon)\b"
+    rf"|\b{WEEKDAY},?\s+(?:at\s+)?(?:\d{{1,2}}:\d\d|\d{{1,2}}\s*(?:am|pm|a\.m\.|p\.m\.)))")
+THIS_CENTURY, A_DAY = re.compile(r"\b20\d\d\b"), re.compile(r"(?i)day\b")
 # Digits alone: 04021958, 19580402, 040258 (checked against the recipient's birth date only).
 DIGITS = re.compile(r"(?<!\d)\d{6}(?:\d\d)?(?!\d)")
 ALWAYS_OPEN = re.compile(r"\b24/7\b")
@@ -74,15 +89,26 @@ def dates(text: str) -> Iterator[DateSeen]:
     taken: list[tuple[int, int]] = [m.span() for m in ALWAYS_OPEN.finditer(text)]
     for form in FORMS:
         for match in form.finditer(text):
-            if any(match.start() < end and start < match.end() for start, end in taken):
+            if not _free(match.span(), taken):
                 continue
             seen = _seen(match)
             if seen is not None:
                 taken.append(match.span())
                 yield seen
     for match in BARE_YEAR.finditer(text):
-        if not any(match.start() < end and start < match.end() for start, end in taken):
+        if _free(match.span(), taken):
             yield DateSeen(match.start(), match.end(), int(match.group()), ())
+    # The two costly readings run only where their year or weekday is.
+    for match in YEAR_IN_USE.finditer(text) if THIS_CENTURY.search(text) else ():
+        if _free(match.span("year"), taken):
+            yield DateSeen(match.start("year"), match.end("year"), int(match["year"]), ())
+    for match in ONE_DAY.finditer(text) if A_DAY.search(text) else ():
+        if _free(match.span(), taken):
+            yield DateSeen(match.start(), match.end(), None, ())
+
+
+def _free(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return not any(span[0] < end and start < span[1] for start, end in taken)
 
 
 def compact_dates(text: str) -> Iterator[tuple[int, int, int, int, int]]:

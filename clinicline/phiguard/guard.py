@@ -70,8 +70,12 @@ def _allowed_spans(text: str, allowed_numbers: Iterable[str], link_host: str,
 
 
 def _dates(text: str) -> list[tuple[int, int, str, bool]]:
-    """Each date, and whether it has a year."""
-    return [(seen.start, seen.end, "date", seen.year is not None) for seen in dates.dates(text)]
+    """Each date, and whether it blocks when dates are allowed: a date with a year, or a
+    year of the last two centuries alone (a likely birth year). A year of this one alone
+    ("in 2017") says no birth date to a template's reader."""
+    return [(seen.start, seen.end, "date",
+             seen.year is not None and (bool(seen.readings) or seen.year < 2000))
+            for seen in dates.dates(text)]
 
 
 def check(text: str, *, recipient: Recipient | None = None,
@@ -85,7 +89,7 @@ def check(text: str, *, recipient: Recipient | None = None,
     seen = _dates(masked)
     # A date is read before the shapes, so "04.02.1958" is a date and not a phone number,
     # and an allowed "Tue 08 Dec 18:00" is no street address either.
-    found = [(s, e, kind) for s, e, kind, has_year in seen if has_year or not allow_dates]
+    found = [(s, e, kind) for s, e, kind, blocks in seen if blocks or not allow_dates]
     dated = [(s, e) for s, e, _, _ in seen]
     found += patterns.identifiers(blank(masked, dated))
     # Names are looked for outside the identifiers already found (an email's "JonPLaursen").
