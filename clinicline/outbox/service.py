@@ -212,9 +212,9 @@ def screened(practice: Practice, body: str, patient: Patient | None = None, *,
 def guard_options(practice: Practice) -> dict[str, Any]:
     """What a practice's messages may carry: its own number, links to our secure-link host,
     its name, and the names of its providers, staff (and their user names) and queues (none
-    of them PHI). Dates
-    without a year pass (a schedule's "Tue 14 Apr 18:00"): what the outbox gets was made
-    from templates, and a year, like the patient's birthday, still blocks."""
+    of them PHI). Dates without a year pass (a schedule's "Tue 14 Apr 18:00"), as does a
+    20xx year alone: what the outbox gets was made from templates. A date with its year, a
+    19xx year and the patient's birthday still block."""
     users = Membership.objects.filter(practice=practice).select_related("user")
     names = [*Provider.objects.for_practice(practice).values_list("display_name", flat=True),
              *Team.objects.for_practice(practice).values_list("name", flat=True),
