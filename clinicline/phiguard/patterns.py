@@ -114,11 +114,17 @@ def allowed_url_spans(text: str, host: str) -> list[tuple[int, int]]:
     host = host.casefold()
     spans = []
     for match in URL.finditer(text):
-        url = match.group()
-        netloc = urlsplit(url if "://" in url else "https://" + url).hostname or ""
-        if netloc == host:
+        if _host_of(match.group()) == host:
             spans.append(match.span())
     return spans
+
+
+def _host_of(url: str) -> str:
+    """The link's host, or "" for one no browser could follow ("http://[": not ours)."""
+    try:
+        return urlsplit(url if "://" in url else "https://" + url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _free(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
