@@ -11,8 +11,7 @@ from django import forms
 from clinicline.outreach.decision_models import DEFAULT_PER_DAY, DEFAULT_PER_WEEK
 from clinicline.outreach.kinds import Channel
 from clinicline.outreach.models import MAX_BODY
-from clinicline.patients.forms import TimeOfDayField
-from clinicline.patients.models import QUIET_EARLIEST, QUIET_LATEST
+from clinicline.patients.forms import TimeOfDayField, window_problems
 
 
 class TemplateForm(forms.Form):
@@ -78,15 +77,8 @@ class SendingPolicyForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        start, end = data.get("window_start"), data.get("window_end")
-        if start is not None and start < QUIET_EARLIEST:
-            self.add_error("window_start", "Messages never go out before 08:00 in the "
-                                           "patient's time zone: the hours may only narrow.")
-        if end is not None and end > QUIET_LATEST:
-            self.add_error("window_end", "Messages never go out after 21:00 in the "
-                                         "patient's time zone: the hours may only narrow.")
-        if start is not None and end is not None and end <= start:
-            self.add_error("window_end", "The hours must close after they open.")
+        for field, problem in window_problems(data.get("window_start"), data.get("window_end")):
+            self.add_error(field, problem)
         return data
 
 

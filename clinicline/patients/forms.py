@@ -153,6 +153,22 @@ class TimeOfDayField(forms.TimeField):
     widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
+def window_problems(start: dt.time | None, end: dt.time | None) -> list[tuple[str, str]]:
+    """What is wrong with contact hours, by field: they may only narrow 08:00-21:00 (in the
+    patient's time zone), and must close after they open. A patient's and a practice's."""
+    problems = []
+    if start is not None and start < QUIET_EARLIEST:
+        problems.append(("window_start", "Messages never go out before 08:00 in the "
+                                         "patient's time zone: the hours may only narrow."))
+    if end is not None and end > QUIET_LATEST:
+        problems.append(("window_end", "Messages never go out after 21:00 in the patient's "
+                                       "time zone: the hours may only narrow."))
+    if start is not None and end is not None and end <= start:
+        problems.append(("window_end", "The hours must close after they open (the latest "
+                                       "time must be after the earliest)."))
+    return problems
+
+
 class PreferenceForm(forms.Form):
     preferred_channel = forms.ChoiceField(
         required=False, choices=[("", "no preference"), *Channel.choices])
@@ -172,13 +188,8 @@ class PreferenceForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        start, end = data.get("window_start"), data.get("window_end")
-        if start is not None and start < QUIET_EARLIEST:
-            self.add_error("window_start", "Messages never go out before 08:00.")
-        if end is not None and end > QUIET_LATEST:
-            self.add_error("window_end", "Messages never go out after 21:00.")
-        if start is not None and end is not None and end <= start:
-            self.add_error("window_end", "The latest time must be after the earliest.")
+        for field, problem in window_problems(data.get("window_start"), data.get("window_end")):
+            self.add_error(field, problem)
         data["language"] = data.get("language") or Language.EN  # unasked: English
         if data.get("only_preferred") and not data.get("preferred_channel"):
             self.add_error("preferred_channel", "Choose the one channel to use.")
