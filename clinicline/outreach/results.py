@@ -66,9 +66,11 @@ def digest(token: str) -> str:
 def request(practice: Practice, patient: Patient, *, by: Any, channel: str, to: str,
             provider: Provider | None = None, language: str = "en",
             now: dt.datetime | None = None) -> Requested:
-    """Tell ``patient`` their results are ready, on ``channel`` (voice or sms) to ``to``,
-    once the sending decision has allowed it. Makes the link either way (a patient who
-    calls back may be sent it later); a text carries it only with portal consent."""
+    """Tell ``patient`` their results are ready, on ``channel`` (voice or sms) to ``to``.
+    No ``SendDecision`` is made or recorded here yet: the caller must have checked consent
+    and the number (today only ``clinicline drill`` calls this). Makes the link either way
+    (a patient who calls back may be sent it later); a text carries it only with portal
+    consent."""
     if channel not in CHANNELS:
         raise ValueError(f"results are told by {' or '.join(CHANNELS)}, not {channel!r}")
     if patient.practice_id != practice.pk or (provider and provider.practice_id != practice.pk):
