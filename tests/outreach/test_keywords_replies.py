@@ -59,15 +59,16 @@ def texted(body: str, number: str = PATIENT) -> None:
 def reminded_walter(practice, front_desk, external_id="A-1001", patient=None) -> Appointment:
     """Walter's appointment in three days, its week-ahead reminder texted now (late, so at
     once) and its two-day reminder still to come."""
-    patient = patient or walter(practice)
-    consents(patient, front_desk)  # reminders go only where the patient agreed
-    Provider.objects.get_or_create(practice=practice, display_name="Dr. Amara Osei")
-    book(practice, front_desk, row(external_id=external_id, in_days=3, mrn=patient.mrn))
-    # Inside the 08:00-21:00 window whenever the suite runs: now, or the next 08:30.
+    # Inside the 08:00-21:00 window whenever the suite runs, and before the reply (which
+    # answers only a reminder that has gone): now, or the last 08:30 before now.
     local = timezone.localtime(timezone.now(), practice.tz)
     if not 8 <= local.hour < 20:
-        local = (local + dt.timedelta(hours=12)).replace(hour=8, minute=30, second=0)
+        local = (local - dt.timedelta(hours=12)).replace(hour=8, minute=30, second=0)
     with time_machine.travel(local, tick=False):
+        patient = patient or walter(practice)
+        consents(patient, front_desk)  # reminders go only where the patient agreed
+        Provider.objects.get_or_create(practice=practice, display_name="Dr. Amara Osei")
+        book(practice, front_desk, row(external_id=external_id, in_days=3, mrn=patient.mrn))
         reminders.send_due()
     appointment = Appointment.objects.get(practice=practice, external_id=external_id)
     assert appointment.reminders.filter(status=ReminderStatus.SENT).count() == 1
