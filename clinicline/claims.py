@@ -4,12 +4,14 @@ Due work is rows with a due time. A job hands ``claim_due`` the rows that are du
 filtered, ordered queryset) and the columns that mark a row taken (a lease: a due time
 moved ahead, a state, an attempt counted with ``F()``). On PostgreSQL the candidates are
 locked with SKIP LOCKED, so workers on many machines take disjoint rows without waiting on
-each other; everywhere, each row is then taken by a conditional UPDATE that repeats the
-"due" filter and must touch exactly that one row. A row another worker took in between
-touches none and is skipped. Whatever a worker then does with a claimed row, it writes its
-own next step (done, or due again after ``backoff``) in its own transaction; a worker that
-dies holding a lease delays that row by the lease, never loses it. ``each`` runs a job's
-step over the rows it claimed, so that one row's bug stops none of the others.
+each other; everywhere, the rows are then taken by one conditional UPDATE that repeats the
+"due" filter and must touch every one of them; when it touches fewer (another worker took
+some in between), it is undone and each row is taken by an UPDATE of its own that must
+touch exactly that one row, and a row another worker took touches none and is skipped.
+Whatever a worker then does with a claimed row, it writes its own next step (done, or due
+again after ``backoff``) in its own transaction; a worker that dies holding a lease delays
+that row by the lease, never loses it. ``each`` runs a job's step over the rows it
+claimed, so that one row's bug stops none of the others.
 """
 
 from __future__ import annotations
@@ -31,20 +33,32 @@ BACKOFF_CAP_S = 3600
 def claim_due(due: QuerySet[M], limit: int, **claim: Any) -> list[M]:
     """Up to ``limit`` rows of ``due``, in its order, each marked with ``claim`` and now
     this caller's alone."""
-    won = []
     with transaction.atomic():
         candidates = due
         if connection.features.has_select_for_update_skip_locked:
             candidates = due.select_for_update(skip_locked=True)
-        for pk in list(candidates.values_list("pk", flat=True)[:limit]):
-            if due.filter(pk=pk).update(**claim) == 1:
-                won.append(pk)
+        pks = list(candidates.values_list("pk", flat=True)[:limit])
+        won = _take_all(due, pks, claim) or [
+            pk for pk in pks if due.filter(pk=pk).update(**claim) == 1]
     # Read back by key alone (a claimed row may no longer match ``due``), with the
     # relations ``due`` asked for.
     taken = due.model._default_manager.filter(pk__in=won)
     taken.query.select_related = due.query.select_related
     rows = {row.pk: row for row in taken}
     return [rows[pk] for pk in won if pk in rows]
+
+
+def _take_all(due: QuerySet[M], pks: list[Any], claim: dict[str, Any]) -> list[Any]:
+    """Every one of ``pks`` taken in one UPDATE, when every one is still due (the usual
+    case: on PostgreSQL they are locked; on SQLite nobody wrote between the read and
+    now); otherwise nothing is taken (the savepoint is undone) and each is tried alone."""
+    if not pks:
+        return []
+    with transaction.atomic():
+        if due.filter(pk__in=pks).update(**claim) == len(pks):
+            return pks
+        transaction.set_rollback(True)
+    return []
 
 
 def each(rows: Iterable[M], step: Callable[[M], int], log: logging.Logger, what: str) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -71,27 +72,56 @@ def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: st
             call_step: str = "") -> Delivery:
     """The delivery for this key: made now, or the one an earlier call already made.
     ``call_step``: a voice call that asks and listens (see ``Delivery.call_step``)."""
+    delivery = unsaved(practice, channel=channel, to=to, body=body, purpose=purpose,
+                       idempotency_key=idempotency_key, patient=patient, due_at=due_at,
+                       max_attempts=max_attempts, call_step=call_step)
+    existing = Delivery.objects.filter(practice=practice, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            delivery.save(force_insert=True)
+            if due_at is None or due_at <= timezone.now():  # sent now, not at the next poll
+                wake.notify_workers()
+    except IntegrityError:  # the same key, enqueued at the same moment elsewhere
+        return Delivery.objects.get(practice=practice, idempotency_key=idempotency_key)
+    return delivery
+
+
+def unsaved(practice: Practice, *, channel: str, to: str, body: str, purpose: str,
+            idempotency_key: str, patient: Patient | None = None,
+            due_at: dt.datetime | None = None, max_attempts: int = 5,
+            call_step: str = "") -> Delivery:
+    """The delivery ``enqueue`` would make, checked, not yet saved (see ``enqueue_many``)."""
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
     # Checked here: SQLite would keep an over-long key that PostgreSQL refuses.
     if not idempotency_key or len(idempotency_key) > KEY_MAX:
         raise ValueError(f"an idempotency key is 1 to {KEY_MAX} characters")
-    existing = Delivery.objects.filter(practice=practice, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    return Delivery(practice=practice, channel=channel, to=to, body=body, purpose=purpose,
+                    idempotency_key=idempotency_key, patient=patient,
+                    due_at=due_at or timezone.now(), max_attempts=max_attempts,
+                    call_step=call_step)
+
+
+def enqueue_many(deliveries: Sequence[Delivery]) -> dict[str, Delivery]:
+    """``enqueue`` for many ``unsaved`` deliveries at once, in the caller's transaction:
+    the keys already queued read in one query (those keep their earlier delivery), the
+    rest inserted in one. By key. Keys must be unique among ``deliveries``; a key queued
+    elsewhere at the same moment raises (IntegrityError), and the caller's transaction
+    is undone."""
+    keys = [d.idempotency_key for d in deliveries]
+    if len(set(keys)) != len(keys):
+        raise ValueError("each delivery of a batch has a key of its own")
+    found = {(d.practice_id, d.idempotency_key): d
+             for d in Delivery.objects.filter(idempotency_key__in=keys)}
+    new = [d for d in deliveries if (d.practice_id, d.idempotency_key) not in found]
+    Delivery.objects.bulk_create(new, batch_size=500)
     now = timezone.now()
-    delivery = Delivery(practice=practice, channel=channel, to=to, body=body, purpose=purpose,
-                        idempotency_key=idempotency_key, patient=patient,
-                        due_at=due_at or now, max_attempts=max_attempts,
-                        call_step=call_step)
-    try:
-        with transaction.atomic():
-            delivery.save(force_insert=True)
-            if due_at is None or due_at <= now:  # sent now, not at a worker's next poll
-                wake.notify_workers()
-    except IntegrityError:  # the same key, enqueued at the same moment elsewhere
-        return Delivery.objects.get(practice=practice, idempotency_key=idempotency_key)
-    return delivery
+    if any(d.due_at is None or d.due_at <= now for d in new):
+        wake.notify_workers()
+    return {d.idempotency_key: found.get((d.practice_id, d.idempotency_key), d)
+            for d in deliveries}
 
 
 def claim_due(now: dt.datetime | None = None, limit: int = CLAIM_BATCH,

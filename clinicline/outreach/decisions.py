@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from clinicline import claims
 from clinicline.outbox.models import Delivery
-from clinicline.outbox.service import enqueue, guard_options
+from clinicline.outbox.service import enqueue, enqueue_many, guard_options, unsaved
 from clinicline.outreach import service, templates, zones
 from clinicline.outreach.appointment_models import (
     AppointmentStatus,
@@ -55,7 +55,7 @@ from clinicline.outreach.decision_models import (
 )
 from clinicline.outreach.kinds import Channel, Language, Purpose, Reason
 from clinicline.patients import consent
-from clinicline.patients.consent import Status
+from clinicline.patients.consent import ConsentState, Status
 from clinicline.patients.models import (
     QUIET_EARLIEST,
     QUIET_LATEST,
@@ -84,7 +84,8 @@ REMINDER_STATUS = {Why.CONFIRMED: ReminderStatus.SKIPPED_CONFIRMED,
 T = TypeVar("T")
 # What stays the same for a batch of decisions in one transaction: the practice's live
 # words, its policy and what its messages may name, and the patients' preferences (read
-# for the whole batch at once). Never consent: it is read every time.
+# for the whole batch at once). Consent is read for each decision, or by ``send_many``
+# for its drafts together, in their transaction, each answer used by one decision.
 _batch: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("decisions", default=None)
 
 
@@ -134,18 +135,94 @@ def send(practice: Practice, patient: Patient, *, purpose: str, channel: str, re
          exempt: bool = False, reminder: Reminder | None = None,
          by: Any = None) -> SendDecision:
     """Decide one outbound message, record the decision, and queue it if it may go."""
+    decision = draft(practice, patient, purpose=purpose, channel=channel, reason=reason,
+                     values=values, idempotency_key=idempotency_key, exempt=exempt,
+                     reminder=reminder, by=by)
+    decide(decision, at or timezone.now())
+    return decision
+
+
+def decide(decision: SendDecision, now: dt.datetime) -> None:
+    """Make a ``draft``'s decision and record it, with what it queued, in one transaction."""
+    with transaction.atomic():
+        _decide(decision, now)
+        decision.save(force_insert=True)
+
+
+def draft(practice: Practice, patient: Patient, *, purpose: str, channel: str, reason: Reason,
+          values: templates.Values, idempotency_key: str, exempt: bool = False,
+          reminder: Reminder | None = None, by: Any = None) -> SendDecision:
+    """The decision to be made, not yet made: for ``send``, or ``send_many`` with others."""
     if patient.practice_id != practice.pk:
         raise ValueError("the patient is not this practice's")
     values = replace(values, reason=reason)
-    decision = SendDecision(
+    return SendDecision(
         practice=practice, patient=patient, purpose=purpose, channel=channel, exempt=exempt,
         reminder=reminder, idempotency_key=idempotency_key, provider=values.provider,
         slot_reason=reason, appointment_at=values.appointment_at,
         secure_token=values.secure_link.token if values.secure_link else "", created_by=by)
-    with transaction.atomic():
-        _decide(decision, at or timezone.now())
-        decision.save(force_insert=True)
-    return decision
+
+
+def send_many(drafts: Sequence[SendDecision], now: dt.datetime) -> None:
+    """``send`` for many drafts at once, inside a ``batch`` and the caller's transaction:
+    every check made for each as ``send`` makes it, but consent and the caps read for the
+    whole batch in one query each, the texts queued in one insert and the decisions
+    recorded in another. A draft that raises raises here: the caller's transaction undoes
+    the batch, and the caller decides its drafts one by one instead."""
+    memo = _batch.get()
+    if memo is None:
+        raise RuntimeError("send_many decides a batch: call it inside decisions.batch()")
+    _preload_consent(memo, drafts, now)
+    _preload_caps(memo, drafts, now)
+    queued: list[Delivery] = []
+    memo[QUEUED] = queued
+    try:
+        for decision in drafts:
+            _decide(decision, now)
+    finally:
+        del memo[QUEUED]
+    made = enqueue_many(queued)
+    for decision in drafts:
+        if decision.delivery is not None and decision.delivery._state.adding:
+            decision.delivery = made[decision.delivery.idempotency_key]
+    SendDecision.objects.bulk_create(drafts, batch_size=500)
+
+
+QUEUED = ("queued",)  # the batch's key for the texts ``send_many`` queues together
+
+
+def _preload_consent(memo: dict[tuple[Any, ...], Any], drafts: Sequence[SendDecision],
+                     now: dt.datetime) -> None:
+    wanted: dict[tuple[str, str], list[tuple[Patient, ContactPoint | None]]] = {}
+    for d in drafts:
+        contact = best_contact(d.patient, d.channel) if d.channel == Channel.SMS else None
+        wanted.setdefault((d.channel, d.purpose), []).append((d.patient, contact))
+    for (channel, purpose), pairs in wanted.items():
+        for (patient_pk, contact_pk), state in consent.states_of(pairs, channel, purpose,
+                                                                 at=now).items():
+            memo[("consent", patient_pk, contact_pk, channel, purpose, now)] = state
+
+
+def _consent(d: SendDecision, contact: ContactPoint | None, now: dt.datetime) -> ConsentState:
+    """Consent read now: from the ledger, or from the batch's one read of it (each such
+    answer used once)."""
+    memo = _batch.get()
+    key = ("consent", d.patient.pk, contact.pk if contact else None, d.channel, d.purpose, now)
+    if memo is not None and key in memo:
+        state: ConsentState = memo.pop(key)
+        return state
+    return consent.state(d.patient, d.channel, d.purpose, at=now, contact=contact)
+
+
+def _preload_caps(memo: dict[tuple[Any, ...], Any], drafts: Sequence[SendDecision],
+                  now: dt.datetime) -> None:
+    patients = {d.patient.pk for d in drafts}
+    times: dict[Any, list[dt.datetime]] = {pk: [] for pk in patients}
+    for pk, at in _sent_within_week(now).filter(patient__in=patients).values_list(
+            "patient_id", "decided_at"):
+        times[pk].append(at)
+    for pk, sent in times.items():
+        memo[("sent", pk, now)] = sent
 
 
 def _values(decision: SendDecision) -> templates.Values:
@@ -160,8 +237,7 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
     why, contact = _before_consent(d, pref)
     if contact is None:
         return _withhold(d, why or Why.UNVERIFIED)
-    state = consent.state(d.patient, d.channel, d.purpose, at=now,
-                          contact=contact if d.channel == Channel.SMS else None)
+    state = _consent(d, contact if d.channel == Channel.SMS else None, now)
     d.consent_entry = state.entry
     if state.status is not Status.GRANTED:
         return _withhold(d, Why.OPTED_OUT if state.status is Status.REVOKED else Why.NO_CONSENT)
@@ -184,10 +260,13 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
                                  language=language, spans=spans, patient=d.patient,
                                  phone=_number(contact), options=_once(
                                      ("guard", d.practice_id),
-                                     lambda: guard_options(d.practice))):
+                                     lambda: guard_options(d.practice)), reuse=True):
         return _withhold(d, Why.PHI)
     d.delivery = _queue(d, contact, text, language, now)
     d.outcome, d.reason = Outcome.SENT, ""
+    memo = _batch.get()
+    if d.exempt and memo is not None and ("sent", d.patient.pk, now) in memo:
+        memo["sent", d.patient.pk, now].append(now)  # the caps of the batch's later drafts
     return None
 
 
@@ -203,6 +282,13 @@ def _queue(d: SendDecision, contact: ContactPoint, text: str, language: str,
         call = place_reminder_call(d.reminder, to=contact.value, language=language, now=now)
         assert call.delivery is not None  # noqa: S101 - placed with its delivery
         return call.delivery
+    memo = _batch.get()
+    if memo is not None and QUEUED in memo:  # send_many queues the batch's texts together
+        delivery = unsaved(d.practice, channel=d.channel, to=contact.value, body=text,
+                           purpose=str(d.purpose), idempotency_key=d.idempotency_key,
+                           patient=d.patient)
+        memo[QUEUED].append(delivery)
+        return delivery
     return enqueue(d.practice, channel=d.channel, to=contact.value, body=text,
                    purpose=str(d.purpose), idempotency_key=d.idempotency_key,
                    patient=d.patient)
@@ -313,12 +399,20 @@ def window_opens(patient: Patient, practice: Practice, policy: SendingPolicy,
 
 def capped(patient: Patient, policy: SendingPolicy, now: dt.datetime) -> bool:
     """The patient already had the day's or the week's exempt-path messages."""
-    # By patient alone (the patient is one practice's), so the caps index is the one used.
-    sent = SendDecision.objects.filter(patient=patient, exempt=True, outcome=Outcome.SENT,
-                                       decided_at__gt=now - WEEK, decided_at__lte=now)
-    times = list(sent.values_list("decided_at", flat=True)[:policy.per_week])
+    memo = _batch.get()
+    if memo is not None and ("sent", patient.pk, now) in memo:  # read for the batch
+        times = memo["sent", patient.pk, now]
+    else:
+        # By patient alone (the patient is one practice's), so the caps index is the one used.
+        times = list(_sent_within_week(now).filter(patient=patient)
+                     .values_list("decided_at", flat=True)[:policy.per_week])
     return (len(times) >= policy.per_week
             or sum(1 for t in times if t > now - DAY) >= policy.per_day)
+
+
+def _sent_within_week(now: dt.datetime) -> QuerySet[SendDecision]:
+    return SendDecision.objects.filter(exempt=True, outcome=Outcome.SENT,
+                                       decided_at__gt=now - WEEK, decided_at__lte=now)
 
 
 # --- reminders whose appointment changed, and deferred attempts decided again ---------------

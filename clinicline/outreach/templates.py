@@ -9,6 +9,7 @@ patient detail can reach a slot, and what the words themselves say is checked at
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -162,6 +163,7 @@ def when(at: dt.datetime, practice: Practice, language: str, spoken: bool = Fals
     return f"{day}{comma} {month} {local.day} at {hour}:{local.minute:02d} {half}"
 
 
+@functools.lru_cache(maxsize=256)  # the practice's callback number, in every text
 def written_number(number: str) -> str:
     """"617-555-0100", as people write a US number; other countries' national form."""
     try:
@@ -254,7 +256,8 @@ def rendered_checks(text: str, *, practice: Practice, channel: str, language: st
                     spans: Sequence[tuple[int, int, Slot]] = (),
                     patient: Patient | None = None, phone: str = "",
                     names: Sequence[str] = (),
-                    options: dict[str, Any] | None = None) -> list[Problem]:
+                    options: dict[str, Any] | None = None,
+                    reuse: bool = False) -> list[Problem]:
     """The PHI guard on every rendering that is approved or sent: one problem for each
     kind it finds (``Problem.kind``; the message never quotes the text).
 
@@ -267,7 +270,9 @@ def rendered_checks(text: str, *, practice: Practice, channel: str, language: st
     The guard's reader of person names knows English: in words approved in another
     language, a capitalised word outside the slots ("Responda", "Hola") is not taken for
     a name. The slots' values are read for names in every language. ``options``: the
-    practice's ``guard_options``, when the caller already has them."""
+    practice's ``guard_options``, when the caller already has them. ``reuse``: the guard
+    may answer from its look at the same words for another recipient (``phiguard.check``),
+    for the sending decision's many renderings alike."""
     vouched = [(start, end) for start, end, slot in spans if slot in VOUCHED]
     # An appointment that falls on the patient's birthday: the guard sees their birthday in
     # "Fri Dec 4", but the slot holds the appointment's own time, never the birth date.
@@ -281,12 +286,12 @@ def rendered_checks(text: str, *, practice: Practice, channel: str, language: st
         name=patient.display_name, date_of_birth=patient.date_of_birth, mrn=patient.mrn,
         address=patient.address or "", phone=phone)
     found = [f.type for f in phiguard.check(text, recipient=recipient, allowed_spans=vouched,
-                                            **options).findings
+                                            reuse=reuse, **options).findings
              if (language == "en" or f.type != "person_name" or _within(f, slotted))
              and not (f.type == "date_of_birth" and _within(f, appointment))]
     if _names_in(text, options["allowed_names"]):  # else the second look sees the same
         options["allowed_names"] = []
-        found += [f.type for f in phiguard.check(text, allowed_spans=vouched,
+        found += [f.type for f in phiguard.check(text, allowed_spans=vouched, reuse=reuse,
                                                  **options).findings
                   if f.category == "clinical"]
     return [Problem(f"The words as sent would carry {kind.replace('_', ' ')}, which may not "

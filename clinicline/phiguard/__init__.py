@@ -7,7 +7,7 @@ sending decision share one guard.
                              allowed_numbers=["+16175550100"], link_host="clinic.example.org",
                              practice_name="Riverside Family Medicine",
                              allowed_names=["Amara Osei"])
-    verdict.allowed, verdict.findings   # [Finding(start, end, type, category), ...]
+    verdict.allowed, verdict.findings   # (Finding(start, end, type, category), ...)
 
 What the caller vouches for is allowed: the practice's own numbers (and the public crisis
 numbers), links to our secure-link host, the practice's name and its providers' (and

@@ -3,8 +3,9 @@ reader looks, and what they find is one list of findings with spans into the tex
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from clinicline.phiguard import dates, patterns
@@ -36,7 +37,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Verdict:
-    findings: list[Finding] = field(default_factory=list)
+    findings: tuple[Finding, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -81,11 +82,43 @@ def _dates(text: str) -> list[tuple[int, int, str, bool]]:
 def check(text: str, *, recipient: Recipient | None = None,
           allowed_numbers: Iterable[str] = (), link_host: str = "", practice_name: str = "",
           allowed_names: Iterable[str] = (), allowed_spans: Sequence[tuple[int, int]] = (),
-          allow_dates: bool = False) -> Verdict:
-    """What ``text`` must not carry to a non-secure channel; allowed when nothing is found."""
-    masked = blank(text, _allowed_spans(text, allowed_numbers, link_host, practice_name,
-                                        allowed_names))
+          allow_dates: bool = False, reuse: bool = False) -> Verdict:
+    """What ``text`` must not carry to a non-secure channel; allowed when nothing is found.
+
+    ``reuse``: for words rendered from an approved template's typed slots, never free text.
+    The look that does not depend on the recipient is kept (``_recipientless``, a bounded
+    cache) for the next text word for word the same (the same appointment time and
+    provider): where none of the recipient's own identifiers is in the text, the verdict
+    is that look's exactly; where one is, the whole look is made again."""
+    options = (tuple(allowed_numbers), link_host, practice_name, tuple(allowed_names),
+               tuple(allowed_spans), allow_dates)
+    if reuse:
+        masked, alone = _recipientless(text, *options)
+    else:
+        masked, alone = _masked(text, *options[:4]), None
     own = list(recipient_identifiers(masked, recipient)) if recipient is not None else []
+    if alone is not None and not own:
+        return alone
+    return _look(text, masked, own, options[4], allow_dates)
+
+
+def _masked(text: str, allowed_numbers: tuple[str, ...], link_host: str, practice_name: str,
+            allowed_names: tuple[str, ...]) -> str:
+    return blank(text, _allowed_spans(text, allowed_numbers, link_host, practice_name,
+                                      allowed_names))
+
+
+@functools.lru_cache(maxsize=4096)
+def _recipientless(text: str, allowed_numbers: tuple[str, ...], link_host: str,
+                   practice_name: str, allowed_names: tuple[str, ...],
+                   allowed_spans: tuple[tuple[int, int], ...],
+                   allow_dates: bool) -> tuple[str, Verdict]:
+    masked = _masked(text, allowed_numbers, link_host, practice_name, allowed_names)
+    return masked, _look(text, masked, [], allowed_spans, allow_dates)
+
+
+def _look(text: str, masked: str, own: list[tuple[int, int, str]],
+          allowed_spans: Sequence[tuple[int, int]], allow_dates: bool) -> Verdict:
     seen = _dates(masked)
     # A date is read before the shapes, so "04.02.1958" is a date and not a phone number,
     # and an allowed "Tue 08 Dec 18:00" is no street address either.
@@ -100,7 +133,7 @@ def check(text: str, *, recipient: Recipient | None = None,
     found = [f for f in found if not _inside(f, _spans(own))]
     findings = sorted({_finding(*f) for f in own + found if f[2] in RECIPIENTS
                        or not _inside(f, allowed_spans)})
-    return Verdict(findings)
+    return Verdict(tuple(findings))
 
 
 def _spans(found: list[tuple[int, int, str]]) -> list[tuple[int, int]]:

@@ -4,6 +4,7 @@ are read in dates.py. Each pattern is compiled once."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
@@ -89,6 +90,7 @@ PHONE_DIGITS = 7
 PUBLIC_NUMBERS = frozenset({"+18002221222", "+18002738255"})  # Poison Control, the old lifeline
 
 
+@functools.lru_cache(maxsize=1024)  # the practice's numbers, checked in every text
 def e164(number: str) -> str:
     try:
         parsed = phonenumbers.parse(number, "US")

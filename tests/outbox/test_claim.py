@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from clinicline import claims
 from clinicline.jobs import job
 from clinicline.outbox import jobs, service
 from clinicline.outbox.models import Delivery, Status
@@ -43,6 +44,22 @@ def test_a_claimed_delivery_is_not_claimed_again(practice):
     assert service.claim_due() == []  # neither the claimed one nor the one not yet due
     later.refresh_from_db()
     assert (later.status, later.attempts) == (Status.QUEUED, 0)
+
+
+@pytest.mark.django_db
+def test_a_batch_with_a_row_taken_meanwhile_is_taken_row_by_row(practice):
+    """One UPDATE takes a whole batch only when it touches every row; when another worker
+    took one between the read and the UPDATE, the UPDATE is undone and the others are
+    taken one by one (here the taken row is simply one no longer due)."""
+    rows = [reminder(practice, n) for n in range(3)]
+    Delivery.objects.filter(pk=rows[1].pk).update(status=Status.SENDING)
+    due = Delivery.objects.filter(status=Status.QUEUED)
+    pks = [r.pk for r in rows]
+    assert claims._take_all(due, pks, {"status": Status.SENDING}) == []
+    assert Delivery.objects.filter(status=Status.QUEUED).count() == 2  # nothing taken
+    assert claims._take_all(due, [pks[0], pks[2]], {"status": Status.SENDING}) == [
+        pks[0], pks[2]]
+    assert not Delivery.objects.filter(status=Status.QUEUED).exists()
 
 
 @pytest.mark.django_db

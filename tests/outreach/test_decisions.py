@@ -11,7 +11,7 @@ import zoneinfo
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clinicline.accounts.roles import Role
@@ -26,7 +26,7 @@ from clinicline.patients import consent
 from clinicline.patients import service as patients
 from clinicline.patients.models import ContactPoint, Source
 from clinicline.practices.models import Provider
-from tests.conftest import make_member, make_practice
+from tests.conftest import make_member, make_patient, make_practice
 from tests.outreach.support import SIGNED, WALTER_MOBILE, consents, row, walter
 
 NY, LA = zoneinfo.ZoneInfo("America/New_York"), zoneinfo.ZoneInfo("America/Los_Angeles")
@@ -138,14 +138,39 @@ CASES = [
 ]
 
 
+def together(practice, fatima, patient, provider, *, at) -> tuple[SendDecision, SendDecision]:
+    """The same attempt decided by ``send_many`` in a batch with another patient's, who
+    consented (theirs, then the case's)."""
+    other = make_patient(practice, "Ada", "Lee", dt.date(1990, 7, 4), "+16175550177")
+    ContactPoint.objects.filter(patient=other).update(verified_at=SIGNED)
+    consents(other, fatima, purpose="results-ready")
+    drafts = [decisions.draft(practice, p, purpose=Purpose.RESULTS_READY, channel=Channel.SMS,
+                              reason=Reason.RESULTS, values=Values(provider=provider),
+                              idempotency_key=f"results-{n}")
+              for n, p in enumerate([other, patient])]
+    before = Delivery.objects.count()
+    with transaction.atomic(), decisions.batch():
+        decisions.send_many(drafts, at)
+    sent = sum(d.outcome == Outcome.SENT for d in drafts)
+    assert Delivery.objects.count() == before + sent
+    return drafts[0], drafts[1]
+
+
 @pytest.mark.django_db
+@pytest.mark.parametrize("batched", [False, True], ids=["alone", "in a batch"])
 @pytest.mark.parametrize(("case", "arrange", "at", "outcome", "reason"), CASES,
                          ids=[c[0] for c in CASES])
 def test_every_attempt_is_recorded_with_its_reason(practice, fatima, osei, case, arrange, at,
-                                                   outcome, reason):
+                                                   outcome, reason, batched):
     patient = arrange(practice, fatima, osei)
     before = Delivery.objects.count()
-    decision = results(practice, patient, osei, at=at)
+    if batched:
+        theirs, decision = together(practice, fatima, patient, osei, at=at)
+        # Only the hour and the provider they share may hold theirs back too.
+        assert theirs.reason == (reason if reason in ("quiet-hours", "phi") else "")
+        before += theirs.outcome == Outcome.SENT
+    else:
+        decision = results(practice, patient, osei, at=at)
     decision.refresh_from_db()
     assert (decision.outcome, decision.reason) == (outcome, reason)
     assert (decision.purpose, decision.channel) == (Purpose.RESULTS_READY, Channel.SMS)

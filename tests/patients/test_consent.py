@@ -2,9 +2,11 @@
 entries never change, and a STOP from a phone stops texts to that phone only."""
 
 import datetime as dt
+import random
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.db.utils import DatabaseError, IntegrityError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -264,3 +266,62 @@ def test_the_contact_window_only_narrows(practice, patient, front_desk):
                             time_zone="America/Denver")
     start, end, tz = consent.contact_window(patient, practice.tz)
     assert (start, end, str(tz)) == (dt.time(8), dt.time(18, 30), "America/Denver")
+
+
+def test_states_of_many_patients_at_once_say_what_state_says_of_each(practice, other_practice,
+                                                                     front_desk):
+    """The batch read (one query for a whole batch of sending decisions) against the one
+    that reads per patient, over random ledgers: own entries bound to a contact or not,
+    every purpose at once, STOP and START by number, a number two patients share and one
+    another practice's patient has too."""
+    rng = random.Random(20261202)
+    numbers = ["+16175550142", "+16175550143", "+16175550144"]
+    patients = [make_patient(practice, f"Pat{n}", "Lee", dt.date(1960 + n, 1, 2), numbers[n % 3])
+                for n in range(5)]
+    stranger = make_patient(other_practice, "Ola", "Lee", dt.date(1970, 1, 2), numbers[0])
+    for patient in patients[:3]:
+        service.add_contact(patient, "phone", f"+1617555{rng.randrange(200, 300):04d}",
+                            label="home")
+    channels, purposes = [SMS, EMAIL, Channel.VOICE], [REMINDERS, BILLING, RESULTS]
+    for n in range(60):
+        patient = rng.choice(patients)
+        at = day(rng.randrange(10))
+        if n % 7 == 0:
+            consent.opt_out_by_sms(rng.choice([practice, other_practice]),
+                                   rng.choice(numbers), at=at, evidence="STOP")
+        elif n % 11 == 0:
+            consent.opt_in_by_sms(practice, rng.choice(numbers), at=at, evidence="START")
+        else:
+            granted = rng.random() < 0.6
+            phones = list(patient.contact_points.all())
+            consent.record(patient, channel=rng.choice(channels),
+                           purpose=rng.choice(purposes) if granted or rng.random() < 0.7
+                           else Purpose.ALL, granted=granted, source=Source.VERBAL,
+                           by=front_desk, at=at,
+                           contact=rng.choice([None, *phones]) if rng.random() < 0.3 else None)
+    everyone = [*patients, stranger]
+    compared = 0
+    for when in (day(3), day(6), day(11)):
+        for channel in channels:
+            for purpose in purposes:
+                wanted = [(p, c) for p in everyone
+                          for c in [None, *p.contact_points.all()]]
+                batch = consent.states_of(wanted, channel, purpose, at=when)
+                for patient, contact in wanted:
+                    one = consent.state(patient, channel, purpose, at=when, contact=contact)
+                    many = batch[patient.pk, contact.pk if contact else None]
+                    assert (many.status, many.entry) == (one.status, one.entry), (
+                        patient, contact, channel, purpose, when)
+                    compared += 1
+    statuses = {consent.state(p, SMS, REMINDERS, at=day(11)).status for p in everyone}
+    assert compared > 300 and len(statuses) > 1  # the ledgers are not all alike
+
+
+def test_states_of_is_one_query_for_the_batch(practice, patient, front_desk):
+    grant(patient, front_desk)
+    other = make_patient(practice, "Ada", "Okafor", dt.date(2015, 3, 9), "+16175550150")
+    prefetch_related_objects([patient, other], "contact_points")  # as a batch has them
+    wanted = [(patient, patient.contact_points.get()), (other, None)]
+    with CaptureQueriesContext(connection) as queries:
+        consent.states_of(wanted, SMS, REMINDERS, at=day(1))
+    assert len(queries) == 1

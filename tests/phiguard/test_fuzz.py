@@ -35,6 +35,23 @@ def test_any_text_gets_a_verdict_with_spans_inside_it(text):
     assert verdict.verdict == ("allow" if not verdict.findings else "block")
 
 
+OTHER = Recipient(name="Ada Lee", date_of_birth=dt.date(1990, 7, 4), mrn="RFM-7",
+                  phone="+16175550199")
+
+
+@given(st.lists(st.one_of(st.text(max_size=40), PIECES), max_size=12).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_a_reused_look_says_what_a_fresh_one_says_whoever_looked_first(text):
+    """``reuse`` keeps the look that does not depend on the recipient: the verdict for
+    Walter is the same whether Ada's look at the same words came first, or none did."""
+    options = {"allowed_numbers": ["+16175550100"], "link_host": "clinic.example.org",
+               "practice_name": "Demo", "allowed_names": ["Amara Osei"], "allow_dates": True}
+    fresh = phiguard.check(text, recipient=WALTER, **options)
+    phiguard.check(text, recipient=OTHER, reuse=True, **options)
+    assert phiguard.check(text, recipient=WALTER, reuse=True, **options) == fresh
+    assert phiguard.check(text, reuse=True, **options) == phiguard.check(text, **options)
+
+
 JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
                            lambda inner: st.lists(inner, max_size=3)
                            | st.dictionaries(st.text(max_size=8), inner, max_size=3),

@@ -125,6 +125,13 @@ def test_what_leaks_is_blocked_and_named(text, kind):
     assert kind in verdict.types, [(text[f.start:f.end], f.type) for f in verdict.findings]
 
 
+@pytest.mark.parametrize("text", SAFE + [text for text, _ in LEAKING])
+def test_a_reused_look_gives_every_text_of_the_table_the_same_verdict(text):
+    fresh = phiguard.check(text, recipient=WALTER, **PRACTICE)
+    phiguard.check(text, recipient=Recipient(name="Ada Lee"), reuse=True, **PRACTICE)
+    assert phiguard.check(text, recipient=WALTER, reuse=True, **PRACTICE) == fresh
+
+
 def test_the_table_is_big_enough_and_balanced():
     assert len(SAFE) + len(LEAKING) >= 60
     assert len(SAFE) >= 25 and len(LEAKING) >= 25

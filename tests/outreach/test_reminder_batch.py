@@ -1,0 +1,106 @@
+"""The reminder job decides a claimed batch together (``reminders.decide_all``): a fixed
+number of queries however large the batch, the same decisions as one at a time, and a
+batch that raises decided again one by one, so that one reminder's fault holds back none
+of the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clinicline.outbox.models import Delivery
+from clinicline.outreach import appointments, decisions, reminders
+from clinicline.outreach.appointment_models import Reminder, ReminderStatus
+from clinicline.outreach.decision_models import SendingPolicy
+from clinicline.patients.models import ContactPoint
+from tests.conftest import make_patient
+from tests.outreach.support import consents, row
+from tests.outreach.test_appointments_reminders import VISIT, WEEK_BEFORE, booked, front_desk
+
+pytestmark = pytest.mark.django_db
+__all__ = ["front_desk"]  # the fixture, shared
+
+
+def patients_booked(practice, front_desk, count: int, first: int = 0) -> list:
+    made = []
+    for n in range(first, first + count):
+        patient = make_patient(practice, f"Pat{n}", "Lee", dt.date(1960, 1, 1 + n),
+                               f"+1617555{2000 + n:04d}", mrn=f"RFM-30{n:02d}")
+        ContactPoint.objects.filter(patient=patient).update(verified_at=WEEK_BEFORE
+                                                            - dt.timedelta(days=30))
+        made.append(booked(practice, front_desk, patient, external_id=f"B-{n}"))
+    return made
+
+
+def queries_to_send(practice, front_desk, count: int, first: int) -> int:
+    patients_booked(practice, front_desk, count, first)
+    with CaptureQueriesContext(connection) as queries:
+        assert reminders.send_due(limit=50, now=WEEK_BEFORE) == count
+    # Not the vault's reads of the practice's data key: made in the test's own transaction,
+    # it is never cached (see vault.keyring); a committed one is read once a process.
+    return sum("vault_datakey" not in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_batch_takes_as_many_queries_for_twelve_reminders_as_for_three(practice,
+                                                                        front_desk):
+    assert queries_to_send(practice, front_desk, 3, 0) == queries_to_send(
+        practice, front_desk, 12, 10)
+    assert Reminder.objects.filter(status=ReminderStatus.SENT).count() == 15
+    assert Delivery.objects.count() == 15
+
+
+def test_one_reminder_that_raises_undoes_the_batch_and_the_others_go_one_by_one(
+        practice, front_desk, monkeypatch, caplog):
+    made = patients_booked(practice, front_desk, 3)
+    broken = made[1].patient_id
+    real = decisions.reminder_channel
+
+    def channel(patient, now):
+        if patient.pk == broken:
+            raise RuntimeError("Pat1 Lee, 1960-01-02")  # a bug whose message holds PHI
+        return real(patient, now)
+
+    monkeypatch.setattr(decisions, "reminder_channel", channel)
+    with caplog.at_level(logging.WARNING, logger="clinicline.outreach"):
+        assert reminders.send_due(now=WEEK_BEFORE) == 2
+    status = dict(Reminder.objects.filter(offset_h=168).values_list("appointment__patient_id",
+                                                                    "status"))
+    assert status == {made[0].patient_id: "sent", broken: "pending",
+                      made[2].patient_id: "sent"}
+    assert Delivery.objects.count() == 2
+    assert "a batch of 3 reminders is decided one by one: RuntimeError" in caplog.messages
+    assert not any("Pat1" in m or "1960" in m for m in caplog.messages)
+
+
+def test_two_reminders_of_one_patient_in_one_batch_keep_to_the_days_cap(practice, front_desk):
+    SendingPolicy.objects.create(practice=practice, per_day=1)
+    [first] = patients_booked(practice, front_desk, 1)
+    consents(first.patient, front_desk)
+    appointments.import_appointments(
+        practice, [row(external_id="B-second", starts_at=VISIT + dt.timedelta(hours=1),
+                       mrn=first.patient.mrn)], by=front_desk,
+        now=WEEK_BEFORE - dt.timedelta(days=1))
+    assert reminders.send_due(now=WEEK_BEFORE + dt.timedelta(hours=1)) == 2
+    reasons = sorted(Reminder.objects.filter(offset_h=168).values_list("reason", flat=True))
+    assert reasons == ["", "frequency-cap"]
+    assert Delivery.objects.count() == 1
+
+
+def test_a_reminder_whose_claim_lapsed_is_left_to_the_worker_that_took_it(practice,
+                                                                          front_desk, caplog):
+    made = patients_booked(practice, front_desk, 2)
+    claimed = reminders.claim(reminders.due_reminders(WEEK_BEFORE), 5, WEEK_BEFORE)
+    later = WEEK_BEFORE + reminders.LEASE + dt.timedelta(minutes=1)
+    taken = Reminder.objects.get(appointment=made[0], offset_h=168)
+    Reminder.objects.filter(pk=taken.pk).update(claimed_at=later)  # another worker's now
+    with caplog.at_level(logging.WARNING, logger="clinicline.outreach"):
+        assert reminders.decide_all(claimed, WEEK_BEFORE) == 1
+    taken.refresh_from_db()
+    assert (taken.status, taken.claimed_at) == (ReminderStatus.PENDING, later)
+    assert Reminder.objects.get(appointment=made[1], offset_h=168).status == "sent"
+    assert f"reminder {taken.pk}: decided, but its claim had lapsed" in caplog.messages
+    assert Delivery.objects.count() == 1
