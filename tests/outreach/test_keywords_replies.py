@@ -111,9 +111,8 @@ def test_plain_language_and_spanish_opt_outs_stop_the_number(gateway, practice, 
     texted(body)
     assert not consent.state(patient, Channel.SMS, Purpose.APPOINTMENT_REMINDERS).allowed
     assert not Message.objects.exists()
-    (confirmation,) = answers(outbox.OPT_OUT_CONFIRMATION)
-    spanish = body in ("ALTO", "PARAR", "CANCELAR")
-    assert str(confirmation.body).startswith("Ya no recibirá" if spanish else "You will no")
+    # Answered in Walter's language (English), whichever language the keyword was in.
+    assert len(answers(outbox.OPT_OUT_CONFIRMATION)) == 1
 
 
 def test_a_stop_from_a_number_nobody_has_is_kept_for_the_number(gateway, practice):
@@ -187,6 +186,115 @@ def test_a_practice_that_keeps_its_name_out_of_texts_answers_without_it(gateway,
     assert "Riverside" not in bodies and "this number" in bodies
 
 
+# --- in the patient's language -------------------------------------------------------------
+
+ES_STOP = ("Ya no recibirá mensajes de Riverside Family Medicine. Responda START para "
+           "recibirlos de nuevo.")
+ES_HELP = ("Riverside Family Medicine: para recibir ayuda, llame al 617-555-0100. Los "
+           "mensajes de texto no son para emergencias: llame al 911. Responda STOP para "
+           "darse de baja.")
+EN_STOP = ("You will no longer get texts from Riverside Family Medicine. Reply START to get "
+           "them again.")
+EN_HELP = ("Riverside Family Medicine: for help call 617-555-0100. Texts are not for "
+           "emergencies: call 911. Reply STOP to opt out.")
+
+
+def prefers(patient, language: str) -> None:
+    assert consent.set_preferences(patient, language=language) == ["language"]
+
+
+def bodies(purpose: str) -> list[str]:
+    return [str(d.body) for d in answers(purpose)]
+
+
+def test_a_spanish_speaking_patients_stop_and_help_are_answered_in_spanish(gateway, practice):
+    prefers(walter(practice), "es")
+    texted("STOP")
+    texted("HELP")
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [ES_STOP]
+    assert bodies(outbox.HELP_ANSWER) == [ES_HELP]
+    texted("START")
+    assert bodies(replies.REPLY_PURPOSE) == [
+        "Volverá a recibir mensajes de Riverside Family Medicine. Responda STOP para darse "
+        "de baja."]
+
+
+@pytest.mark.parametrize("stop, help_word", [("STOP", "HELP"), ("ALTO", "AYUDA")])
+def test_a_patient_who_prefers_english_is_answered_in_english(gateway, practice, stop,
+                                                              help_word):
+    """Even to a Spanish keyword: the patient's language is the one on their record, the
+    one their reminders come in (English unless the practice recorded another)."""
+    walter(practice)
+    texted(stop)
+    texted(help_word)
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [EN_STOP]
+    assert bodies(outbox.HELP_ANSWER) == [EN_HELP]
+
+
+def walters_daughter(practice):
+    """Amara, Walter's daughter, with his mobile on her record."""
+    child = make_patient(practice, given="Amara", family="Okafor", dob=dt.date(2015, 3, 1),
+                         mrn="RFM-200", phone="")
+    patients.add_contact(child, ContactPoint.Kind.PHONE, PATIENT, label="mobile",
+                         verified_at=timezone.now())
+    return child
+
+
+def test_a_number_shared_by_a_spanish_and_an_english_speaker_is_answered_in_english(
+        gateway, practice):
+    prefers(walter(practice), "es")
+    walters_daughter(practice)  # her record says English
+    texted("ALTO")  # nor does a Spanish keyword say which of the two wrote it
+    texted("AYUDA")
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [EN_STOP]
+    assert bodies(outbox.HELP_ANSWER) == [EN_HELP]
+
+
+def test_a_shared_number_whose_patients_both_prefer_spanish_is_answered_in_spanish(
+        gateway, practice):
+    prefers(walter(practice), "es")
+    child = walters_daughter(practice)
+    prefers(child, "es")
+    texted("STOP")
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [ES_STOP]
+
+
+@pytest.mark.parametrize("stop, help_word, expected", [("ALTO", "AYUDA", (ES_STOP, ES_HELP)),
+                                                       ("STOP", "HELP", (EN_STOP, EN_HELP))])
+def test_a_number_nobody_has_is_answered_in_the_keywords_language(gateway, practice, stop,
+                                                                  help_word, expected):
+    texted(stop, number="+16175550199")
+    texted(help_word, number="+16175550199")
+    assert (*bodies(outbox.OPT_OUT_CONFIRMATION), *bodies(outbox.HELP_ANSWER)) == expected
+
+
+def test_another_practices_spanish_speaker_with_the_number_does_not_change_the_answer(
+        gateway, practice, other_practice):
+    prefers(make_patient(other_practice, mrn="LP-1"), "es")  # the same mobile, at Lakeside
+    texted("HELP")
+    assert bodies(outbox.HELP_ANSWER) == [EN_HELP]
+
+
+def test_spanish_help_from_a_practice_that_keeps_its_name_out_of_texts(gateway, practice):
+    practice.name_in_messages = False
+    practice.save()
+    prefers(walter(practice), "es")
+    texted("STOP")
+    texted("HELP")
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [
+        "Ya no recibirá mensajes de este número. Responda START para recibirlos de nuevo."]
+    (help_answer,) = bodies(outbox.HELP_ANSWER)
+    assert help_answer.startswith("Nuestro consultorio: para recibir ayuda, llame al ")
+
+
+def test_a_spanish_speakers_c_is_answered_in_spanish(gateway, practice, front_desk):
+    patient = walter(practice)
+    prefers(patient, "es")
+    reminded_walter(practice, front_desk, patient=patient)
+    texted("C")
+    assert bodies(replies.REPLY_PURPOSE) == ["Gracias: su cita está confirmada."]
+
+
 # --- reminder replies ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("word", ["C", "1", "c.", "Confirm"])
@@ -245,10 +353,7 @@ def test_a_reply_for_two_appointments_reminded_at_once_goes_to_the_inbox(gateway
                                                                         front_desk):
     """A parent whose two children share the mobile: "C" could mean either."""
     first = reminded_walter(practice, front_desk)
-    child = make_patient(practice, given="Amara", family="Okafor", dob=dt.date(2015, 3, 1),
-                         mrn="RFM-200", phone="")
-    patients.add_contact(child, ContactPoint.Kind.PHONE, PATIENT, label="mobile",
-                         verified_at=timezone.now())
+    child = walters_daughter(practice)
     second = reminded_walter(practice, front_desk, external_id="A-2002", patient=child)
     texted("C")
     for appointment in (first, second):
