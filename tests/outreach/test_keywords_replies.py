@@ -1,7 +1,8 @@
 """What a patient's reply does, through the real webhook, worker and outbox: Walter Okafor
 (whose mobile Riverside has verified) gets a reminder and answers it; Fatima at the front
 desk booked the appointment; Lakeside, a second practice, has a patient with the same
-number. The shared drill ``reminder-stop`` runs end to end."""
+number. The shared drill ``reminder-stop`` is run by the drill runner
+(``tests.drills.support.drill``)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,19 @@ import itertools
 
 import pytest
 import time_machine
-import yaml
-from django.db import connection
 from django.utils import timezone
 
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.inbox.models import Message
 from clinicline.intake import texts
+from clinicline.intake.models import InboundText
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Delivery, Status
 from clinicline.outreach import reminders, replies
 from clinicline.outreach.appointment_models import (
     Appointment,
     AppointmentStatus,
-    Reminder,
     ReminderStatus,
 )
 from clinicline.patients import consent
@@ -32,9 +31,9 @@ from clinicline.patients import service as patients
 from clinicline.patients.models import Channel, ConsentEntry, ContactPoint, Purpose, Source
 from clinicline.practices.models import Provider
 from tests.conftest import make_member, make_patient
+from tests.drills.support import drill, failed, measured
 from tests.gateways.test_webhooks import PATIENT, SMS, make_gateway, post, text
 from tests.outreach.support import book, consents, row, walter
-from tests.shared import SCENARIOS
 
 pytestmark = pytest.mark.django_db
 SIDS = (f"SM{n:032x}" for n in itertools.count(1000))
@@ -384,77 +383,19 @@ def test_a_reply_never_touches_another_practices_appointment(gateway, practice, 
 
 # --- the shared drill ------------------------------------------------------------------------
 
-DRILL = yaml.safe_load((SCENARIOS / "reminder-stop.yaml").read_text())
-
-
-def _local(practice, value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value).replace(tzinfo=practice.tz)
-
-
-def _plain_in_database(secrets: list[str]) -> list[str]:
-    """Every secret found in plain text in any column of any table."""
-    found = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            for values in cursor.fetchall():
-                cells = " ".join(str(v) for v in values if v is not None)
-                found += [f"{s} in {table}" for s in secrets if s in cells]
-    return found
-
-
-def test_drill_reminder_stop(gateway, practice, front_desk):
-    request, expect = DRILL["request"], DRILL["expect"]
-    given, family = request["patient_name"].split()
-    priya = make_patient(practice, given=given, family=family, dob=dt.date(1990, 6, 14),
-                         mrn="RFM-300", phone="")
-    patients.add_contact(priya, ContactPoint.Kind.PHONE, PATIENT, label="mobile",
-                         verified_at=timezone.now())
-    assert request["patient_consents_to_sms"]
-    consent.record(priya, channel=Channel.SMS, purpose=Purpose.APPOINTMENT_REMINDERS,
-                   granted=True, source=Source.REGISTRATION, by=front_desk,
-                   at=timezone.now() - dt.timedelta(days=30))
-    provider = Provider.objects.create(practice=practice, display_name=request["provider"])
-    starts_at = _local(practice, request["appointment_at"])
-    first_at, second_at = _local(practice, DRILL["when"]), _local(practice,
-                                                                  request["second_reminder_at"])
-    appointment = Appointment.objects.create(practice=practice, patient=priya,
-                                             provider=provider, starts_at=starts_at,
-                                             external_id="DRILL-1")
-    for send_at in (first_at, second_at):
-        Reminder.objects.create(practice=practice, appointment=appointment,
-                                offset_h=int((starts_at - send_at).total_seconds() // 3600),
-                                for_starts_at=starts_at, send_at=send_at)
-
-    with time_machine.travel(first_at, tick=False):
-        reminders.send_due()
-        outbox.send_due()
-    stop_at = first_at + dt.timedelta(minutes=20)
-    with time_machine.travel(stop_at, tick=False):
-        for reply in DRILL["replies"]:
-            texted(reply)
-    with time_machine.travel(stop_at + dt.timedelta(seconds=30), tick=False):
-        outbox.send_due()  # the worker's next turn: the confirmation goes
-    with time_machine.travel(second_at, tick=False):
-        reminders.send_due()
-        outbox.send_due()
-
+def test_drill_reminder_stop(gateway, practice):
+    """The drill runner's reminder-stop in this practice: the reminder goes, STOP is
+    answered within five minutes, the next day's reminder is withheld as opted out."""
+    report = drill("reminder-stop", practice)
+    assert failed(report) == []
+    found = measured(report)
+    assert (found["sent"], found["withheld"], found["withheld_reason"]) == (2, 1, ["opted-out"])
+    assert found["secrets"] == "none sent, none in plain text"
     sent = Delivery.objects.filter(status__in=[Status.SENT, Status.DELIVERED])
-    assert sent.count() == expect["sent"]
     assert sorted(d.purpose for d in sent) == sorted(["appointment-reminders",
                                                       outbox.OPT_OUT_CONFIRMATION])
+    stop = InboundText.objects.get(practice=practice)
     confirmation = sent.get(purpose=outbox.OPT_OUT_CONFIRMATION)
-    assert confirmation.sent_at - stop_at <= dt.timedelta(minutes=5)
-    # Withheld as opted-out: by the sending decision (the reminder's own record), or, where
-    # a text was queued, by the outbox's look at the number when it is due.
-    withheld = [*Reminder.objects.filter(status=ReminderStatus.WITHHELD,
-                                         reason=expect["withheld_reason"]),
-                *Delivery.objects.filter(status=Status.FAILED, error=outbox.OPTED_OUT)]
-    assert len(withheld) == expect["withheld"]
-    assert expect["withheld_reason"] == "opted-out"
+    assert confirmation.sent_at - stop.received_at <= dt.timedelta(minutes=5)
     (entry,) = ConsentEntry.objects.filter(source=Source.SMS_KEYWORD)
-    assert (entry.granted, entry.evidence, entry.at) == (False, "STOP reply", stop_at)
-    for delivery in Delivery.objects.all():
-        for secret in expect["secrets"]:
-            assert secret not in str(delivery.body)
-    assert _plain_in_database(expect["secrets"]) == []
+    assert (entry.granted, entry.evidence, entry.at) == (False, "STOP reply", stop.received_at)
