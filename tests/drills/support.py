@@ -10,9 +10,7 @@ import yaml
 
 from clinicline.drills import leaks, runner
 from clinicline.drills.scenario import parse
-from clinicline.intake.service import call_types_for, scripts_for
 from clinicline.practices.models import Practice
-from clinicline.triage.service import protocol_for
 from tests.shared import SCENARIOS
 
 
@@ -23,10 +21,7 @@ def drill(name: str, practice: Practice, **changes: Any) -> runner.Report:
     document = {**yaml.safe_load(path.read_text(encoding="utf-8")), **changes}
     scenario = parse(yaml.safe_dump(document), path)
     report = runner.Report(scenario.name, scenario.get("title", ""), practice.slug)
-    # The shipped configuration, written on first use: a practice that takes calls has it
-    # before any drill. (Written during the drill, its words, "short of breath" among them,
-    # would count as plain text the drill added.)
-    protocol_for(practice), scripts_for(practice), call_types_for(practice)
+    runner.configured(practice.slug)  # as ``runner.run`` does before its baseline
     baseline = leaks.stored(runner.all_secrets([scenario]))
     report.checks = runner.measure(scenario, practice.slug, baseline, report)
     return report
