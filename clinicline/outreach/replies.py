@@ -83,7 +83,7 @@ def opt_out_confirmation(practice: Practice, language: str = "en") -> str:
 def opt_in_confirmation(practice: Practice, language: str = "en") -> str:
     name = _name(practice, language)
     if language == "es":
-        return f"Volverá a recibir mensajes de {name}. Responda STOP para darse de baja."
+        return f"Recibirá mensajes de {name} de nuevo. Responda STOP para darse de baja."
     return f"You will get texts from {name} again. Reply STOP to opt out."
 
 

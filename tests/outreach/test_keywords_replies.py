@@ -214,8 +214,10 @@ def test_a_spanish_speaking_patients_stop_and_help_are_answered_in_spanish(gatew
     assert bodies(outbox.HELP_ANSWER) == [ES_HELP]
     texted("START")
     assert bodies(replies.REPLY_PURPOSE) == [
-        "Volverá a recibir mensajes de Riverside Family Medicine. Responda STOP para darse "
+        "Recibirá mensajes de Riverside Family Medicine de nuevo. Responda STOP para darse "
         "de baja."]
+    outbox.send_due()  # the guard passes the Spanish words as it does the English
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
 @pytest.mark.parametrize("stop, help_word", [("STOP", "HELP"), ("ALTO", "AYUDA")])
@@ -284,6 +286,8 @@ def test_spanish_help_from_a_practice_that_keeps_its_name_out_of_texts(gateway, 
         "Ya no recibirá mensajes de este número. Responda START para recibirlos de nuevo."]
     (help_answer,) = bodies(outbox.HELP_ANSWER)
     assert help_answer.startswith("Nuestro consultorio: para recibir ayuda, llame al ")
+    outbox.send_due()
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
 
 
 def test_a_spanish_speakers_c_is_answered_in_spanish(gateway, practice, front_desk):
