@@ -17,6 +17,8 @@ from django.db import transaction
 from clinicline.drills import calls, leaks, outreach
 from clinicline.drills.scenario import Scenario
 from clinicline.drills.world import Clock, DrillRefused, World, practice_for
+from clinicline.intake.service import call_types_for, scripts_for
+from clinicline.triage.service import protocol_for
 
 KINDS: dict[str, Callable[[World, Scenario], dict[str, Any]]] = {
     "call": calls.run_call, "return-call": calls.run_return_call,
@@ -117,9 +119,23 @@ def all_secrets(scenarios: Iterable[Scenario]) -> set[str]:
     return {s for scenario in scenarios for s in scenario.expect.get("secrets", [])}
 
 
+def configured(slug: str) -> None:
+    """The practice's configuration in force written, as its first call writes it (a
+    practice that never took a call has the shipped call types, protocol and scripts only
+    as defaults): before the baseline, so that their words ("short of breath") count as the
+    practice's, not as plain text the drill added."""
+    try:
+        practice = practice_for(slug)
+    except DrillRefused:
+        return  # run_one says why
+    protocol_for(practice), scripts_for(practice), call_types_for(practice)
+
+
 def run(scenarios: list[Scenario], *, practice: str | None = None) -> list[Report]:
     """Every scenario, each rolled back; the database is read once first for the secrets'
     baseline (scenarios leave nothing behind, so it holds for each)."""
+    for slug in {practice or s.get("practice") for s in scenarios}:
+        configured(slug)
     baseline = leaks.stored(all_secrets(scenarios))
     return [run_one(s, practice=practice, baseline=baseline) for s in scenarios]
 

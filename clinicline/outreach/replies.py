@@ -18,7 +18,10 @@ Outbound (``staff_reply``): an approved template, or free words that pass the PH
 with the patient's own identifiers, queued to the conversation's number and audited.
 
 Every answer here is a fixed sentence with the practice's name and number and nothing of
-the patient's.
+the patient's, in the language of the patients with the number on file (``answer_language``):
+their preferred language (English unless one is recorded, as for every text they get) where
+they agree, English where two of them differ. A number nobody has on file is answered in the
+keyword's own language (ALTO, AYUDA in Spanish): it is all there is to go on.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -49,7 +53,7 @@ from clinicline.outreach.keywords import REMINDER_KINDS, Kind, Reply
 from clinicline.outreach.kinds import PURPOSE_REASON, Purpose
 from clinicline.outreach.templates import MissingValue, Values, render, written_number
 from clinicline.patients import consent, normalize
-from clinicline.patients.models import BY_PHONE, ContactPoint
+from clinicline.patients.models import BY_PHONE, ContactPoint, Language, Patient
 from clinicline.practices.models import Practice
 from clinicline.vault.blind import blind_index
 
@@ -85,10 +89,11 @@ def opt_in_confirmation(practice: Practice, language: str = "en") -> str:
 
 def help_text(practice: Practice, language: str = "en") -> str:
     number = written_number(practice.callback_number)
-    name = _name(practice, language) if practice.name_in_messages else "Our office"
     if language == "es":
-        return (f"{name}: para ayuda llame al {number}. No use mensajes para emergencias: "
-                "llame al 911. Responda STOP para darse de baja.")
+        name = practice.name if practice.name_in_messages else "Nuestro consultorio"
+        return (f"{name}: para recibir ayuda, llame al {number}. Los mensajes de texto no "
+                "son para emergencias: llame al 911. Responda STOP para darse de baja.")
+    name = practice.name if practice.name_in_messages else "Our office"
     return (f"{name}: for help call {number}. Texts are not for emergencies: call 911. "
             "Reply STOP to opt out.")
 
@@ -132,18 +137,40 @@ def answer(practice: Practice, number: str, reply: Reply, *, at: dt.datetime) ->
         consent.opt_out_by_sms(practice, e164, at=at, evidence=reply.evidence)
         if already:
             return Answer()  # recorded; the number was told once, and is told nothing more
-        return Answer(opt_out_confirmation(practice, reply.language),
+        return Answer(opt_out_confirmation(practice, answer_language(practice, e164, reply)),
                       purpose=outbox.OPT_OUT_CONFIRMATION)
     if reply.kind is Kind.OPT_IN:
         if outbox.opted_out(practice, e164, at=at) is None:
             return INBOX  # nothing to lift: "Yes" to a question is a message
         consent.opt_in_by_sms(practice, e164, at=at, evidence=reply.evidence)
-        return Answer(opt_in_confirmation(practice, reply.language))
+        return Answer(opt_in_confirmation(practice, answer_language(practice, e164, reply)))
     if reply.kind is Kind.HELP:
-        return Answer(help_text(practice, reply.language), purpose=outbox.HELP_ANSWER)
+        return Answer(help_text(practice, answer_language(practice, e164, reply)),
+                      purpose=outbox.HELP_ANSWER)
     if reply.kind in REMINDER_KINDS:
         return _appointment_reply(practice, e164, reply, at)
     return INBOX
+
+
+def answer_language(practice: Practice, e164: str, reply: Reply) -> str:
+    """The language to answer ``reply`` from ``e164`` in (see the module's docstring)."""
+    holders = list(Patient.objects.for_practice(practice).filter(
+        pk__in=_holders(practice, e164)))
+    return _language_of(holders, reply)
+
+
+def _language_of(patients: list[Patient], reply: Reply) -> str:
+    if not patients:
+        return reply.language
+    languages = {pref.language for pref in consent.preferences_of(patients).values()}
+    return languages.pop() if len(languages) == 1 else Language.EN
+
+
+def _holders(practice: Practice, e164: str) -> QuerySet[ContactPoint, Any]:
+    """The ids of the practice's patients with ``e164`` on file as a phone (a subquery)."""
+    key = blind_index(practice.pk, BY_PHONE, e164)
+    return ContactPoint.objects.for_practice(practice).filter(
+        kind=ContactPoint.Kind.PHONE, value_index=key).values("patient_id")
 
 
 def _e164(number: str) -> str:
@@ -158,12 +185,9 @@ def reminded(practice: Practice, e164: str, at: dt.datetime) -> Appointment | No
     patient with this number went most recently (within ``REPLY_WINDOW``), still ahead and
     still open. None when there is none, or when another appointment's reminder went
     within ``AMBIGUOUS_WITHIN`` of it."""
-    key = blind_index(practice.pk, BY_PHONE, e164)
-    patients = ContactPoint.objects.for_practice(practice).filter(
-        kind=ContactPoint.Kind.PHONE, value_index=key).values("patient_id")
     recent = list(Reminder.objects.for_practice(practice).filter(
         status=ReminderStatus.SENT, decided_at__gte=at - REPLY_WINDOW, decided_at__lte=at,
-        delivery__channel=Channel.SMS, appointment__patient__in=patients,
+        delivery__channel=Channel.SMS, appointment__patient__in=_holders(practice, e164),
         appointment__starts_at__gt=at, appointment__status__in=REPLYABLE)
         .select_related("appointment").order_by("-decided_at")[:10])
     if not recent:
@@ -196,7 +220,8 @@ def _appointment_reply(practice: Practice, e164: str, reply: Reply,
         record(Action.SMS_REPLY, practice=practice, obj=appointment,
                patient=appointment.patient_id, fields=["status"],
                reason=f"{status} by text ({reply.evidence})")
-    words = APPOINTMENT_ANSWERS[reply.kind][reply.language]
+    language = _language_of([appointment.patient], reply)  # the patient it answers for
+    words = APPOINTMENT_ANSWERS[reply.kind][language]
     return Answer(words.format(number=written_number(practice.callback_number)),
                   scheduling=reply.kind is Kind.RESCHEDULE, to_inbox=reply.kind is Kind.RESCHEDULE,
                   appointment=appointment)

@@ -102,6 +102,19 @@ def test_an_acknowledged_page_does_not_alarm(demo, tmp_path):
     assert "FAIL alarm_if_no_ack: expected true, measured false" in out
 
 
+def test_a_practice_that_never_took_a_call_shows_no_leak_of_its_own_protocol(practice,
+                                                                            settings,
+                                                                            tmp_path):
+    """Its shipped protocol and scripts are written before the baseline, not by the drill's
+    call: their words ("short of breath") are the practice's, not a leak."""
+    settings.SHARED_DIR = SCENARIOS.parent
+    path = edited(tmp_path, "urgent-clinical.yaml", "  first_page_within_s: 2\n", "")  # no on-call
+    out = drill("--practice", practice.slug, "--file", path)
+    assert "PASS urgent-clinical:" in out
+    assert "PASS secrets: expected [Walter, Okafor, 1958, surgery, calf, breath], measured " \
+           "none sent, none in plain text" in out
+
+
 def test_json_prints_one_object_per_scenario(demo):
     out = drill("--json", "--file", str(SCENARIOS / "urgent-clinical.yaml"),
                 "--file", str(SCENARIOS / "return-call-unverified.yaml"))

@@ -1,7 +1,8 @@
 """What a patient's reply does, through the real webhook, worker and outbox: Walter Okafor
 (whose mobile Riverside has verified) gets a reminder and answers it; Fatima at the front
 desk booked the appointment; Lakeside, a second practice, has a patient with the same
-number. The shared drill ``reminder-stop`` runs end to end."""
+number. The shared drill ``reminder-stop`` is run by the drill runner
+(``tests.drills.support.drill``)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,19 @@ import itertools
 
 import pytest
 import time_machine
-import yaml
-from django.db import connection
 from django.utils import timezone
 
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.inbox.models import Message
 from clinicline.intake import texts
+from clinicline.intake.models import InboundText
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Delivery, Status
 from clinicline.outreach import reminders, replies
 from clinicline.outreach.appointment_models import (
     Appointment,
     AppointmentStatus,
-    Reminder,
     ReminderStatus,
 )
 from clinicline.patients import consent
@@ -32,9 +31,9 @@ from clinicline.patients import service as patients
 from clinicline.patients.models import Channel, ConsentEntry, ContactPoint, Purpose, Source
 from clinicline.practices.models import Provider
 from tests.conftest import make_member, make_patient
+from tests.drills.support import drill, failed, measured
 from tests.gateways.test_webhooks import PATIENT, SMS, make_gateway, post, text
 from tests.outreach.support import book, consents, row, walter
-from tests.shared import SCENARIOS
 
 pytestmark = pytest.mark.django_db
 SIDS = (f"SM{n:032x}" for n in itertools.count(1000))
@@ -111,9 +110,8 @@ def test_plain_language_and_spanish_opt_outs_stop_the_number(gateway, practice, 
     texted(body)
     assert not consent.state(patient, Channel.SMS, Purpose.APPOINTMENT_REMINDERS).allowed
     assert not Message.objects.exists()
-    (confirmation,) = answers(outbox.OPT_OUT_CONFIRMATION)
-    spanish = body in ("ALTO", "PARAR", "CANCELAR")
-    assert str(confirmation.body).startswith("Ya no recibirá" if spanish else "You will no")
+    # Answered in Walter's language (English), whichever language the keyword was in.
+    assert len(answers(outbox.OPT_OUT_CONFIRMATION)) == 1
 
 
 def test_a_stop_from_a_number_nobody_has_is_kept_for_the_number(gateway, practice):
@@ -187,6 +185,119 @@ def test_a_practice_that_keeps_its_name_out_of_texts_answers_without_it(gateway,
     assert "Riverside" not in bodies and "this number" in bodies
 
 
+# --- in the patient's language -------------------------------------------------------------
+
+ES_STOP = ("Ya no recibirá mensajes de Riverside Family Medicine. Responda START para "
+           "recibirlos de nuevo.")
+ES_HELP = ("Riverside Family Medicine: para recibir ayuda, llame al 617-555-0100. Los "
+           "mensajes de texto no son para emergencias: llame al 911. Responda STOP para "
+           "darse de baja.")
+EN_STOP = ("You will no longer get texts from Riverside Family Medicine. Reply START to get "
+           "them again.")
+EN_HELP = ("Riverside Family Medicine: for help call 617-555-0100. Texts are not for "
+           "emergencies: call 911. Reply STOP to opt out.")
+
+
+def prefers(patient, language: str) -> None:
+    assert consent.set_preferences(patient, language=language) == ["language"]
+
+
+def bodies(purpose: str) -> list[str]:
+    return [str(d.body) for d in answers(purpose)]
+
+
+def test_a_spanish_speaking_patients_stop_and_help_are_answered_in_spanish(gateway, practice):
+    prefers(walter(practice), "es")
+    texted("STOP")
+    texted("HELP")
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [ES_STOP]
+    assert bodies(outbox.HELP_ANSWER) == [ES_HELP]
+    texted("START")
+    assert bodies(replies.REPLY_PURPOSE) == [
+        "Recibirá mensajes de Riverside Family Medicine de nuevo. Responda STOP para darse "
+        "de baja."]
+    outbox.send_due()  # the guard passes the Spanish words as it does the English
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+@pytest.mark.parametrize("stop, help_word", [("STOP", "HELP"), ("ALTO", "AYUDA")])
+def test_a_patient_who_prefers_english_is_answered_in_english(gateway, practice, stop,
+                                                              help_word):
+    """Even to a Spanish keyword: the patient's language is the one on their record, the
+    one their reminders come in (English unless the practice recorded another)."""
+    walter(practice)
+    texted(stop)
+    texted(help_word)
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [EN_STOP]
+    assert bodies(outbox.HELP_ANSWER) == [EN_HELP]
+
+
+def walters_daughter(practice):
+    """Amara, Walter's daughter, with his mobile on her record."""
+    child = make_patient(practice, given="Amara", family="Okafor", dob=dt.date(2015, 3, 1),
+                         mrn="RFM-200", phone="")
+    patients.add_contact(child, ContactPoint.Kind.PHONE, PATIENT, label="mobile",
+                         verified_at=timezone.now())
+    return child
+
+
+def test_a_number_shared_by_a_spanish_and_an_english_speaker_is_answered_in_english(
+        gateway, practice):
+    prefers(walter(practice), "es")
+    walters_daughter(practice)  # her record says English
+    texted("ALTO")  # nor does a Spanish keyword say which of the two wrote it
+    texted("AYUDA")
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [EN_STOP]
+    assert bodies(outbox.HELP_ANSWER) == [EN_HELP]
+
+
+def test_a_shared_number_whose_patients_both_prefer_spanish_is_answered_in_spanish(
+        gateway, practice):
+    prefers(walter(practice), "es")
+    child = walters_daughter(practice)
+    prefers(child, "es")
+    texted("STOP")
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [ES_STOP]
+
+
+@pytest.mark.parametrize("stop, help_word, expected", [("ALTO", "AYUDA", (ES_STOP, ES_HELP)),
+                                                       ("STOP", "HELP", (EN_STOP, EN_HELP))])
+def test_a_number_nobody_has_is_answered_in_the_keywords_language(gateway, practice, stop,
+                                                                  help_word, expected):
+    texted(stop, number="+16175550199")
+    texted(help_word, number="+16175550199")
+    assert (*bodies(outbox.OPT_OUT_CONFIRMATION), *bodies(outbox.HELP_ANSWER)) == expected
+
+
+def test_another_practices_spanish_speaker_with_the_number_does_not_change_the_answer(
+        gateway, practice, other_practice):
+    prefers(make_patient(other_practice, mrn="LP-1"), "es")  # the same mobile, at Lakeside
+    texted("HELP")
+    assert bodies(outbox.HELP_ANSWER) == [EN_HELP]
+
+
+def test_spanish_help_from_a_practice_that_keeps_its_name_out_of_texts(gateway, practice):
+    practice.name_in_messages = False
+    practice.save()
+    prefers(walter(practice), "es")
+    texted("STOP")
+    texted("HELP")
+    assert bodies(outbox.OPT_OUT_CONFIRMATION) == [
+        "Ya no recibirá mensajes de este número. Responda START para recibirlos de nuevo."]
+    (help_answer,) = bodies(outbox.HELP_ANSWER)
+    assert help_answer.startswith("Nuestro consultorio: para recibir ayuda, llame al ")
+    outbox.send_due()
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_a_spanish_speakers_c_is_answered_in_spanish(gateway, practice, front_desk):
+    patient = walter(practice)
+    prefers(patient, "es")
+    reminded_walter(practice, front_desk, patient=patient)
+    texted("C")
+    assert bodies(replies.REPLY_PURPOSE) == ["Gracias: su cita está confirmada."]
+
+
 # --- reminder replies ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("word", ["C", "1", "c.", "Confirm"])
@@ -245,10 +356,7 @@ def test_a_reply_for_two_appointments_reminded_at_once_goes_to_the_inbox(gateway
                                                                         front_desk):
     """A parent whose two children share the mobile: "C" could mean either."""
     first = reminded_walter(practice, front_desk)
-    child = make_patient(practice, given="Amara", family="Okafor", dob=dt.date(2015, 3, 1),
-                         mrn="RFM-200", phone="")
-    patients.add_contact(child, ContactPoint.Kind.PHONE, PATIENT, label="mobile",
-                         verified_at=timezone.now())
+    child = walters_daughter(practice)
     second = reminded_walter(practice, front_desk, external_id="A-2002", patient=child)
     texted("C")
     for appointment in (first, second):
@@ -279,77 +387,19 @@ def test_a_reply_never_touches_another_practices_appointment(gateway, practice, 
 
 # --- the shared drill ------------------------------------------------------------------------
 
-DRILL = yaml.safe_load((SCENARIOS / "reminder-stop.yaml").read_text())
-
-
-def _local(practice, value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value).replace(tzinfo=practice.tz)
-
-
-def _plain_in_database(secrets: list[str]) -> list[str]:
-    """Every secret found in plain text in any column of any table."""
-    found = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            for values in cursor.fetchall():
-                cells = " ".join(str(v) for v in values if v is not None)
-                found += [f"{s} in {table}" for s in secrets if s in cells]
-    return found
-
-
-def test_drill_reminder_stop(gateway, practice, front_desk):
-    request, expect = DRILL["request"], DRILL["expect"]
-    given, family = request["patient_name"].split()
-    priya = make_patient(practice, given=given, family=family, dob=dt.date(1990, 6, 14),
-                         mrn="RFM-300", phone="")
-    patients.add_contact(priya, ContactPoint.Kind.PHONE, PATIENT, label="mobile",
-                         verified_at=timezone.now())
-    assert request["patient_consents_to_sms"]
-    consent.record(priya, channel=Channel.SMS, purpose=Purpose.APPOINTMENT_REMINDERS,
-                   granted=True, source=Source.REGISTRATION, by=front_desk,
-                   at=timezone.now() - dt.timedelta(days=30))
-    provider = Provider.objects.create(practice=practice, display_name=request["provider"])
-    starts_at = _local(practice, request["appointment_at"])
-    first_at, second_at = _local(practice, DRILL["when"]), _local(practice,
-                                                                  request["second_reminder_at"])
-    appointment = Appointment.objects.create(practice=practice, patient=priya,
-                                             provider=provider, starts_at=starts_at,
-                                             external_id="DRILL-1")
-    for send_at in (first_at, second_at):
-        Reminder.objects.create(practice=practice, appointment=appointment,
-                                offset_h=int((starts_at - send_at).total_seconds() // 3600),
-                                for_starts_at=starts_at, send_at=send_at)
-
-    with time_machine.travel(first_at, tick=False):
-        reminders.send_due()
-        outbox.send_due()
-    stop_at = first_at + dt.timedelta(minutes=20)
-    with time_machine.travel(stop_at, tick=False):
-        for reply in DRILL["replies"]:
-            texted(reply)
-    with time_machine.travel(stop_at + dt.timedelta(seconds=30), tick=False):
-        outbox.send_due()  # the worker's next turn: the confirmation goes
-    with time_machine.travel(second_at, tick=False):
-        reminders.send_due()
-        outbox.send_due()
-
+def test_drill_reminder_stop(gateway, practice):
+    """The drill runner's reminder-stop in this practice: the reminder goes, STOP is
+    answered within five minutes, the next day's reminder is withheld as opted out."""
+    report = drill("reminder-stop", practice)
+    assert failed(report) == []
+    found = measured(report)
+    assert (found["sent"], found["withheld"], found["withheld_reason"]) == (2, 1, ["opted-out"])
+    assert found["secrets"] == "none sent, none in plain text"
     sent = Delivery.objects.filter(status__in=[Status.SENT, Status.DELIVERED])
-    assert sent.count() == expect["sent"]
     assert sorted(d.purpose for d in sent) == sorted(["appointment-reminders",
                                                       outbox.OPT_OUT_CONFIRMATION])
+    stop = InboundText.objects.get(practice=practice)
     confirmation = sent.get(purpose=outbox.OPT_OUT_CONFIRMATION)
-    assert confirmation.sent_at - stop_at <= dt.timedelta(minutes=5)
-    # Withheld as opted-out: by the sending decision (the reminder's own record), or, where
-    # a text was queued, by the outbox's look at the number when it is due.
-    withheld = [*Reminder.objects.filter(status=ReminderStatus.WITHHELD,
-                                         reason=expect["withheld_reason"]),
-                *Delivery.objects.filter(status=Status.FAILED, error=outbox.OPTED_OUT)]
-    assert len(withheld) == expect["withheld"]
-    assert expect["withheld_reason"] == "opted-out"
+    assert confirmation.sent_at - stop.received_at <= dt.timedelta(minutes=5)
     (entry,) = ConsentEntry.objects.filter(source=Source.SMS_KEYWORD)
-    assert (entry.granted, entry.evidence, entry.at) == (False, "STOP reply", stop_at)
-    for delivery in Delivery.objects.all():
-        for secret in expect["secrets"]:
-            assert secret not in str(delivery.body)
-    assert _plain_in_database(expect["secrets"]) == []
+    assert (entry.granted, entry.evidence, entry.at) == (False, "STOP reply", stop.received_at)
