@@ -1,7 +1,8 @@
 """The shared drill callback-voicemail, through the real pipeline: the nurse asks to tell
-Marcus Bell his results are ready by phone → a sending-decision stand-in (a verified phone,
-and consent to a call or a voicemail for results) → the outbox → the loopback carrier →
-the simulator lets the answering machine take it → the voicemail script is left.
+Marcus Bell his results are ready by phone → the sending decision (his verified phone,
+and his consent to a voicemail about results: no call consent, so the call is decided on
+voicemail) → the outbox → the loopback carrier → the simulator lets the answering machine
+take it → the voicemail script is left.
 
 Every expectation of the YAML is checked, the secrets in what was sent, what the phone
 heard, and every stored column of every table (what a copy of the database holds)."""
@@ -39,19 +40,6 @@ MARCUS_MOBILE = "+16175550177"
 SHORT = 5  # needles this short may occur by chance in random ciphertext
 
 
-def decision(patient: Patient, purpose: str) -> ContactPoint | None:
-    """The sending decision's stand-in for this drill: a verified phone, and the patient's
-    consent to a call or a voicemail for the purpose, read now."""
-    phone = ContactPoint.objects.filter(patient=patient, kind=ContactPoint.Kind.PHONE,
-                                        verified_at__isnull=False).first()
-    if phone is None:
-        return None
-    if any(consent.state(patient, c, purpose).allowed for c in (Channel.VOICE,
-                                                                Channel.VOICEMAIL)):
-        return phone
-    return None
-
-
 def marcus(practice: Practice, nurse: object) -> Patient:
     request = DRILL["request"]
     given, family = request["patient_name"].split()
@@ -85,10 +73,9 @@ def test_the_callback_voicemail_drill(practice, account):  # noqa: F811
         nurse = make_member(practice, Role.NURSE, "nurse")
         provider = Provider.objects.create(practice=practice, display_name=request["provider"])
         patient = marcus(practice, nurse)
-        phone = decision(patient, Purpose.RESULTS_READY)
-        assert phone is not None, "the decision stand-in withheld the call"
         asked = results.request(practice, patient, by=nurse, channel=request["channel"],
-                                to=phone.value, provider=provider)
+                                provider=provider)
+        assert (asked.decision.outcome, asked.decision.channel) == ("sent", "voicemail")
         assert outbox.send_due() == 1
         assert request["patient_answers_call"] is False
         heard = said(pick_up(account, human=False, number=MARCUS_MOBILE))
@@ -97,6 +84,7 @@ def test_the_callback_voicemail_drill(practice, account):  # noqa: F811
         assert phrase in heard
     call = OutreachCall.objects.get()
     assert call.outcome == CallOutcome.VOICEMAIL and call.results_link == asked.link
+    assert asked.decision.delivery == call.delivery
     sent = Delivery.objects.filter(status__in=[Status.SENT, Status.DELIVERED])
     assert sent.count() == expect["sent"]
     # Anything sent: the deliveries, what the phone heard, what the webhooks answered.
