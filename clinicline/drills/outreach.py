@@ -22,6 +22,7 @@ from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Channel, Status
 from clinicline.outreach import results
 from clinicline.outreach.appointment_models import Appointment, Reminder, ReminderStatus
+from clinicline.outreach.decision_models import Outcome
 from clinicline.patients import consent
 from clinicline.patients import service as patients
 from clinicline.patients.models import Channel as ConsentChannel
@@ -69,18 +70,15 @@ def results_call(world: World, scenario: Scenario) -> list[str]:
     nurse = world.member("nurse")
     patient = drill_patient(world, request, nurse)
     channel = request["channel"]
-    wanted = (ConsentChannel.VOICE, ConsentChannel.VOICEMAIL) if channel == "voice" else (
-        ConsentChannel.SMS,)
-    # The results request's sending decision: a verified number, and consent read now.
-    if not any(consent.state(patient, c, Purpose.RESULTS_READY, at=world.clock.now()).allowed
-               for c in wanted):
-        world.withheld.append("no-consent")
+    asked = results.request(world.practice, patient, by=nurse, channel=channel,
+                            provider=provider(world, request["provider"]) if "provider" in request
+                            else None, now=world.clock.now())
+    if asked.decision.outcome != Outcome.SENT:
+        # Withheld, or deferred by quiet hours: either way nothing goes out in the drill.
+        world.withheld.append(asked.decision.reason)
         return []
-    results.request(world.practice, patient, by=nurse, channel=channel, to=DRILL_MOBILE,
-                    provider=provider(world, request["provider"]) if "provider" in request
-                    else None, now=world.clock.now())
     world.worker_pass()
-    if channel != "voice":
+    if channel == "sms":
         return []
     account = world.gateway()
     ring = history.ringing(world.practice, history.number_index(world.practice.pk,

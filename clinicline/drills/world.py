@@ -85,7 +85,7 @@ class World:
     pages: list[Any] = field(default_factory=list)      # ids of the drill's own rows
     reminders: list[Any] = field(default_factory=list)
     texts: list[Any] = field(default_factory=list)
-    withheld: list[str] = field(default_factory=list)   # decided before any row, and why
+    withheld: list[str] = field(default_factory=list)   # not sent, and why (not reminders)
     notes: list[str] = field(default_factory=list)
 
     def member(self, role: str) -> User:

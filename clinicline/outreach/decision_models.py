@@ -5,7 +5,8 @@ A decision row says what was decided and why, which consent entry decided it and
 template version was sent, and never anything a patient could be recognised by: no text,
 no number. What a deferred attempt needs to be decided again later (the typed slots'
 values) is kept with it: a provider, a reason from the closed list, an appointment time
-and, sealed, a secure link's token.
+and, sealed, a secure link's token; a results-ready message's row also names its results
+link.
 """
 
 from __future__ import annotations
@@ -107,6 +108,10 @@ class SendDecision(PracticeOwned):
                                  on_delete=models.SET_NULL, related_name="+")
     reminder = models.ForeignKey("outreach.Reminder", null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="decisions")
+    # A results-ready message's link (``outreach.results``): its token, when the text carries
+    # it, is ``secure_token``; a call is placed about it.
+    results_link = models.ForeignKey("outreach.ResultsLink", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="decisions")
     # The caller's key (e.g. "reminder-<uuid>"): the outbox's key for the text, so a
     # decision made twice never sends twice. Made by code, never from what a person typed.
     idempotency_key = models.CharField(max_length=100)

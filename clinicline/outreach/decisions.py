@@ -17,6 +17,9 @@ transaction. Its checks, in order, each a reason a message is withheld:
    days, against the practice's caps (1 and 3 by default);
 7. the live approved template, rendered from typed slots, and the PHI guard on the words
    as sent (``phi``); else the outbox delivery is queued and the decision is ``sent``.
+   A secure link the words have no ``{secure_link}`` slot for follows them (a results
+   text to a patient who consented to the portal); a reminder or a results request
+   decided for a call places the call (``voice.place_reminder_call``).
 
 The decision row holds no text and no number (see ``decision_models``).
 """
@@ -53,7 +56,8 @@ from clinicline.outreach.decision_models import (
     SendingPolicy,
     Why,
 )
-from clinicline.outreach.kinds import Channel, Language, Purpose, Reason
+from clinicline.outreach.kinds import SPOKEN, Channel, Language, Purpose, Reason
+from clinicline.outreach.voice_models import ResultsLink
 from clinicline.patients import consent
 from clinicline.patients.consent import ConsentState, Status
 from clinicline.patients.models import (
@@ -133,11 +137,12 @@ def language_for(patient: Patient, purpose: str, channel: str) -> str:
 def send(practice: Practice, patient: Patient, *, purpose: str, channel: str, reason: Reason,
          values: templates.Values, at: dt.datetime | None = None, idempotency_key: str,
          exempt: bool = False, reminder: Reminder | None = None,
-         by: Any = None) -> SendDecision:
-    """Decide one outbound message, record the decision, and queue it if it may go."""
+         by: Any = None, results_link: ResultsLink | None = None) -> SendDecision:
+    """Decide one outbound message, record the decision, and queue it if it may go.
+    ``results_link``: the results request this message is (its call is placed about it)."""
     decision = draft(practice, patient, purpose=purpose, channel=channel, reason=reason,
                      values=values, idempotency_key=idempotency_key, exempt=exempt,
-                     reminder=reminder, by=by)
+                     reminder=reminder, by=by, results_link=results_link)
     decide(decision, at or timezone.now())
     return decision
 
@@ -151,14 +156,16 @@ def decide(decision: SendDecision, now: dt.datetime) -> None:
 
 def draft(practice: Practice, patient: Patient, *, purpose: str, channel: str, reason: Reason,
           values: templates.Values, idempotency_key: str, exempt: bool = False,
-          reminder: Reminder | None = None, by: Any = None) -> SendDecision:
+          reminder: Reminder | None = None, by: Any = None,
+          results_link: ResultsLink | None = None) -> SendDecision:
     """The decision to be made, not yet made: for ``send``, or ``send_many`` with others."""
     if patient.practice_id != practice.pk:
         raise ValueError("the patient is not this practice's")
     values = replace(values, reason=reason)
     return SendDecision(
         practice=practice, patient=patient, purpose=purpose, channel=channel, exempt=exempt,
-        reminder=reminder, idempotency_key=idempotency_key, provider=values.provider,
+        reminder=reminder, results_link=results_link, idempotency_key=idempotency_key,
+        provider=values.provider,
         slot_reason=reason, appointment_at=values.appointment_at,
         secure_token=values.secure_link.token if values.secure_link else "", created_by=by)
 
@@ -226,7 +233,8 @@ def _preload_caps(memo: dict[tuple[Any, ...], Any], drafts: Sequence[SendDecisio
 
 
 def _values(decision: SendDecision) -> templates.Values:
-    link = templates.SecureLink(decision.secure_token) if decision.secure_token else None
+    kind = templates.ResultsLinkUrl if decision.results_link_id else templates.SecureLink
+    link = kind(decision.secure_token) if decision.secure_token else None
     return templates.Values(provider=decision.provider, reason=Reason(decision.slot_reason),
                             appointment_at=decision.appointment_at, secure_link=link)
 
@@ -254,8 +262,8 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
     d.exempt = d.exempt or live.exempt
     if d.exempt and capped(d.patient, policy, now):
         return _withhold(d, Why.FREQUENCY_CAP)
-    text, spans = templates.rendered(live.body, practice=d.practice, channel=d.channel,
-                                     language=language, values=_values(d))
+    text, spans = templates.rendered(_words(d, live.body), practice=d.practice,
+                                     channel=d.channel, language=language, values=_values(d))
     if templates.rendered_checks(text, practice=d.practice, channel=d.channel,
                                  language=language, spans=spans, patient=d.patient,
                                  phone=_number(contact), options=_once(
@@ -270,16 +278,27 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
     return None
 
 
+def _words(d: SendDecision, body: str) -> str:
+    """The approved words, and after them a secure link they have no slot for, as its own
+    slot (vouched for by the guard like any); a spoken channel carries no link."""
+    if (not d.secure_token or d.channel in SPOKEN
+            or templates.Slot.SECURE_LINK in templates.slots_in(body)[0]):
+        return body
+    return f"{body} {{{templates.Slot.SECURE_LINK}}}"
+
+
 def _queue(d: SendDecision, contact: ContactPoint, text: str, language: str,
            now: dt.datetime) -> Delivery:
-    """What the decision allowed, queued: a reminder by voice is a call that listens for
-    1, 2 or 3 and leaves a voicemail only with voicemail consent when a machine answers;
-    anything else is a message of the words checked above."""
-    if d.channel == Channel.VOICE and d.reminder is not None:
+    """What the decision allowed, queued: a reminder or a results request by call (or, for
+    results, by voicemail) is a call (a reminder's listens for 1, 2 or 3) that leaves a
+    voicemail only with voicemail consent when a machine answers; anything else is a
+    message of the words checked above."""
+    about = d.reminder or d.results_link
+    if d.channel in SPOKEN and about is not None:
         # Imported here: the call builds on reminders, and reminders are decided here.
         from clinicline.outreach.voice import place_reminder_call
 
-        call = place_reminder_call(d.reminder, to=contact.value, language=language, now=now)
+        call = place_reminder_call(about, to=contact.value, language=language, now=now)
         assert call.delivery is not None  # noqa: S101 - placed with its delivery
         return call.delivery
     memo = _batch.get()
@@ -444,7 +463,8 @@ def due_deferred(now: dt.datetime) -> QuerySet[SendDecision]:
                                         due_at__lte=now)
             .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE))
             .order_by("due_at", "id")
-            .select_related("practice", "patient", "provider", "reminder__appointment"))
+            .select_related("practice", "patient", "provider", "reminder__appointment",
+                            "results_link"))
 
 
 def send_deferred(limit: int = CLAIM_BATCH, now: dt.datetime | None = None) -> int:
@@ -466,9 +486,10 @@ def redecide(deferred: SendDecision, now: dt.datetime) -> SendDecision | None:
         again = SendDecision(
             practice=deferred.practice, patient=deferred.patient, purpose=deferred.purpose,
             channel=deferred.channel, exempt=deferred.exempt, reminder=deferred.reminder,
+            results_link=deferred.results_link,
             idempotency_key=deferred.idempotency_key, provider=deferred.provider,
             slot_reason=deferred.slot_reason, appointment_at=deferred.appointment_at,
-            secure_token=deferred.secure_token, created_by=deferred.created_by,
+            secure_token=_token_again(deferred, now), created_by=deferred.created_by,
             deferred_from=deferred)
         changed = no_longer_wanted(deferred.reminder, now) if deferred.reminder else None
         if changed is not None:
@@ -482,3 +503,12 @@ def redecide(deferred: SendDecision, now: dt.datetime) -> SendDecision | None:
                 status=reminder_status(again), reason=again.reason, decided_at=now,
                 delivery=again.delivery)
     return again
+
+
+def _token_again(deferred: SendDecision, now: dt.datetime) -> str:
+    """The deferred attempt's secure link, carried again; a results link only while the
+    patient's consent to the portal for results still stands (read now)."""
+    if deferred.results_link_id and deferred.secure_token and not consent.state(
+            deferred.patient, Channel.PORTAL, Purpose.RESULTS_READY, at=now).allowed:
+        return ""
+    return deferred.secure_token

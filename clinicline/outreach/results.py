@@ -1,8 +1,13 @@
 """Results ready: staff ask, and the patient is told only "Your results are ready. Please
 call the office at …" — by a call (with the voicemail fallback, ``outreach.voice``) or a
 text. A patient who consented to the secure portal for results also gets a link
-(``/r/<token>/``) that asks for their date of birth before it shows anything; five wrong
-tries lock it, and every try is audited (which link, right or wrong: never what was typed).
+(``/r/<token>/``) in the text, which asks for their date of birth before it shows anything;
+five wrong tries lock it, and every try is audited (which link, right or wrong: never
+what was typed).
+
+``request`` records the link and then the sending decision (``decisions.send``): every
+check a message goes through (consent, the number, quiet hours, the caps, the PHI guard)
+decides it, and a message withheld is neither queued nor called.
 
 clinicline holds no results: after the right date of birth the page says only that
 results are ready and how to get them (call the office, or sign in to the practice's
@@ -17,45 +22,36 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 
 from clinicline.audit.models import Action, AuditEvent, Outcome
 from clinicline.audit.service import client_ip, record
-from clinicline.outbox.models import Channel as OutboxChannel
-from clinicline.outbox.service import enqueue
-from clinicline.outreach import service, templates
+from clinicline.outreach import decisions, templates
+from clinicline.outreach.decision_models import SendDecision
 from clinicline.outreach.kinds import Channel, Purpose, Reason
-from clinicline.outreach.voice import place_reminder_call
+from clinicline.outreach.templates import ResultsLinkUrl as ResultsLinkUrl  # the slot's value
 from clinicline.outreach.voice_models import OutreachCall, ResultsLink
 from clinicline.patients import consent
 from clinicline.patients.models import Patient
 from clinicline.practices.models import Practice, Provider
 
-CHANNELS = (Channel.VOICE, Channel.SMS)
+# A call (``voice``), a call placed only to leave the voicemail script (``voicemail``), or
+# a text.
+CHANNELS = (Channel.VOICE, Channel.VOICEMAIL, Channel.SMS)
 # Tries of any results link from one address in a window: guessing across links is slow too.
 IP_WINDOW = dt.timedelta(minutes=10)
 IP_MAX_TRIES = 20
-PURPOSE = "results-ready"
-
-
-class ResultsLinkUrl(templates.SecureLink):
-    """The results page's own address (a typed secure-link slot value)."""
-
-    @property
-    def url(self) -> str:
-        return settings.SITE_URL.rstrip("/") + reverse("results_link", args=[self.token])
 
 
 @dataclass(frozen=True)
 class Requested:
     link: ResultsLink
     token: str                 # only here, once: the database keeps its hash
-    call: OutreachCall | None  # a voice request's call
+    decision: SendDecision     # sent, deferred (sent later, when quiet hours end) or withheld
+    call: OutreachCall | None  # the call placed, when the decision sent one
     portal: bool               # the patient consented to the portal: the text carries the link
 
 
@@ -63,49 +59,50 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def request(practice: Practice, patient: Patient, *, by: Any, channel: str, to: str,
-            provider: Provider | None = None, language: str = "en",
-            now: dt.datetime | None = None) -> Requested:
-    """Tell ``patient`` their results are ready, on ``channel`` (voice or sms) to ``to``.
-    No ``SendDecision`` is made or recorded here yet: the caller must have checked consent
-    and the number (today only ``clinicline drill`` calls this). Makes the link either way
-    (a patient who calls back may be sent it later); a text carries it only with portal
-    consent."""
+def request(practice: Practice, patient: Patient, *, by: Any, channel: str,
+            provider: Provider | None = None, now: dt.datetime | None = None,
+            idempotency_key: str = "") -> Requested:
+    """Tell ``patient`` their results are ready, by ``channel`` (voice, voicemail or sms),
+    through the sending decision (which picks the verified number, and the language).
+    Makes the link whatever is decided (a patient who calls back may be sent it later); a
+    text carries it only with the patient's portal consent for results, read now.
+    ``idempotency_key``: the caller's (a staff form's); by default the link's own."""
     if channel not in CHANNELS:
-        raise ValueError(f"results are told by {' or '.join(CHANNELS)}, not {channel!r}")
+        raise ValueError(f"results are told by {', '.join(CHANNELS)}, not {channel!r}")
     if patient.practice_id != practice.pk or (provider and provider.practice_id != practice.pk):
         raise ValueError("the patient and provider must be this practice's")
     now = now or timezone.now()
     token = secrets.token_urlsafe(16)
-    portal = consent.state(patient, Channel.PORTAL, Purpose.RESULTS_READY).allowed
+    portal = channel == Channel.SMS and consent.state(
+        patient, Channel.PORTAL, Purpose.RESULTS_READY, at=now).allowed
     with transaction.atomic():
         link = ResultsLink.objects.create(
             practice=practice, patient=patient, provider=provider, requested_by=by,
             channel=channel, token_hash=digest(token), expires_at=now + ResultsLink.LIFETIME)
         record(Action.RESULTS_REQUEST, actor=by, practice=practice, obj=link,
                patient=patient.pk, reason=f"results ready by {channel}")
-        call = None
-        if channel == Channel.VOICE:
-            call = place_reminder_call(link, to=to, language=language, now=now)
-        else:
-            enqueue(practice, channel=OutboxChannel.SMS, to=to, purpose=PURPOSE,
-                    body=text(link, token, portal, language), patient=patient,
-                    idempotency_key=f"results:{link.pk}")
-    return Requested(link, token, call, portal)
+        values = templates.Values(provider=provider,
+                                  secure_link=ResultsLinkUrl(token) if portal else None)
+        decision = decisions.send(
+            practice, patient, purpose=Purpose.RESULTS_READY,
+            channel=decided_channel(patient, channel, now), reason=Reason.RESULTS,
+            values=values, at=now, idempotency_key=idempotency_key or f"results:{link.pk}",
+            results_link=link, by=by)
+    call = OutreachCall.objects.filter(results_link=link).first()
+    return Requested(link, token, decision, call, portal)
 
 
-def text(link: ResultsLink, token: str, portal: bool, language: str) -> str:
-    """The approved results-ready text, and the secure link after it for portal consent."""
-    practice = link.practice
-    live = service.live(practice, (Purpose.RESULTS_READY, Channel.SMS, language))
-    values = templates.Values(provider=link.provider, reason=Reason.RESULTS,
-                              secure_link=ResultsLinkUrl(token))
-    words = templates.render(live.body, practice=practice, channel=Channel.SMS,
-                             language=language, values=values)
-    if portal:
-        words += " " + templates.render("{secure_link}", practice=practice,
-                                        channel=Channel.SMS, language=language, values=values)
-    return words
+def decided_channel(patient: Patient, channel: str, now: dt.datetime) -> str:
+    """The channel a results call is decided on: calls, where the patient consented to
+    results calls; else voicemail, where they consented to that (the call is placed to
+    leave the voicemail script, which its own check at the answering machine allows
+    again); else calls, which the decision then withholds as ``no-consent``."""
+    if channel != Channel.VOICE or consent.state(
+            patient, Channel.VOICE, Purpose.RESULTS_READY, at=now).allowed:
+        return channel
+    if consent.state(patient, Channel.VOICEMAIL, Purpose.RESULTS_READY, at=now).allowed:
+        return Channel.VOICEMAIL
+    return Channel.VOICE
 
 
 # --- the link's page ------------------------------------------------------------------------

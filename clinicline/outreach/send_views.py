@@ -1,7 +1,9 @@
 """The patient page's "Send a message": a purpose, a channel the patient consented to and a
 provider from the roster; the words previewed as the patient would get them, and after
 sending, the decision (sent, or withheld and why). Every attempt goes through
-``decisions.send``; the page itself sends nothing any other way."""
+``decisions.send``: results ready through ``results.request``, which also makes the
+results link (a text to a patient who consented to the portal carries it); the page itself
+sends nothing any other way."""
 
 from __future__ import annotations
 
@@ -16,9 +18,16 @@ from clinicline.accounts.access import PracticeRequest, member_view
 from clinicline.accounts.roles import CLINICAL, Perm, Role
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
-from clinicline.outreach import decisions, service, templates
+from clinicline.outreach import decisions, results, service, templates
 from clinicline.outreach.decision_models import SendDecision, Why
-from clinicline.outreach.kinds import CHANNELS, PURPOSE_REASON, Channel, Language, Purpose
+from clinicline.outreach.kinds import (
+    CHANNELS,
+    PURPOSE_REASON,
+    SPOKEN,
+    Channel,
+    Language,
+    Purpose,
+)
 from clinicline.patients import consent
 from clinicline.patients.models import Patient
 from clinicline.patients.views import _open_or_refuse, _patient
@@ -75,20 +84,41 @@ class SendForm(forms.Form):
         if data.get("purpose") and data.get("channel") and kind not in service.KINDS:
             raise forms.ValidationError("The practice has no words for that purpose on that "
                                         "channel: choose another channel.")
+        if data.get("purpose") == Purpose.RESULTS_READY and data.get("channel") and (
+                data["channel"] not in results.CHANNELS):
+            raise forms.ValidationError("Results ready go by text, call or voicemail: choose "
+                                        "another channel.")
         return data
 
 
 def _preview(request: PracticeRequest, patient: Patient, data: dict[str, Any]) -> str:
-    """The words as the patient will get them, in their language."""
+    """The words as the patient will get them, in their language ("": a slot they need,
+    the provider, was not chosen)."""
     purpose, channel = data["purpose"], data["channel"]
-    language = decisions.language_for(patient, purpose, channel)
-    live = service.live(request.practice, (purpose, channel, language))
     values = templates.Values(provider=data.get("provider"), reason=PURPOSE_REASON[purpose])
     try:
-        return templates.render(live.body, practice=request.practice, channel=channel,
-                                language=language, values=values)
+        if purpose == Purpose.RESULTS_READY and channel in SPOKEN:
+            # A results call leaves the voicemail script when a machine answers: it names
+            # the provider's office, so it must render too.
+            _words(request, patient, purpose, Channel.VOICEMAIL, values)
+        return _words(request, patient, purpose, channel, values)
     except templates.MissingValue:
         return ""
+
+
+def _words(request: PracticeRequest, patient: Patient, purpose: str, channel: str,
+           values: templates.Values) -> str:
+    language = decisions.language_for(patient, purpose, channel)
+    live = service.live(request.practice, (purpose, channel, language))
+    return templates.render(live.body, practice=request.practice, channel=channel,
+                            language=language, values=values)
+
+
+def _link_follows(patient: Patient, data: dict[str, Any]) -> bool:
+    """A results text to a patient who consented to the portal for results carries the
+    results link after the words (read now; the request reads it again)."""
+    return (data.get("purpose") == Purpose.RESULTS_READY and data.get("channel") == Channel.SMS
+            and consent.state(patient, Channel.PORTAL, Purpose.RESULTS_READY).allowed)
 
 
 @member_view(Perm.VIEW_PATIENT)
@@ -107,9 +137,10 @@ def send_message(request: PracticeRequest, patient_id: uuid.UUID) -> HttpRespons
         request.GET if "purpose" in request.GET else None)
     form = SendForm(bound, purposes=purposes, channels=channels, providers=providers,
                     initial={"key": uuid.uuid4()})
-    preview, decision, status = "", None, 200
+    preview, decision, status, link_follows = "", None, 200, False
     if bound is not None and form.is_valid():
         preview = _preview(request, patient, form.cleaned_data)
+        link_follows = _link_follows(patient, form.cleaned_data)
         if not preview:
             form.add_error("provider", "These words name the provider: choose one.")
         elif request.method == "POST":
@@ -123,17 +154,28 @@ def send_message(request: PracticeRequest, patient_id: uuid.UUID) -> HttpRespons
            patient=patient, fields=["display_name", "contact_points"])
     return render(request, "outreach/send.html", {
         "patient": patient, "form": form, "preview": preview, "decision": decision,
-        "said": _said(decision), "channels": channels}, status=status if not form.errors else 400)
+        "said": _said(decision), "channels": channels, "link_follows": link_follows},
+        status=status if not form.errors else 400)
 
 
 def _send(request: PracticeRequest, patient: Patient, data: dict[str, Any]) -> SendDecision:
-    purpose = data["purpose"]
-    decision = decisions.send(
-        request.practice, patient, purpose=purpose, channel=data["channel"],
-        reason=PURPOSE_REASON[purpose], values=templates.Values(provider=data.get("provider")),
-        idempotency_key=f"staff-{data['key']}", by=request.user)
+    purpose, key = data["purpose"], f"staff-{data['key']}"
+    earlier = (SendDecision.objects.for_practice(request.practice)
+               .filter(patient=patient, idempotency_key=key).order_by("-created_at").first())
+    if earlier is not None:  # the same form sent again: what was decided then, nothing new
+        return earlier
+    if purpose == Purpose.RESULTS_READY:
+        decision = results.request(request.practice, patient, by=request.user,
+                                   channel=data["channel"], provider=data.get("provider"),
+                                   idempotency_key=key).decision
+    else:
+        decision = decisions.send(
+            request.practice, patient, purpose=purpose, channel=data["channel"],
+            reason=PURPOSE_REASON[purpose],
+            values=templates.Values(provider=data.get("provider")), idempotency_key=key,
+            by=request.user)
     record(Action.SEND_MESSAGE, request=request, practice=request.practice, obj=decision,
-           patient=patient, reason=f"{purpose} by {data['channel']}: {decision.outcome}"
+           patient=patient, reason=f"{purpose} by {decision.channel}: {decision.outcome}"
            + (f" ({decision.reason})" if decision.reason else ""))
     return decision
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
+from django.urls import reverse
 
 from clinicline import phiguard
 from clinicline.outbox.service import guard_options
@@ -63,6 +64,15 @@ class SecureLink:
     @property
     def url(self) -> str:
         return f"{settings.SITE_URL.rstrip('/')}/s/{self.token}"
+
+
+class ResultsLinkUrl(SecureLink):
+    """The results page's own address, ``/r/<token>/`` (``outreach.results``): it asks for
+    the date of birth before it shows anything."""
+
+    @property
+    def url(self) -> str:
+        return settings.SITE_URL.rstrip("/") + reverse("results_link", args=[self.token])
 
 
 LONGEST_LINK = SecureLink("x" * 22)

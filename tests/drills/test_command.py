@@ -21,6 +21,7 @@ from clinicline.practices.models import GatewayAccount
 from tests.shared import SCENARIOS
 
 pytestmark = pytest.mark.django_db
+HEARD = '  script_contains: ["Dr. Amara Osei", "results"]\n'  # callback-voicemail's
 
 
 @pytest.fixture
@@ -113,6 +114,27 @@ def test_a_practice_that_never_took_a_call_shows_no_leak_of_its_own_protocol(pra
     assert "PASS urgent-clinical:" in out
     assert "PASS secrets: expected [Walter, Okafor, 1958, surgery, calf, breath], measured " \
            "none sent, none in plain text" in out
+
+
+def unsent_results(tmp_path: Path, old: str, new: str, reason: str) -> str:
+    """callback-voicemail with ``old`` made ``new``, expecting nothing sent, for ``reason``."""
+    path = Path(edited(tmp_path, "callback-voicemail.yaml", old, new))
+    path.write_text(path.read_text().replace(HEARD, "").replace(
+        "sent: 1", f"sent: 0\n  withheld: 1\n  withheld_reason: {reason}"))
+    out = drill("--file", str(path))
+    assert "PASS sent: expected 0, measured 0" in out
+    return out
+
+
+def test_a_results_call_without_consent_is_withheld_by_the_sending_decision(demo, tmp_path):
+    out = unsent_results(tmp_path, "patient_consents_to_voicemail: true",
+                         "patient_consents_to_voicemail: false", "no-consent")
+    assert "PASS withheld_reason: expected no-consent, measured [no-consent]" in out
+
+
+def test_a_results_call_at_night_waits_for_quiet_hours_to_end(demo, tmp_path):
+    out = unsent_results(tmp_path, '"2026-12-08T14:00"', '"2026-12-08T22:30"', "quiet-hours")
+    assert "PASS withheld_reason: expected quiet-hours, measured [quiet-hours]" in out
 
 
 def test_json_prints_one_object_per_scenario(demo):

@@ -1,6 +1,7 @@
 """The patient page's "Send a message", on a phone and a laptop (var/screenshots/send-*):
 Nurse Ines previews the results-ready text for Walter Okafor-Featherstonehaugh through the
-real page and sends it; the decision is shown, and nothing runs off the screen."""
+real page and sends it (he agreed to the portal, so the preview says the results link
+follows the words); the decision is shown, and nothing runs off the screen."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ def test_send_a_message_fits_a_phone_and_a_laptop(live_server, open_page):
     Provider.objects.create(practice=practice, display_name="Dr. Alexandra Montgomery-Whyte")
     patient = make_patient(practice, "Walter", "Okafor-Featherstonehaugh")
     ContactPoint.objects.filter(patient=patient).update(verified_at=timezone.now())
-    consent.record(patient, channel="sms", purpose="results-ready", granted=True,
-                   source=Source.PAPER_FORM, by=ines, evidence="signed form",
-                   at=timezone.now() - dt.timedelta(days=3))
+    for channel in ("sms", "portal"):
+        consent.record(patient, channel=channel, purpose="results-ready", granted=True,
+                       source=Source.PAPER_FORM, by=ines, evidence="signed form",
+                       at=timezone.now() - dt.timedelta(days=3))
     page = open_page()
     log_in(page, live_server.url, ines)
     page.goto(f"{live_server.url}/p/{practice.slug}/patients/{patient.pk}/")
@@ -39,10 +41,12 @@ def test_send_a_message_fits_a_phone_and_a_laptop(live_server, open_page):
     page.click("button:has-text('Preview')")
     page.wait_for_load_state()
     assert "Your results are ready" in page.content()
+    assert "A secure link to the results page follows these words" in page.content()
     problems = check(page, "send-preview")
     page.click("button:has-text('Send')")
     page.wait_for_load_state()
     decision = SendDecision.objects.get()
+    assert decision.results_link is not None and decision.secure_token
     shown = page.locator("[role=status]").inner_text()
     assert ("Sent." in shown) if decision.outcome == "sent" else ("Held until" in shown)
     for width_name, (width, height) in WIDTHS.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -17,7 +18,11 @@ from hypothesis import strategies as st
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.outbox.models import Delivery
+from clinicline.outreach import decisions, results
 from clinicline.outreach.decision_models import SendDecision
+from clinicline.outreach.voice_models import OutreachCall, ResultsLink
+from clinicline.patients import service as patients
+from clinicline.patients.models import ContactPoint
 from clinicline.practices.models import Provider
 from tests.conftest import make_member, phi_in_audit, signed_in
 from tests.outreach.support import consents, walter
@@ -141,3 +146,122 @@ def test_bad_form_input_is_a_4xx_never_a_500(practice, ines, walter_consenting, 
     answer = client.get(url(practice, walter_consenting), {
         "purpose": purpose, "channel": channel, "provider": provider, "key": key})
     assert answer.status_code in (200, 400)
+
+
+# --- results ready: the request makes the link, the decision sends it ----------------------
+
+NIGHT = dt.datetime(2026, 12, 9, 3, 0, tzinfo=dt.UTC)        # 22:00 in Boston
+MORNING = dt.datetime(2026, 12, 9, 13, 0, 30, tzinfo=dt.UTC)  # just after 08:00 next day
+WALTER_DOB = "1958-04-02"
+
+
+def results_by(practice, ines, walter_consenting, channel: str, key: uuid.UUID | None = None):
+    osei, _ = Provider.objects.get_or_create(practice=practice, display_name="Dr. Amara Osei")
+    return signed_in(ines).post(url(practice, walter_consenting), {
+        "purpose": "results-ready", "channel": channel, "provider": osei.pk,
+        "key": key or uuid.uuid4()})
+
+
+def link_path(body: str) -> str:
+    return urlsplit(body.rsplit(" ", 1)[1]).path
+
+
+@pytest.mark.django_db
+def test_a_portal_patient_gets_the_results_link_from_the_page_and_it_opens(
+        client, practice, ines, walter_consenting):
+    consents(walter_consenting, ines, channel="portal", purpose="results-ready")
+    osei = Provider.objects.create(practice=practice, display_name="Dr. Amara Osei")
+    preview = signed_in(ines).get(url(practice, walter_consenting), {
+        "purpose": "results-ready", "channel": "sms", "provider": osei.pk, "key": uuid.uuid4()})
+    assert "A secure link to the results page follows these words" in preview.content.decode()
+    sent = results_by(practice, ines, walter_consenting, "sms")
+    assert "Sent. It is queued for delivery now." in sent.content.decode()
+    link = ResultsLink.objects.get()
+    decision = SendDecision.objects.get()
+    assert decision.results_link == link and decision.created_by == ines
+    body = Delivery.objects.get().body
+    assert body.startswith("Riverside Family Medicine: Your results are ready.")
+    assert link_path(body).startswith("/r/") and link.token_hash == results.digest(
+        link_path(body).split("/")[2])
+    assert link.requested_by == ines
+    assert "Your results are ready" not in client.get(link_path(body)).content.decode()
+    shown = client.post(link_path(body), {"date_of_birth": WALTER_DOB})
+    assert shown.status_code == 200 and "Your results are ready" in shown.content.decode()
+    event = AuditEvent.objects.get(action=Action.SEND_MESSAGE)
+    assert event.reason == "results-ready by sms: sent" and phi_in_audit(event, SECRETS) == []
+    assert AuditEvent.objects.filter(action=Action.RESULTS_REQUEST).count() == 1
+
+
+@pytest.mark.django_db
+def test_without_portal_consent_the_page_sends_the_text_without_a_link(
+        practice, ines, walter_consenting):
+    results_by(practice, ines, walter_consenting, "sms")
+    assert Delivery.objects.get().body == (
+        "Riverside Family Medicine: Your results are ready. Please call the office at "
+        "617-555-0100. Reply STOP to opt out.")
+    assert ResultsLink.objects.count() == 1  # made anyway, for a later link
+
+
+@pytest.mark.django_db
+def test_results_by_call_from_the_page_place_one_call_however_often_it_is_sent(
+        practice, ines, walter_consenting):
+    consents(walter_consenting, ines, channel="voice", purpose="results-ready")
+    key = uuid.uuid4()
+    sent = results_by(practice, ines, walter_consenting, "voice", key)
+    again = results_by(practice, ines, walter_consenting, "voice", key)
+    assert "Sent. It is queued for delivery now." in again.content.decode()
+    assert sent.status_code == again.status_code == 200
+    call = OutreachCall.objects.get()
+    decision = SendDecision.objects.get()
+    assert decision.delivery == call.delivery == Delivery.objects.get()
+    assert call.results_link == decision.results_link == ResultsLink.objects.get()
+    assert AuditEvent.objects.get(action=Action.SEND_MESSAGE).reason == (
+        "results-ready by voice: sent")
+
+
+@pytest.mark.django_db
+def test_a_voicemail_only_patient_is_offered_voicemail_and_gets_the_call(
+        practice, ines, walter_consenting):
+    consents(walter_consenting, ines, channel="voicemail", purpose="results-ready")
+    refused = results_by(practice, ines, walter_consenting, "voice")  # calls: not agreed to
+    assert refused.status_code == 400 and not ResultsLink.objects.exists()
+    sent = results_by(practice, ines, walter_consenting, "voicemail")
+    assert "Sent. It is queued for delivery now." in sent.content.decode()
+    call = OutreachCall.objects.get()
+    assert call.delivery == SendDecision.objects.get().delivery
+    assert AuditEvent.objects.get(action=Action.SEND_MESSAGE).reason == (
+        "results-ready by voicemail: sent")
+
+
+@pytest.mark.django_db
+def test_results_at_night_are_held_then_sent_with_the_link(practice, ines, walter_consenting):
+    consents(walter_consenting, ines, channel="portal", purpose="results-ready")
+    with time_machine.travel(NIGHT, tick=False):
+        held = results_by(practice, ines, walter_consenting, "sms")
+    assert "Held until the patient&#x27;s quiet hours end" in held.content.decode()
+    assert not Delivery.objects.exists()
+    assert AuditEvent.objects.get(action=Action.SEND_MESSAGE).reason == (
+        "results-ready by sms: deferred (quiet-hours)")
+    with time_machine.travel(MORNING, tick=False):
+        assert decisions.send_deferred() == 1
+    assert "/r/" in Delivery.objects.get().body
+
+
+@pytest.mark.django_db
+def test_results_without_text_consent_are_not_sent_and_the_page_says_why(practice, ines):
+    patient = walter(practice)
+    consents(patient, ines, purpose="care-team")  # the page opens; results are not agreed to
+    sent = results_by(practice, ines, patient, "sms")
+    assert "Not sent: no consent for this channel and purpose." in sent.content.decode()
+    assert not Delivery.objects.exists() and ResultsLink.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_results_by_email_is_refused_with_a_clear_400(practice, ines, walter_consenting):
+    patients.add_contact(walter_consenting, ContactPoint.Kind.EMAIL, "walter@example.org",
+                         verified_at=DAYTIME)
+    consents(walter_consenting, ines, channel="email", purpose="results-ready")
+    refused = results_by(practice, ines, walter_consenting, "email")
+    assert refused.status_code == 400
+    assert "Results ready go by text, call or voicemail" in refused.content.decode()
+    assert not SendDecision.objects.exists() and not ResultsLink.objects.exists()

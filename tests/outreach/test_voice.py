@@ -4,7 +4,10 @@ through the loopback carrier and the real, signed outreach webhook."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from clinicline.audit.models import Action, AuditEvent
@@ -20,6 +23,7 @@ from clinicline.patients.models import Channel, ContactPreference, Purpose
 from clinicline.practices.models import Provider
 from clinicline.simulator.carrier import post_webhook
 from tests.conftest import phi_in_audit
+from tests.outreach.support import walter
 from tests.outreach.voice_support import (
     booked_reminder,
     consent_to,
@@ -33,6 +37,7 @@ from tests.simulator.test_calls import account  # noqa: F401 (a fixture)
 pytestmark = pytest.mark.django_db
 REMINDERS = Purpose.APPOINTMENT_REMINDERS
 SECRETS = ("Walter", "Okafor", "1958")
+DAYTIME = dt.datetime(2026, 12, 8, 15, 0, tzinfo=dt.UTC)  # 10:00 in Boston
 
 
 @pytest.fixture
@@ -190,12 +195,15 @@ def test_an_unknown_step_hangs_up(account, ringing):  # noqa: F811
 
 
 def test_a_person_answering_a_results_call_hears_only_that_results_are_ready(
-        account, patient, nurse):  # noqa: F811
-    osei = Provider.objects.create(practice=patient.practice, display_name="Dr. Amara Osei")
-    asked = results.request(patient.practice, patient, by=nurse, channel="voice",
-                            to="+16175550142", provider=osei)
-    assert outbox.send_due() == 1
-    answer = pick_up(account, human=True)
+        account, practice, nurse):  # noqa: F811
+    patient = walter(practice)
+    consent_to(patient, Channel.VOICE, Purpose.RESULTS_READY, nurse)
+    osei = Provider.objects.create(practice=practice, display_name="Dr. Amara Osei")
+    with time_machine.travel(DAYTIME, tick=True):  # the decision's quiet hours
+        asked = results.request(practice, patient, by=nurse, channel="voice", provider=osei)
+        assert asked.decision.outcome == "sent"
+        assert outbox.send_due() == 1
+        answer = pick_up(account, human=True)
     assert said(answer) == ("Hello, this is Riverside Family Medicine. Your results are "
                             "ready. Please call the office at 6 1 7, 5 5 5, 0 1 0 0. Thank you.")
     assert answer.steps[-1].verb == "hangup" and answer.gather is None
