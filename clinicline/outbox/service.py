@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
-from clinicline import claims, phiguard, wake
+from clinicline import bulk, claims, phiguard, wake
 from clinicline.accounts.models import Membership
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
@@ -116,7 +116,7 @@ def enqueue_many(deliveries: Sequence[Delivery]) -> dict[str, Delivery]:
     found = {(d.practice_id, d.idempotency_key): d
              for d in Delivery.objects.filter(idempotency_key__in=keys)}
     new = [d for d in deliveries if (d.practice_id, d.idempotency_key) not in found]
-    Delivery.objects.bulk_create(new, batch_size=500)
+    bulk.insert(new)
     now = timezone.now()
     if any(d.due_at is None or d.due_at <= now for d in new):
         wake.notify_workers()

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from clinicline import bulk
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.outreach import reminders
@@ -219,7 +220,8 @@ def _create(practice: Practice, planned: list[Planned]) -> list[Appointment]:
     made = [Appointment(practice=practice, patient_id=p.patient_id, provider_id=p.provider_id,
                         starts_at=p.row.starts_at, location=p.row.location,
                         external_id=p.row.external_id) for p in planned]
-    return Appointment.objects.bulk_create(made, batch_size=500)
+    bulk.insert(made)
+    return made
 
 
 def _update(appointment: Appointment, planned: Planned) -> tuple[Appointment, bool]:

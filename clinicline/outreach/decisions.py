@@ -39,7 +39,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clinicline import claims
+from clinicline import bulk, claims
 from clinicline.outbox.models import Delivery
 from clinicline.outbox.service import enqueue, enqueue_many, guard_options, unsaved
 from clinicline.outreach import service, templates, zones
@@ -58,7 +58,7 @@ from clinicline.outreach.decision_models import (
 )
 from clinicline.outreach.kinds import SPOKEN, Channel, Language, Purpose, Reason
 from clinicline.outreach.voice_models import ResultsLink
-from clinicline.patients import consent
+from clinicline.patients import consent, normalize
 from clinicline.patients.consent import ConsentState, Status
 from clinicline.patients.models import (
     QUIET_EARLIEST,
@@ -192,7 +192,7 @@ def send_many(drafts: Sequence[SendDecision], now: dt.datetime) -> None:
     for decision in drafts:
         if decision.delivery is not None and decision.delivery._state.adding:
             decision.delivery = made[decision.delivery.idempotency_key]
-    SendDecision.objects.bulk_create(drafts, batch_size=500)
+    bulk.insert(drafts)
 
 
 QUEUED = ("queued",)  # the batch's key for the texts ``send_many`` queues together
@@ -367,7 +367,7 @@ def reachable(number: str, channel: str) -> bool:
     """A valid number; for a text, one whose type (where the numbering plan says) can take
     texts."""
     try:
-        parsed = phonenumbers.parse(number, None)
+        parsed = normalize.parsed(number)
     except phonenumbers.NumberParseException:
         return False
     if not phonenumbers.is_valid_number(parsed):

@@ -20,12 +20,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinicline import claims
+from clinicline import bulk, claims
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.outreach import decisions
@@ -101,7 +101,7 @@ def schedule_new(practice: Practice, appointments: Sequence[Appointment], *,
     now = now or timezone.now()
     offsets = offsets_for(practice)
     rows = [r for a in appointments if a.status in LIVE for r in plan(a, offsets, now)]
-    Reminder.objects.bulk_create(rows, batch_size=500)
+    bulk.insert(rows)
     return sum(1 for r in rows if r.status == ReminderStatus.PENDING)
 
 
@@ -232,27 +232,11 @@ def _together(claimed: list[Reminder], now: dt.datetime) -> int:
         reminder.delivery = decision.delivery
     for reminder in ours:
         reminder.decided_at = now
-    _record(ours)
+    bulk.update(ours, DECIDED)
     return len(ours)
 
 
 DECIDED = ("status", "reason", "decided_at", "delivery")
-
-
-def _record(reminders: list[Reminder]) -> None:
-    """The reminders' decisions written, one UPDATE by key each, sent as one batch
-    (executemany). ``bulk_update``'s one statement of CASE WHENs cost more than all the
-    decisions it recorded (bench/reminders.py)."""
-    meta, ops = Reminder._meta, connection.ops
-    fields = [f for f in meta.concrete_fields if f.name in DECIDED]
-    sql = (f"UPDATE {ops.quote_name(meta.db_table)} SET "  # noqa: S608 (fixed names)
-           + ", ".join(f"{ops.quote_name(f.column)} = %s" for f in fields)
-           + f" WHERE {ops.quote_name(meta.pk.column)} = %s")
-    rows = [[f.get_db_prep_save(getattr(r, f.attname), connection) for f in fields]
-            + [meta.pk.get_db_prep_value(r.pk, connection)]
-            for r in reminders]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 def _held(claimed: list[Reminder]) -> list[Reminder]:
@@ -267,7 +251,7 @@ def _held(claimed: list[Reminder]) -> list[Reminder]:
                  .values_list("pk", "claimed_at"))
     ours = [r for r in claimed if r.pk in still and still[r.pk] == r.claimed_at]
     for reminder in claimed:
-        if reminder not in ours:
+        if reminder.pk not in still or still[reminder.pk] != reminder.claimed_at:
             log.warning("reminder %s: decided, but its claim had lapsed", reminder.pk)
     return ours
 

@@ -16,6 +16,7 @@ from functools import cache
 import phonenumbers
 from phonenumbers import timezone as number_zones
 
+from clinicline.patients import normalize
 from clinicline.patients.models import Patient
 from clinicline.practices.models import Practice
 
@@ -69,7 +70,7 @@ def from_address(address: dict[str, str] | None) -> str | None:
 def from_number(number: str) -> list[str]:
     """The zones the number's area belongs to (none: unknown or unparsable)."""
     try:
-        parsed = phonenumbers.parse(number, None)
+        parsed = normalize.parsed(number)
     except phonenumbers.NumberParseException:
         return []
     return [z for z in number_zones.time_zones_for_number(parsed) if z != "Etc/Unknown"]

@@ -1,6 +1,7 @@
 """Normal forms for the values we look up by blind index."""
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 
@@ -11,6 +12,14 @@ DEFAULT_REGION = "US"
 
 class InvalidPhone(ValueError):
     pass
+
+
+@functools.lru_cache(maxsize=256)
+def parsed(e164: str) -> phonenumbers.PhoneNumber:
+    """A stored number, parsed; the few last asked are kept (a sending decision asks for
+    the same number's validity and its time zones). Raises NumberParseException. Callers
+    must not change what it returns."""
+    return phonenumbers.parse(e164, None)
 
 
 def phone_e164(raw: str, region: str = DEFAULT_REGION) -> str:

@@ -90,8 +90,14 @@ PHONE_DIGITS = 7
 PUBLIC_NUMBERS = frozenset({"+18002221222", "+18002738255"})  # Poison Control, the old lifeline
 
 
+# A North American number already in E.164: parsing it gives it back unchanged.
+NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")
+
+
 @functools.lru_cache(maxsize=1024)  # the practice's numbers, checked in every text
 def e164(number: str) -> str:
+    if NANP_E164.fullmatch(number):  # a recipient's number as stored: no parse needed
+        return number
     try:
         parsed = phonenumbers.parse(number, "US")
     except phonenumbers.NumberParseException:

@@ -3,9 +3,13 @@ the look-alikes it must let through. The table of a practice's sends is test_tab
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from clinicline import phiguard
+from clinicline.phiguard import patterns
 
 PRACTICE = {"allowed_numbers": ["+16175550100"], "link_host": "clinic.example.org",
             "practice_name": "Demo Family Medicine", "allowed_names": ["Dr. Amara Osei"]}
@@ -109,3 +113,12 @@ def test_a_postcode_line_needs_an_address_beside_it():
     # Alone on its line, a number is a postal code only under an address.
     assert ("7188", "address") in _found("14 Elm Street\nSpringfield\n7188")
     assert _found("Your code is below.\n7188\nIt expires soon.") == set()
+
+
+@given(st.from_regex(r"\+1[2-9]\d{9}", fullmatch=True))  # any digits, Arabic-Indic too
+@example("+16175550100")
+@settings(max_examples=200, deadline=None)
+def test_a_north_american_number_in_e164_is_given_back_as_parsing_would(number):
+    parsed = phonenumbers.parse(number, "US")
+    assert patterns.e164(number) == phonenumbers.format_number(
+        parsed, phonenumbers.PhoneNumberFormat.E164)
