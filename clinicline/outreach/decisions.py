@@ -95,7 +95,11 @@ _batch: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar("decisions", 
 
 @contextmanager
 def batch() -> Iterator[None]:
-    """Decisions made inside share the practice's words, policy and guard options."""
+    """Decisions made inside share the practice's words, policy and guard options. Inside
+    another batch, that one goes on (what it read is kept)."""
+    if _batch.get() is not None:
+        yield
+        return
     token = _batch.set({})
     try:
         yield

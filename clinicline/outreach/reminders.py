@@ -160,7 +160,9 @@ def send_reminder(reminder: Reminder, now: dt.datetime | None = None) -> str:
     quiet hours is ``deferred``; the decision's own job decides it again, and settles the
     reminder."""
     now = now or timezone.now()
-    with transaction.atomic():
+    # A batch of one, unless inside the job's: the channel chosen and the decision made on
+    # it read the patient's preferences once.
+    with transaction.atomic(), decisions.batch():
         return _send(reminder, now)
 
 

@@ -104,3 +104,12 @@ def test_a_reminder_whose_claim_lapsed_is_left_to_the_worker_that_took_it(practi
     assert Reminder.objects.get(appointment=made[1], offset_h=168).status == "sent"
     assert f"reminder {taken.pk}: decided, but its claim had lapsed" in caplog.messages
     assert Delivery.objects.count() == 1
+
+
+def test_a_reminder_sent_alone_reads_its_patients_preferences_once(practice, front_desk):
+    [appointment] = patients_booked(practice, front_desk, 1)
+    [claimed] = reminders.claim(reminders.due_reminders(WEEK_BEFORE), 5, WEEK_BEFORE)
+    with CaptureQueriesContext(connection) as queries:
+        assert reminders.send_reminder(claimed, WEEK_BEFORE) == ReminderStatus.SENT
+    read = [q for q in queries if "patients_contactpreference" in q["sql"]]
+    assert len(read) == 1
