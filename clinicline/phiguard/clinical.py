@@ -10,7 +10,11 @@ from clinicline.phiguard.text import words
 
 
 def _variants(folded: str) -> tuple[str, ...]:
-    """A word and its singular: "migraines", "allergies", "biopsies"."""
+    """A word and its singular: "migraines", "allergies", "biopsies"; and without a
+    possessive (folded, "’s" is "'s"): "Oncology's office", "the biopsy's results". The
+    word as written comes first, so "Crohn's" is still the lexicon's own."""
+    if folded.endswith("'s") and len(folded) > 2:
+        return folded, *_variants(folded[:-2])
     if folded.endswith("ies"):
         return folded, folded[:-3] + "y"
     if folded.endswith("es"):

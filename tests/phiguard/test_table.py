@@ -59,6 +59,7 @@ SAFE = [
     "Your invoice is ready. Please call us at 617-555-0100 to pay by phone.",
     "Please call Dr. Osei's office back when you can.",
     "We tried to reach you. Please call us back at 617.555.0100.",
+    "Please call Dr. Osei’s office back when you can.",
 ]
 
 LEAKING = [
@@ -109,6 +110,15 @@ LEAKING = [
     ("We hope your migraines are better.", "condition"),
     ("Please call about your depression screening.", "condition"),
     ("Your chemotherapy session is at 9.", "procedure"),
+    # A clinical word with a possessive, as "{provider}'s office" renders a roster name
+    # that carries a specialty; the curly apostrophe reads as the straight one.
+    ("Dr. Osei, Oncology's office: please call us.", "specialty"),
+    ("Dr. Osei, Oncology’s office: please call us.", "specialty"),
+    ("Your biopsy's results are ready.", "test"),
+    ("Your metformin’s refill is ready.", "medication"),
+    ("Walter’s appointment is confirmed.", "name"),
+    ("OKAFOR’S chart is ready.", "name"),
+    ("Please call Maria Gonzalez’s office.", "person_name"),
 ]
 
 
