@@ -11,7 +11,7 @@ from typing import Literal
 from clinicline.phiguard import dates, patterns
 from clinicline.phiguard.clinical import clinical_terms
 from clinicline.phiguard.names import person_names
-from clinicline.phiguard.recipient import Recipient
+from clinicline.phiguard.recipient import Read, Recipient
 from clinicline.phiguard.recipient import identifiers as recipient_identifiers
 from clinicline.phiguard.text import blank, phrase_spans, words
 
@@ -93,13 +93,13 @@ def check(text: str, *, recipient: Recipient | None = None,
     options = (tuple(allowed_numbers), link_host, practice_name, tuple(allowed_names),
                tuple(allowed_spans), allow_dates)
     if reuse:
-        masked, alone = _recipientless(text, *options)
+        read, alone = _recipientless(text, *options)
     else:
-        masked, alone = _masked(text, *options[:4]), None
-    own = list(recipient_identifiers(masked, recipient)) if recipient is not None else []
+        read, alone = Read(_masked(text, *options[:4])), None
+    own = list(recipient_identifiers(read, recipient)) if recipient is not None else []
     if alone is not None and not own:
         return alone
-    return _look(text, masked, own, options[4], allow_dates)
+    return _look(text, read.text, own, options[4], allow_dates)
 
 
 def _masked(text: str, allowed_numbers: tuple[str, ...], link_host: str, practice_name: str,
@@ -112,9 +112,10 @@ def _masked(text: str, allowed_numbers: tuple[str, ...], link_host: str, practic
 def _recipientless(text: str, allowed_numbers: tuple[str, ...], link_host: str,
                    practice_name: str, allowed_names: tuple[str, ...],
                    allowed_spans: tuple[tuple[int, int], ...],
-                   allow_dates: bool) -> tuple[str, Verdict]:
+                   allow_dates: bool) -> tuple[Read, Verdict]:
+    """The masked text (as the recipient's readers read it) and the look without one."""
     masked = _masked(text, allowed_numbers, link_host, practice_name, allowed_names)
-    return masked, _look(text, masked, [], allowed_spans, allow_dates)
+    return Read(masked), _look(text, masked, [], allowed_spans, allow_dates)
 
 
 def _look(text: str, masked: str, own: list[tuple[int, int, str]],

@@ -32,8 +32,10 @@ ACCOUNT = re.compile(r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])")
 RECORD = re.compile(
     r"\b(?i:mrn|mr#|chart|account|acct|record|member|policy|claim|license|licence|id)"
     r"\s*(?i:#|no\.?|number|id)?\s*:?\s*[A-Za-z0-9-]*\d{3,}[A-Za-z0-9-]*"
-    # Letters and digits mixed, as issued identifiers are (an IBAN, "RFM-100142").
-    r"|\b(?=[A-Z-]*\d)(?=[0-9-]*[A-Z])[A-Z0-9]{2,}(?:-?[A-Z0-9]+)*\b(?<=\w{6})"
+    # Letters and digits mixed, as issued identifiers are (an IBAN, "RFM-100142"). A hyphen
+    # must part the runs after the first: with it optional ("(?:-?[A-Z0-9]+)*", the same
+    # words) a long run of digits followed by a lower-case letter took minutes to refuse.
+    r"|\b(?=[A-Z-]*\d)(?=[0-9-]*[A-Z])[A-Z0-9]{2,}(?:-[A-Z0-9]+)*\b(?<=\w{6})"
     r"|\b[A-Z]{2,6}-?\d{5,}\b")
 DIGIT_RUN = re.compile(r"\b\d{7,}\b")
 # Phone and fax numbers the US matcher does not know: digit groups, 7 to 15 digits in all.

@@ -4,12 +4,14 @@ format, record number, address and phone, however spaced, cased or accented."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from clinicline.phiguard import dates, patterns
-from clinicline.phiguard.text import fold, words
+from clinicline.phiguard.dates import DateSeen
+from clinicline.phiguard.text import Word, fold, words
 
 Span = tuple[int, int, str]
 
@@ -25,18 +27,52 @@ class Recipient:
     phone: str = ""
 
 
-def _loose(text: str, value: str) -> Iterator[tuple[int, int]]:
-    """Where the value's letters and digits appear in ``text`` in order, with any spaces or
+class Read:
+    """What the readers below take from one text, each read once and kept: the guard keeps
+    it with its look at rendered words it sees again, for the next recipient's."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @functools.cached_property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(words(self.text))
+
+    @functools.cached_property
+    def dates(self) -> tuple[DateSeen, ...]:
+        return tuple(dates.dates(self.text))
+
+    @functools.cached_property
+    def compact_dates(self) -> tuple[tuple[int, int, int, int, int], ...]:
+        return tuple(dates.compact_dates(self.text))
+
+    @functools.cached_property
+    def folded(self) -> str:
+        # Folded a character at a time, so offsets stay those of the text.
+        return "".join(f[0] if (f := fold(c)) else c for c in self.text)
+
+    @functools.cached_property
+    def squeezed(self) -> tuple[list[int], str]:
+        """The text without spaces and hyphens, lower-cased, and where each of its
+        characters is in the text."""
+        text = self.text
+        kept = [i for i, c in enumerate(text) if not (c.isspace() or c == "-")]
+        squeezed = "".join(text[i] for i in kept).lower()
+        if len(squeezed) != len(kept):  # a letter whose lower case is longer: read it plainly
+            kept, squeezed = list(range(len(text))), text.lower()
+        return kept, squeezed
+
+
+def _loose(read: Read, value: str) -> Iterator[tuple[int, int]]:
+    """Where the value's letters and digits appear in the text in order, with any spaces or
     hyphens between, as a whole (no letter or digit either side). Found in the text with
     those gaps squeezed out rather than by a pattern made for each recipient: compiling one
     cost more than the rest of the guard's look."""
     chars = "".join(c for c in value if c.isalnum()).lower()
     if len(chars) < 4:  # a short number would match by chance
         return
-    kept = [i for i, c in enumerate(text) if not (c.isspace() or c == "-")]
-    squeezed = "".join(text[i] for i in kept).lower()
-    if len(squeezed) != len(kept):  # a letter whose lower case is longer: read it plainly
-        kept, squeezed = list(range(len(text))), text.lower()
+    text = read.text
+    kept, squeezed = read.squeezed
     at = squeezed.find(chars)
     while at >= 0:
         first, last = kept[at], kept[at + len(chars) - 1]
@@ -59,19 +95,19 @@ def _name_parts(name: str) -> set[str]:
     return {p for p in parts if len(p) > 1}
 
 
-def names(text: str, name: str) -> Iterator[Span]:
+def names(read: Read, name: str) -> Iterator[Span]:
     parts = _name_parts(name)
-    for word in words(text):
+    for word in read.words:
         folded = word.folded[:-2] if word.folded.endswith("'s") else word.folded
         if folded in parts or any(p in parts for p in folded.split("-")):
             yield word.start, word.end, "name"
 
 
-def birth_dates(text: str, born: dt.date) -> Iterator[Span]:
-    for seen in dates.dates(text):
+def birth_dates(read: Read, born: dt.date) -> Iterator[Span]:
+    for seen in read.dates:
         if (born.month, born.day) in seen.readings and seen.year in (None, born.year):
             yield seen.start, seen.end, "date_of_birth"
-    for start, end, year, month, day in dates.compact_dates(text):
+    for start, end, year, month, day in read.compact_dates:
         if (year, month, day) == (born.year, born.month, born.day):
             yield start, end, "date_of_birth"
 
@@ -82,9 +118,8 @@ def _address_lines(address: str | Mapping[str, str]) -> list[str]:
     return [str(v).strip() for v in address.values() if str(v).strip()]
 
 
-def addresses(text: str, address: str | Mapping[str, str]) -> Iterator[Span]:
-    # Folded a character at a time, so offsets stay those of the text.
-    folded = "".join(f[0] if (f := fold(c)) else c for c in text)
+def addresses(read: Read, address: str | Mapping[str, str]) -> Iterator[Span]:
+    folded = read.folded
     for line in _address_lines(address):
         pattern = r"(?<!\w)" + r"[\s,.]+".join(re.escape(w.folded) for w in words(line))
         # A state's two letters alone say little; a street, city or ZIP code says where.
@@ -93,21 +128,22 @@ def addresses(text: str, address: str | Mapping[str, str]) -> Iterator[Span]:
                 yield match.start(), match.end(), "address"
 
 
-def phones(text: str, phone: str) -> Iterator[Span]:
+def phones(read: Read, phone: str) -> Iterator[Span]:
     number = patterns.e164(phone)
     national = number[2:] if number.startswith("+1") else number.lstrip("+")
-    for start, end in _loose(text, national):
+    for start, end in _loose(read, national):
         yield start, end, "phone"
 
 
-def identifiers(text: str, recipient: Recipient) -> Iterator[Span]:
+def identifiers(text: str | Read, recipient: Recipient) -> Iterator[Span]:
+    read = text if isinstance(text, Read) else Read(text)
     if recipient.name:
-        yield from names(text, recipient.name)
+        yield from names(read, recipient.name)
     if recipient.date_of_birth is not None:
-        yield from birth_dates(text, recipient.date_of_birth)
+        yield from birth_dates(read, recipient.date_of_birth)
     if recipient.mrn:
-        yield from ((start, end, "mrn") for start, end in _loose(text, recipient.mrn))
+        yield from ((start, end, "mrn") for start, end in _loose(read, recipient.mrn))
     if recipient.address:
-        yield from addresses(text, recipient.address)
+        yield from addresses(read, recipient.address)
     if recipient.phone:
-        yield from phones(text, recipient.phone)
+        yield from phones(read, recipient.phone)

@@ -122,3 +122,14 @@ def test_a_north_american_number_in_e164_is_given_back_as_parsing_would(number):
     parsed = phonenumbers.parse(number, "US")
     assert patterns.e164(number) == phonenumbers.format_number(
         parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Ref RFM-100142 on file", ["RFM-100142"]),
+    ("IBAN DE89370400440532013000", ["DE89370400440532013000"]),
+    ("A1B2C3D4", ["A1B2C3D4"]),
+    ("9" * 60 + "Mr.", []),  # no letter joins the run as a word: nothing, and at once
+])
+def test_issued_identifiers_mixing_letters_and_digits(text, found):
+    assert [text[s:e] for s, e, kind in patterns.identifiers(text)
+            if kind == "record_number"] == found
