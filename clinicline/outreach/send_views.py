@@ -3,7 +3,9 @@ provider from the roster; the words previewed as the patient would get them, and
 sending, the decision (sent, or withheld and why). Every attempt goes through
 ``decisions.send``: results ready through ``results.request``, which also makes the
 results link (a text to a patient who consented to the portal carries it); the page itself
-sends nothing any other way."""
+sends nothing any other way. By call or by voicemail, whatever the purpose, the decision
+places a call that says the voice words to a person and leaves the voicemail words on a
+machine (with voicemail consent then)."""
 
 from __future__ import annotations
 
@@ -97,10 +99,11 @@ def _preview(request: PracticeRequest, patient: Patient, data: dict[str, Any]) -
     purpose, channel = data["purpose"], data["channel"]
     values = templates.Values(provider=data.get("provider"), reason=PURPOSE_REASON[purpose])
     try:
-        if purpose == Purpose.RESULTS_READY and channel in SPOKEN:
-            # A results call leaves the voicemail script when a machine answers: it names
-            # the provider's office, so it must render too.
-            _words(request, patient, purpose, Channel.VOICEMAIL, values)
+        if channel in SPOKEN:
+            # Either is a call: a person hears the voice words, a machine gets the voicemail
+            # words (which name the provider's office), so both must render.
+            for spoken in SPOKEN - {channel}:
+                _words(request, patient, purpose, spoken, values)
         return _words(request, patient, purpose, channel, values)
     except templates.MissingValue:
         return ""
