@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.outbox.models import Delivery
-from clinicline.outreach import decisions, results
+from clinicline.outreach import decisions, results, service, templates
 from clinicline.outreach.decision_models import SendDecision
+from clinicline.outreach.models import TemplateVersion
 from clinicline.outreach.voice_models import OutreachCall, ResultsLink
 from clinicline.patients import service as patients
 from clinicline.patients.models import ContactPoint
@@ -338,3 +339,37 @@ def test_a_care_team_call_names_the_provider_in_the_voicemail_it_may_leave(pract
     assert (call.purpose, call.provider) == ("care-team", osei)
     assert call.delivery == SendDecision.objects.get().delivery
 
+
+# --- a results text whose words hold {secure_link} ------------------------------------------
+
+@pytest.mark.django_db
+def test_a_results_text_with_a_link_slot_is_refused_at_approval(practice, ines):
+    admin = make_member(practice, Role.PRACTICE_ADMIN, "dana")
+    kind = ("results-ready", "sms", "en")
+    draft = service.save_draft(practice, kind, "{practice}: your results are ready at "
+                               "{secure_link}. Reply STOP to opt out.", by=admin)
+    with pytest.raises(service.Refused) as refused:
+        service.approve(draft, by=admin)
+    assert templates.RESULTS_LINK_SLOT in refused.value.report.problems
+    assert service.live(practice, kind).version is None  # the shipped words stay live
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("portal", [False, True], ids=["no portal consent", "portal consent"])
+def test_words_approved_with_a_link_slot_before_the_rule_say_why_nothing_is_sent(
+        practice, ines, walter_consenting, portal):
+    admin = make_member(practice, Role.PRACTICE_ADMIN, "dana")
+    kind = ("results-ready", "sms", "en")
+    service.approve(service.save_draft(practice, kind, "{practice}: your results are ready. "
+                                       "Reply STOP to opt out.", by=admin), by=admin)
+    # Approved before approval refused the slot: the words as they were then.
+    TemplateVersion.objects.filter(template__practice=practice).update(
+        body="{practice}: your results are ready at {secure_link}. Reply STOP to opt out.")
+    if portal:
+        consents(walter_consenting, ines, channel="portal", purpose="results-ready")
+    answer = results_by(practice, ines, walter_consenting, "sms")
+    assert answer.status_code == 400
+    html = answer.content.decode()
+    assert "A practice admin must approve words without it first." in html
+    assert "These words name the provider" not in html
+    assert not SendDecision.objects.exists() and not Delivery.objects.exists()
