@@ -18,8 +18,9 @@ transaction. Its checks, in order, each a reason a message is withheld:
 7. the live approved template, rendered from typed slots, and the PHI guard on the words
    as sent (``phi``); else the outbox delivery is queued and the decision is ``sent``.
    A secure link the words have no ``{secure_link}`` slot for follows them (a results
-   text to a patient who consented to the portal); a reminder or a results request
-   decided for a call places the call (``voice.place_reminder_call``).
+   text to a patient who consented to the portal); anything decided for a call or a
+   voicemail places a call (``voice.place_reminder_call``, ``voice.place_message_call``),
+   whose voice and voicemail words are both checked.
 
 The decision row holds no text and no number (see ``decision_models``).
 """
@@ -266,13 +267,9 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
     d.exempt = d.exempt or live.exempt
     if d.exempt and capped(d.patient, policy, now):
         return _withhold(d, Why.FREQUENCY_CAP)
-    text, spans = templates.rendered(_words(d, live.body), practice=d.practice,
-                                     channel=d.channel, language=language, values=_values(d))
-    if templates.rendered_checks(text, practice=d.practice, channel=d.channel,
-                                 language=language, spans=spans, patient=d.patient,
-                                 phone=_number(contact), options=_once(
-                                     ("guard", d.practice_id),
-                                     lambda: guard_options(d.practice)), reuse=True):
+    text, phi = _guarded(d, _words(d, live.body), d.channel, language, contact)
+    if phi or (d.channel in SPOKEN and _guarded(d, _call_words(d, language), _other(d),
+                                                language, contact)[1]):
         return _withhold(d, Why.PHI)
     d.delivery = _queue(d, contact, text, language, now)
     d.outcome, d.reason = Outcome.SENT, ""
@@ -280,6 +277,29 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
     if d.exempt and memo is not None and ("sent", d.patient.pk, now) in memo:
         memo["sent", d.patient.pk, now].append(now)  # the caps of the batch's later drafts
     return None
+
+
+def _guarded(d: SendDecision, body: str, channel: str, language: str,
+             contact: ContactPoint) -> tuple[str, bool]:
+    """The words as sent on ``channel``, and whether the PHI guard found anything in them."""
+    text, spans = templates.rendered(body, practice=d.practice, channel=channel,
+                                     language=language, values=_values(d))
+    return text, bool(templates.rendered_checks(
+        text, practice=d.practice, channel=channel, language=language, spans=spans,
+        patient=d.patient, phone=_number(contact), reuse=True,
+        options=_once(("guard", d.practice_id), lambda: guard_options(d.practice))))
+
+
+def _other(d: SendDecision) -> str:
+    return Channel.VOICEMAIL if d.channel == Channel.VOICE else Channel.VOICE
+
+
+def _call_words(d: SendDecision, language: str) -> str:
+    """A call decided by voice or by voicemail says the voice words to a person who
+    answers and leaves the voicemail words on a machine: the live words of the other one
+    are checked too."""
+    kind = (d.purpose, _other(d), language)
+    return _once(("live", d.practice_id, kind), lambda: service.live(d.practice, kind)).body
 
 
 def _words(d: SendDecision, body: str) -> str:
@@ -293,16 +313,19 @@ def _words(d: SendDecision, body: str) -> str:
 
 def _queue(d: SendDecision, contact: ContactPoint, text: str, language: str,
            now: dt.datetime) -> Delivery:
-    """What the decision allowed, queued: a reminder or a results request by call (or, for
-    results, by voicemail) is a call (a reminder's listens for 1, 2 or 3) that leaves a
-    voicemail only with voicemail consent when a machine answers; anything else is a
-    message of the words checked above."""
+    """What the decision allowed, queued: anything by call or by voicemail is a call (a
+    reminder's listens for 1, 2 or 3) that leaves the voicemail words only with voicemail
+    consent when a machine answers; anything else is a message of the words checked
+    above."""
     about = d.reminder or d.results_link
-    if d.channel in SPOKEN and about is not None:
+    if d.channel in SPOKEN:
         # Imported here: the call builds on reminders, and reminders are decided here.
-        from clinicline.outreach.voice import place_reminder_call
+        from clinicline.outreach.voice import place_message_call, place_reminder_call
 
-        call = place_reminder_call(about, to=contact.value, language=language, now=now)
+        call = (place_reminder_call(about, to=contact.value, language=language, now=now)
+                if about is not None else place_message_call(
+                    d.practice, d.patient, purpose=str(d.purpose), provider=d.provider,
+                    to=contact.value, language=language, now=now))
         assert call.delivery is not None  # noqa: S101 - placed with its delivery
         return call.delivery
     memo = _batch.get()

@@ -3,7 +3,9 @@ provider from the roster; the words previewed as the patient would get them, and
 sending, the decision (sent, or withheld and why). Every attempt goes through
 ``decisions.send``: results ready through ``results.request``, which also makes the
 results link (a text to a patient who consented to the portal carries it); the page itself
-sends nothing any other way."""
+sends nothing any other way. By call or by voicemail, whatever the purpose, the decision
+places a call that says the voice words to a person and leaves the voicemail words on a
+machine (with voicemail consent then)."""
 
 from __future__ import annotations
 
@@ -91,19 +93,37 @@ class SendForm(forms.Form):
         return data
 
 
-def _preview(request: PracticeRequest, patient: Patient, data: dict[str, Any]) -> str:
-    """The words as the patient will get them, in their language ("": a slot they need,
-    the provider, was not chosen)."""
+# What the page says when the words cannot be rendered, by the slot that had no value.
+NO_PROVIDER = "These words name the provider: choose one."
+# Words with a {secure_link} slot: this page makes no link for one (a results text's link
+# follows its words by itself, ``templates.RESULTS_LINK_SLOT``).
+NO_LINK = ("The practice's approved words hold {secure_link}, and this page makes no link to "
+           "put there (a results text's link follows its words by itself, for a patient who "
+           "agreed to the portal). A practice admin must approve words without it first.")
+
+
+def _unrendered(missing: templates.MissingValue) -> tuple[str | None, str]:
+    """The form's field and the error for words that need a value the page does not have."""
+    if missing.slot is templates.Slot.SECURE_LINK:
+        return None, NO_LINK
+    return "provider", NO_PROVIDER
+
+
+def _preview(request: PracticeRequest, patient: Patient,
+             data: dict[str, Any]) -> str | templates.MissingValue:
+    """The words as the patient will get them, in their language, or the value they need
+    that was not given (the provider, mostly)."""
     purpose, channel = data["purpose"], data["channel"]
     values = templates.Values(provider=data.get("provider"), reason=PURPOSE_REASON[purpose])
     try:
-        if purpose == Purpose.RESULTS_READY and channel in SPOKEN:
-            # A results call leaves the voicemail script when a machine answers: it names
-            # the provider's office, so it must render too.
-            _words(request, patient, purpose, Channel.VOICEMAIL, values)
+        if channel in SPOKEN:
+            # Either is a call: a person hears the voice words, a machine gets the voicemail
+            # words (which name the provider's office), so both must render.
+            for spoken in SPOKEN - {channel}:
+                _words(request, patient, purpose, spoken, values)
         return _words(request, patient, purpose, channel, values)
-    except templates.MissingValue:
-        return ""
+    except templates.MissingValue as missing:
+        return missing
 
 
 def _words(request: PracticeRequest, patient: Patient, purpose: str, channel: str,
@@ -139,10 +159,11 @@ def send_message(request: PracticeRequest, patient_id: uuid.UUID) -> HttpRespons
                     initial={"key": uuid.uuid4()})
     preview, decision, status, link_follows = "", None, 200, False
     if bound is not None and form.is_valid():
-        preview = _preview(request, patient, form.cleaned_data)
+        rendered = _preview(request, patient, form.cleaned_data)
+        preview = rendered if isinstance(rendered, str) else ""
         link_follows = _link_follows(patient, form.cleaned_data)
-        if not preview:
-            form.add_error("provider", "These words name the provider: choose one.")
+        if isinstance(rendered, templates.MissingValue):
+            form.add_error(*_unrendered(rendered))
         elif request.method == "POST":
             decision = _send(request, patient, form.cleaned_data)
             # The next message is another: a new key, the same choices.

@@ -47,7 +47,8 @@ SLOT_HELP: dict[Slot, str] = {
     Slot.APPOINTMENT_AT: "the appointment's day and time, in the practice's time zone "
                          "(reminders only)",
     Slot.SECURE_LINK: "a secure link the patient opens after proving who they are (texts "
-                      "and email only)",
+                      "and email only; not results-ready texts, whose link follows the "
+                      "words by itself)",
 }
 
 # How an exempt reminder must tell the patient to opt out, per language.
@@ -92,7 +93,12 @@ class Values:
 
 
 class MissingValue(ValueError):
-    """The sender did not give a value a slot needs: a defect in the sender, never shown."""
+    """The sender did not give a value a slot needs: a defect in the sender, never shown.
+    ``slot``: the slot that had none (None: a provider from another practice's roster)."""
+
+    def __init__(self, message: str, slot: Slot | None = None) -> None:
+        super().__init__(message)
+        self.slot = slot
 
 
 # --- reading --------------------------------------------------------------------------
@@ -195,7 +201,7 @@ def spoken_number(number: str) -> str:
 
 def _needed(value: Any, slot: Slot) -> Any:
     if value is None:
-        raise MissingValue(f"no value for {{{slot}}}")
+        raise MissingValue(f"no value for {{{slot}}}", slot)
     return value
 
 
@@ -358,6 +364,14 @@ class Report:
         return {"problems": self.problems, "notes": self.notes, **shape}
 
 
+# A results text's link follows its words by itself, and only for a patient who agreed to
+# the portal for results: for every other patient a {secure_link} slot would have nothing
+# to hold, and the text could not be sent at all.
+RESULTS_LINK_SLOT = ("{secure_link} is refused in a results-ready text: the link to the "
+                     "results page follows the words by itself, and only for a patient who "
+                     "agreed to the portal for results (for anyone else there is no link).")
+
+
 def _slot_rules(slots: list[Slot], practice: Practice, purpose: str,
                 channel: str) -> list[str]:
     problems = []
@@ -365,6 +379,9 @@ def _slot_rules(slots: list[Slot], practice: Practice, purpose: str,
         problems.append("{appointment_at} is for appointment reminders only.")
     if Slot.SECURE_LINK in slots and channel in SPOKEN:
         problems.append("{secure_link} cannot be spoken: use it in texts and email.")
+    elif Slot.SECURE_LINK in slots and (purpose, channel) == (Purpose.RESULTS_READY,
+                                                              Channel.SMS):
+        problems.append(RESULTS_LINK_SLOT)
     if Slot.PRACTICE in slots and not practice.name_in_messages:
         problems.append("This practice keeps its name out of messages, so {practice} is "
                         "refused; name the provider's office instead ({provider}'s office).")

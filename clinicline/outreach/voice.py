@@ -1,11 +1,14 @@
-"""A reminder or results call to a patient, step by step, as vendor-neutral scripts (like
-``oncall.voice``): the gateway's outreach webhook renders them.
+"""A call to a patient (a reminder, results, a care-team or billing message), step by
+step, as vendor-neutral scripts (like ``oncall.voice``): the gateway's outreach webhook
+renders them.
 
-A call is placed only after the sending decision allowed it (``place_reminder_call`` is
-what that decision calls). Then, when it is answered:
+A call is placed only after the sending decision allowed it, by call or by voicemail
+(``place_reminder_call``, or ``place_message_call`` for a message about neither an
+appointment nor results: what that decision calls). Then, when it is answered:
 
 - a person hears the approved voice words (a reminder: press 1 to confirm, 2 to cancel,
-  3 to reschedule; results: "Your results are ready. Please call the office at …");
+  3 to reschedule; results: "Your results are ready. Please call the office at …"; a
+  care-team or billing message: "… calling about …. Please call us back at …");
 - a machine (the carrier's answering-machine detection) gets the approved voicemail
   script, and only if the patient's voicemail consent for this purpose is granted *at
   that moment*, read from the ledger, and they have not asked for no voicemails. Else the
@@ -45,6 +48,7 @@ from clinicline.outreach.voice_models import (
     ResultsLink,
 )
 from clinicline.patients import consent
+from clinicline.patients.models import Patient
 from clinicline.practices.models import Practice, Provider
 
 # The outbox purpose of these calls: the gateway sends their steps to the outreach webhook.
@@ -66,23 +70,38 @@ def place_reminder_call(about: Reminder | ResultsLink, *, to: str, language: str
     to ``to`` (a verified E.164 number). The delivery's body is the voicemail script (what
     the outbox's last screen reads before the call goes); the call itself starts at the
     outreach webhook with the call's id, and asks the carrier to detect machines."""
-    now = now or timezone.now()
     reminder = about if isinstance(about, Reminder) else None
     link = about if isinstance(about, ResultsLink) else None
     patient = reminder.appointment.patient if reminder else link.patient  # type: ignore[union-attr]
     purpose = Purpose.APPOINTMENT_REMINDERS if reminder else Purpose.RESULTS_READY
+    return _placed(OutreachCall(practice=about.practice, patient=patient, purpose=purpose,
+                                language=language, reminder=reminder, results_link=link),
+                   to, now)
+
+
+def place_message_call(practice: Practice, patient: Patient, *, purpose: str,
+                       provider: Provider | None, to: str, language: str = "en",
+                       now: dt.datetime | None = None) -> OutreachCall:
+    """``place_reminder_call`` for a message about neither an appointment nor results (a
+    care-team or billing message, by call or by voicemail): the same call, naming
+    ``provider``'s office where its words do."""
+    return _placed(OutreachCall(practice=practice, patient=patient, purpose=purpose,
+                                language=language, provider=provider), to, now)
+
+
+def _placed(call: OutreachCall, to: str, now: dt.datetime | None) -> OutreachCall:
+    now = now or timezone.now()
     with transaction.atomic():
-        call = OutreachCall.objects.create(practice=about.practice, patient=patient,
-                                           purpose=purpose, language=language,
-                                           reminder=reminder, results_link=link)
+        call.save(force_insert=True)
         body = spoken(call, Channel.VOICEMAIL)
-        call.delivery = enqueue(about.practice, channel=OutboxChannel.VOICE, to=to, body=body,
+        call.delivery = enqueue(call.practice, channel=OutboxChannel.VOICE, to=to, body=body,
                                 purpose=PURPOSE, idempotency_key=f"outreach-call:{call.pk}",
-                                patient=patient, call_step=call_step(call), max_attempts=2)
+                                patient=call.patient, call_step=call_step(call),
+                                max_attempts=2)
         call.save(update_fields=["delivery"])
         note(call, "placed", "queued after the sending decision", now)
-        record(Action.OUTREACH_CALL, practice=about.practice_id, obj=call,
-               patient=patient.pk, reason=f"{purpose} call")
+        record(Action.OUTREACH_CALL, practice=call.practice_id, obj=call,
+               patient=call.patient_id, reason=f"{call.purpose} call")
     return call
 
 
@@ -112,7 +131,7 @@ def provider_of(call: OutreachCall) -> Provider | None:
         return appointment.provider
     if call.results_link_id and call.results_link and call.results_link.provider_id:
         return call.results_link.provider
-    return None
+    return call.provider if call.provider_id else None
 
 
 def spoken(call: OutreachCall, channel: str) -> str:
@@ -144,7 +163,7 @@ def found(practice: Practice, at: Step) -> OutreachCall | None:
         return None
     return (OutreachCall.objects.for_practice(practice).filter(pk=call_id)
             .select_related("practice", "patient", "reminder__appointment__provider",
-                            "results_link__provider").first())
+                            "results_link__provider", "provider").first())
 
 
 def proof(call_sid: str, call: OutreachCall) -> str:
@@ -198,8 +217,8 @@ def person(call: OutreachCall, event: CallEvent, tries: int = 1, first: str = ""
         return (Hangup(),)
     if tries == 1:
         settle(call, CallOutcome.SPOKEN)
-    if appointment_of(call) is None:  # results: nothing to choose
-        note(call, "spoken", "the results-ready words were said")
+    if appointment_of(call) is None:  # results or a message: nothing to choose
+        note(call, "spoken", f"the {call.purpose} words were said")
         return bye(words)
     note(call, "spoken", "the reminder was said")
     step = Step.of(KEY, **{CALL_PARAM: call.pk, PROOF: proof(event.call_sid, call),

@@ -1,5 +1,5 @@
-"""A reminder or results call to a patient, the steps it went through, and the secure
-link a results-ready message carries.
+"""A call to a patient (a reminder, results, a care-team or billing message), the steps it
+went through, and the secure link a results-ready message carries.
 
 Everything here is PHI-free by construction except what the foreign keys point at: a call
 row names its patient by key, and its steps are codes and sentences of ours ("a machine
@@ -28,7 +28,8 @@ class CallOutcome(models.TextChoices):
 
 
 class OutreachCall(PracticeOwned):
-    """One call about a reminder or results. Its id is what the call's steps carry."""
+    """One call about a reminder, results, or a care-team or billing message. Its id is
+    what the call's steps carry."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
@@ -38,6 +39,10 @@ class OutreachCall(PracticeOwned):
                                  on_delete=models.SET_NULL, related_name="+")
     results_link = models.ForeignKey("outreach.ResultsLink", null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
+    provider = models.ForeignKey("practices.Provider", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+",
+                                 help_text="whose office a call about neither a reminder "
+                                           "nor results names")
     delivery = models.ForeignKey("outbox.Delivery", null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
     outcome = models.CharField(max_length=24, choices=CallOutcome.choices,

@@ -18,10 +18,12 @@ from clinicline.accounts.roles import Role
 from clinicline.jobs import job
 from clinicline.outbox.models import Delivery
 from clinicline.outreach import appointments, decisions, reminders, service, zones
+from clinicline.outreach import results as request_results
 from clinicline.outreach.appointment_models import Appointment, Reminder, ReminderStatus
 from clinicline.outreach.decision_models import Outcome, SendDecision, SendingPolicy
 from clinicline.outreach.kinds import Channel, Purpose, Reason
 from clinicline.outreach.templates import Values
+from clinicline.outreach.voice_models import OutreachCall
 from clinicline.patients import consent
 from clinicline.patients import service as patients
 from clinicline.patients.models import ContactPoint, Source
@@ -358,6 +360,37 @@ def test_a_practice_that_keeps_its_name_out_has_it_blocked_in_words_approved_bef
     assert (decision.outcome, decision.reason, decision.template_number) == (
         Outcome.WITHHELD, "phi", 1)
     assert not Delivery.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("channel", [Channel.VOICEMAIL, Channel.VOICE])
+def test_a_roster_name_naming_a_specialty_withholds_the_voicemail_and_the_results_call(
+        practice, fatima, osei, channel):
+    # The shipped voicemail names "{provider}'s office", which a results call leaves on a
+    # machine too: "Dr. Amara Osei, Oncology's office" says what kind of doctor it is.
+    patient = walter(practice)
+    consents(patient, fatima, channel=channel, purpose="results-ready")
+    osei.display_name = "Dr. Amara Osei, Oncology"
+    osei.save()
+    with time_machine.travel(MORNING, tick=False):
+        decision = request_results.request(practice, patient, by=fatima, channel=channel,
+                                           provider=osei).decision
+    assert (decision.outcome, decision.reason, decision.channel) == (
+        Outcome.WITHHELD, "phi", channel)
+    assert not Delivery.objects.exists() and not OutreachCall.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("channel", [Channel.VOICEMAIL, Channel.VOICE])
+def test_the_results_call_of_a_plain_roster_name_is_placed(practice, fatima, osei, channel):
+    patient = walter(practice)
+    consents(patient, fatima, channel=channel, purpose="results-ready")
+    with time_machine.travel(MORNING, tick=False):
+        decision = request_results.request(practice, patient, by=fatima, channel=channel,
+                                           provider=osei).decision
+    assert (decision.outcome, decision.channel) == (Outcome.SENT, channel)
+    assert OutreachCall.objects.get().delivery == decision.delivery
+    assert "Dr. Amara Osei's office" in decision.delivery.body
 
 
 # --- reminders -------------------------------------------------------------------------------

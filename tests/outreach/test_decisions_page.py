@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from clinicline.accounts.roles import Role
 from clinicline.audit.models import Action, AuditEvent
 from clinicline.outbox.models import Delivery
-from clinicline.outreach import decisions, results
+from clinicline.outreach import decisions, results, service, templates
 from clinicline.outreach.decision_models import SendDecision
+from clinicline.outreach.models import TemplateVersion
 from clinicline.outreach.voice_models import OutreachCall, ResultsLink
 from clinicline.patients import service as patients
 from clinicline.patients.models import ContactPoint
@@ -265,3 +266,110 @@ def test_results_by_email_is_refused_with_a_clear_400(practice, ines, walter_con
     assert refused.status_code == 400
     assert "Results ready go by text, call or voicemail" in refused.content.decode()
     assert not SendDecision.objects.exists() and not ResultsLink.objects.exists()
+
+
+# --- care-team and billing by voicemail: a call that leaves the voicemail words ------------
+
+def by_voicemail(practice, member, patient, purpose: str, provider: Provider | None):
+    return signed_in(member).post(url(practice, patient), {
+        "purpose": purpose, "channel": "voicemail", "provider": provider.pk if provider else "",
+        "key": uuid.uuid4()})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("purpose", "role", "reason"), [
+    ("care-team", Role.NURSE, "a message from your care team"),
+    ("billing", Role.BILLING, "your account")])
+def test_a_voicemail_from_the_page_places_a_call_that_leaves_the_voicemail_words(
+        practice, ines, purpose, role, reason):
+    patient = walter(practice)
+    consents(patient, ines, channel="voicemail", purpose=purpose)
+    osei = Provider.objects.create(practice=practice, display_name="Dr. Amara Osei")
+    member = make_member(practice, role, "bea") if role == Role.BILLING else ines
+    assert "Voicemail" in signed_in(member).get(url(practice, patient)).content.decode()
+    sent = by_voicemail(practice, member, patient, purpose, osei)
+    assert sent.status_code == 200
+    assert "Sent. It is queued for delivery now." in sent.content.decode()
+    call, decision = OutreachCall.objects.get(), SendDecision.objects.get()
+    assert (call.purpose, call.provider, call.patient) == (purpose, osei, patient)
+    assert call.delivery == decision.delivery == Delivery.objects.get()
+    assert (decision.channel, decision.outcome) == ("voicemail", "sent")
+    assert call.delivery.channel == "voice" and call.delivery.call_step == f"call={call.pk}"
+    assert call.delivery.body == (f"Hello, this is a message from Dr. Amara Osei's office "
+                                  f"regarding {reason}. Please call us back at 6 1 7, 5 5 5, "
+                                  "0 1 0 0. Thank you.")
+    event = AuditEvent.objects.get(action=Action.SEND_MESSAGE)
+    assert event.reason == f"{purpose} by voicemail: sent" and phi_in_audit(event, SECRETS) == []
+
+
+@pytest.mark.django_db
+def test_a_voicemail_naming_the_providers_office_needs_the_provider(practice, ines):
+    patient = walter(practice)
+    consents(patient, ines, channel="voicemail", purpose="care-team")
+    refused = by_voicemail(practice, ines, patient, "care-team", None)
+    assert refused.status_code == 400
+    assert "These words name the provider: choose one." in refused.content.decode()
+    assert not SendDecision.objects.exists() and not Delivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_care_team_voicemail_naming_a_specialty_is_withheld(practice, ines):
+    patient = walter(practice)
+    consents(patient, ines, channel="voicemail", purpose="care-team")
+    lee = Provider.objects.create(practice=practice, display_name="Dr. Lee, Oncology")
+    sent = by_voicemail(practice, ines, patient, "care-team", lee)
+    assert "Not sent: " in sent.content.decode()
+    assert SendDecision.objects.get().reason == "phi"
+    assert not Delivery.objects.exists() and not OutreachCall.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_care_team_call_names_the_provider_in_the_voicemail_it_may_leave(practice, ines):
+    patient = walter(practice)
+    consents(patient, ines, channel="voice", purpose="care-team")
+    refused = signed_in(ines).post(url(practice, patient), {
+        "purpose": "care-team", "channel": "voice", "provider": "", "key": uuid.uuid4()})
+    assert refused.status_code == 400
+    assert "These words name the provider: choose one." in refused.content.decode()
+    osei = Provider.objects.create(practice=practice, display_name="Dr. Amara Osei")
+    sent = signed_in(ines).post(url(practice, patient), {
+        "purpose": "care-team", "channel": "voice", "provider": osei.pk, "key": uuid.uuid4()})
+    assert "Sent. It is queued for delivery now." in sent.content.decode()
+    call = OutreachCall.objects.get()
+    assert (call.purpose, call.provider) == ("care-team", osei)
+    assert call.delivery == SendDecision.objects.get().delivery
+
+
+# --- a results text whose words hold {secure_link} ------------------------------------------
+
+@pytest.mark.django_db
+def test_a_results_text_with_a_link_slot_is_refused_at_approval(practice, ines):
+    admin = make_member(practice, Role.PRACTICE_ADMIN, "dana")
+    kind = ("results-ready", "sms", "en")
+    draft = service.save_draft(practice, kind, "{practice}: your results are ready at "
+                               "{secure_link}. Reply STOP to opt out.", by=admin)
+    with pytest.raises(service.Refused) as refused:
+        service.approve(draft, by=admin)
+    assert templates.RESULTS_LINK_SLOT in refused.value.report.problems
+    assert service.live(practice, kind).version is None  # the shipped words stay live
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("portal", [False, True], ids=["no portal consent", "portal consent"])
+def test_words_approved_with_a_link_slot_before_the_rule_say_why_nothing_is_sent(
+        practice, ines, walter_consenting, portal):
+    admin = make_member(practice, Role.PRACTICE_ADMIN, "dana")
+    kind = ("results-ready", "sms", "en")
+    service.approve(service.save_draft(practice, kind, "{practice}: your results are ready. "
+                                       "Reply STOP to opt out.", by=admin), by=admin)
+    # Approved before approval refused the slot: the words as they were then.
+    TemplateVersion.objects.filter(template__practice=practice).update(
+        body="{practice}: your results are ready at {secure_link}. Reply STOP to opt out.")
+    if portal:
+        consents(walter_consenting, ines, channel="portal", purpose="results-ready")
+    answer = results_by(practice, ines, walter_consenting, "sms")
+    assert answer.status_code == 400
+    html = answer.content.decode()
+    assert "A practice admin must approve words without it first." in html
+    assert "These words name the provider" not in html
+    assert not SendDecision.objects.exists() and not Delivery.objects.exists()

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from clinicline.outreach import defaults
 from clinicline.outreach.kinds import Channel, Language, Purpose, Reason
 from clinicline.outreach.templates import (
+    RESULTS_LINK_SLOT,
     MissingValue,
     SecureLink,
     Values,
@@ -102,6 +103,18 @@ def test_a_link_cannot_be_spoken(practice) -> None:
     report = check("Open {secure_link}", practice=practice, purpose=Purpose.CARE_TEAM,
                    channel=VM, language="en")
     assert report.problems == ["{secure_link} cannot be spoken: use it in texts and email."]
+
+
+def test_a_results_text_refuses_a_link_slot_the_link_follows_the_words_by_itself(
+        practice) -> None:
+    # Only a patient who agreed to the portal for results has a link to put there.
+    report = check("{practice}: your results are ready: {secure_link}", practice=practice,
+                   purpose=Purpose.RESULTS_READY, channel=SMS, language="en")
+    assert report.problems == [RESULTS_LINK_SLOT]
+    assert "refused in a results-ready text" in RESULTS_LINK_SLOT
+    care_team = check("{practice}: a message is waiting at {secure_link}", practice=practice,
+                      purpose=Purpose.CARE_TEAM, channel=SMS, language="en")
+    assert care_team.ok, care_team.problems
 
 
 def test_a_practice_that_keeps_its_name_out_refuses_it_as_a_slot_and_in_words(

@@ -16,8 +16,10 @@ from clinicline.inbox.models import Message
 from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Delivery
 from clinicline.outbox.voice import CallEvent, Step
-from clinicline.outreach import results, voice
+from clinicline.outreach import decisions, results, voice
 from clinicline.outreach.appointment_models import AppointmentStatus, ReminderStatus
+from clinicline.outreach.kinds import Reason
+from clinicline.outreach.templates import Values
 from clinicline.outreach.voice_models import CallOutcome, OutreachCall
 from clinicline.patients.models import Channel, ContactPreference, Purpose
 from clinicline.practices.models import Provider
@@ -210,3 +212,56 @@ def test_a_person_answering_a_results_call_hears_only_that_results_are_ready(
     assert asked.call is not None
     asked.call.refresh_from_db()
     assert asked.call.outcome == CallOutcome.SPOKEN
+
+
+def care_team_voicemail(practice, nurse):
+    """Walter agreed to voicemails from his care team; the nurse sends one naming Dr. Osei's
+    office, and the carrier rings his phone."""
+    patient = walter(practice)
+    consent_to(patient, Channel.VOICEMAIL, Purpose.CARE_TEAM, nurse)
+    osei = Provider.objects.create(practice=practice, display_name="Dr. Amara Osei")
+    decision = decisions.send(practice, patient, purpose=Purpose.CARE_TEAM,
+                              channel=Channel.VOICEMAIL, reason=Reason.CARE_TEAM,
+                              values=Values(provider=osei), idempotency_key="care-1")
+    assert decision.outcome == "sent"
+    assert outbox.send_due() == 1
+    return decision
+
+
+def test_a_care_team_voicemail_is_a_call_that_leaves_the_voicemail_words_on_a_machine(
+        account, practice, nurse):  # noqa: F811
+    with time_machine.travel(DAYTIME, tick=True):  # the decision's quiet hours
+        decision = care_team_voicemail(practice, nurse)
+        heard = said(pick_up(account, human=False))
+    assert heard == ("Hello, this is a message from Dr. Amara Osei's office regarding a "
+                     "message from your care team. Please call us back at 6 1 7, 5 5 5, "
+                     "0 1 0 0. Thank you.")
+    call = OutreachCall.objects.get()
+    assert call.outcome == CallOutcome.VOICEMAIL and call.delivery == decision.delivery
+    assert ("voicemail", "the voicemail script was left") in steps(call)
+
+
+def test_a_care_team_voicemail_revoked_before_the_machine_answers_leaves_nothing(
+        account, practice, nurse):  # noqa: F811
+    with time_machine.travel(DAYTIME, tick=True):
+        decision = care_team_voicemail(practice, nurse)
+        consent_to(decision.patient, Channel.VOICEMAIL, Purpose.CARE_TEAM, nurse,
+                   granted=False)
+        answer = pick_up(account, human=False)
+    assert said(answer) == "" and [s.verb for s in answer.steps] == ["hangup"]
+    call = OutreachCall.objects.get()
+    assert call.outcome == CallOutcome.NO_VOICEMAIL
+    assert ("no-voicemail", voice.NO_CONSENT) in steps(call)
+
+
+def test_a_person_answering_a_care_team_voicemail_call_hears_the_call_words(
+        account, practice, nurse):  # noqa: F811
+    with time_machine.travel(DAYTIME, tick=True):
+        care_team_voicemail(practice, nurse)
+        answer = pick_up(account, human=True)
+    assert said(answer) == ("Hello, this is Riverside Family Medicine calling about a message "
+                            "from your care team. Please call us back at 6 1 7, 5 5 5, "
+                            "0 1 0 0. Thank you.")
+    call = OutreachCall.objects.get()
+    assert call.outcome == CallOutcome.SPOKEN
+    assert ("spoken", "the care-team words were said") in steps(call)
