@@ -113,7 +113,7 @@ def main() -> None:
         # at night measures sending rather than deferring.
         at = decisions.window_opens(patients[0], practice, decisions.policy_for(practice),
                                     timezone.now(), number="+16172000000")
-        while reminders.send_due(limit=200, now=at):
+        while reminders.send_due(now=at):  # the worker's own batches (CLAIM_BATCH)
             pass
         total_s = time.perf_counter() - start
         cpu_s = time.process_time() - cpu
