@@ -281,12 +281,14 @@ def _decide(d: SendDecision, now: dt.datetime) -> None:
 
 def _guarded(d: SendDecision, body: str, channel: str, language: str,
              contact: ContactPoint) -> tuple[str, bool]:
-    """The words as sent on ``channel``, and whether the PHI guard found anything in them."""
+    """The words as sent on ``channel``, and whether the PHI guard found anything in them.
+    The guard may reuse its look at the same words for another patient, except at words
+    holding a secure link: its token is a secret, kept in no cache."""
     text, spans = templates.rendered(body, practice=d.practice, channel=channel,
                                      language=language, values=_values(d))
     return text, bool(templates.rendered_checks(
         text, practice=d.practice, channel=channel, language=language, spans=spans,
-        patient=d.patient, phone=_number(contact), reuse=True,
+        patient=d.patient, phone=_number(contact), reuse=not d.secure_token,
         options=_once(("guard", d.practice_id), lambda: guard_options(d.practice))))
 
 

@@ -113,3 +113,22 @@ def test_a_reminder_sent_alone_reads_its_patients_preferences_once(practice, fro
         assert reminders.send_reminder(claimed, WEEK_BEFORE) == ReminderStatus.SENT
     read = [q for q in queries if "patients_contactpreference" in q["sql"]]
     assert len(read) == 1
+
+
+def test_words_holding_a_secure_link_are_kept_in_no_cache_of_the_guard(practice, front_desk):
+    """The guard's reuse cache holds rendered words; a results link's token is a secret."""
+    from clinicline.outreach import results
+    from clinicline.phiguard import guard
+
+    [appointment] = patients_booked(practice, front_desk, 1)
+    patient = appointment.patient
+    consents(patient, front_desk, purpose="results-ready")
+    consents(patient, front_desk, channel="portal", purpose="results-ready")
+    guard._recipientless.cache_clear()
+    reminders.send_due(now=WEEK_BEFORE)  # a reminder's words, which hold no link, are kept
+    kept = guard._recipientless.cache_info().currsize
+    assert kept > 0
+    asked = results.request(practice, patient, by=front_desk, channel="sms",
+                            now=WEEK_BEFORE + dt.timedelta(days=1))
+    assert asked.decision.outcome == "sent" and asked.token in str(asked.decision.delivery.body)
+    assert guard._recipientless.cache_info().currsize == kept
