@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Field, Q, QuerySet
 from django.utils import timezone
 
-from clinicline import bulk, claims, phiguard, wake
+from clinicline import claims, phiguard, wake
 from clinicline.accounts.models import Membership
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
@@ -36,6 +36,7 @@ from clinicline.patients import normalize
 from clinicline.patients.models import BY_PHONE, ConsentEntry, Patient
 from clinicline.patients.models import Channel as ConsentChannel
 from clinicline.practices.models import Practice, Provider, Team
+from clinicline.rows import insert_many
 from clinicline.vault.blind import blind_index
 
 log = logging.getLogger("clinicline.outbox")
@@ -116,7 +117,7 @@ def enqueue_many(deliveries: Sequence[Delivery]) -> dict[str, Delivery]:
     found = {(d.practice_id, d.idempotency_key): d
              for d in Delivery.objects.filter(idempotency_key__in=keys)}
     new = [d for d in deliveries if (d.practice_id, d.idempotency_key) not in found]
-    bulk.insert(new)
+    insert_many(new)
     now = timezone.now()
     if any(d.due_at is None or d.due_at <= now for d in new):
         wake.notify_workers()

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinicline import bulk
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.outreach import reminders
@@ -27,6 +26,7 @@ from clinicline.outreach.appointment_models import Appointment, AppointmentStatu
 from clinicline.patients import normalize
 from clinicline.patients.models import BY_MRN, BY_NAME_DOB, Patient
 from clinicline.practices.models import Practice, Provider
+from clinicline.rows import insert_many
 from clinicline.vault.blind import blind_index
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
@@ -220,7 +220,7 @@ def _create(practice: Practice, planned: list[Planned]) -> list[Appointment]:
     made = [Appointment(practice=practice, patient_id=p.patient_id, provider_id=p.provider_id,
                         starts_at=p.row.starts_at, location=p.row.location,
                         external_id=p.row.external_id) for p in planned]
-    bulk.insert(made)
+    insert_many(made)
     return made
 
 

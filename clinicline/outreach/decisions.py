@@ -40,7 +40,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clinicline import bulk, claims
+from clinicline import claims
 from clinicline.outbox.models import Delivery
 from clinicline.outbox.service import enqueue, enqueue_many, guard_options, unsaved
 from clinicline.outreach import service, templates, zones
@@ -69,6 +69,7 @@ from clinicline.patients.models import (
     Patient,
 )
 from clinicline.practices.models import Practice
+from clinicline.rows import insert_many
 
 log = logging.getLogger("clinicline.outreach")
 
@@ -197,7 +198,7 @@ def send_many(drafts: Sequence[SendDecision], now: dt.datetime) -> None:
     for decision in drafts:
         if decision.delivery is not None and decision.delivery._state.adding:
             decision.delivery = made[decision.delivery.idempotency_key]
-    bulk.insert(drafts)
+    insert_many(drafts)
 
 
 QUEUED = ("queued",)  # the batch's key for the texts ``send_many`` queues together

@@ -25,7 +25,7 @@ from django.db.models import F, Q, QuerySet, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 
-from clinicline import bulk, claims
+from clinicline import claims
 from clinicline.audit.models import Action
 from clinicline.audit.service import record
 from clinicline.outreach import decisions
@@ -43,6 +43,7 @@ from clinicline.outreach.decision_models import SendDecision
 from clinicline.outreach.kinds import Purpose, Reason
 from clinicline.outreach.templates import Values
 from clinicline.practices.models import Practice
+from clinicline.rows import insert_many, update_many
 
 log = logging.getLogger("clinicline.outreach")
 
@@ -103,7 +104,7 @@ def schedule_new(practice: Practice, appointments: Sequence[Appointment], *,
     now = now or timezone.now()
     offsets = offsets_for(practice)
     rows = [r for a in appointments if a.status in LIVE for r in plan(a, offsets, now)]
-    bulk.insert(rows)
+    insert_many(rows)
     return sum(1 for r in rows if r.status == ReminderStatus.PENDING)
 
 
@@ -236,7 +237,7 @@ def _together(claimed: list[Reminder], now: dt.datetime) -> int:
         reminder.delivery = decision.delivery
     for reminder in ours:
         reminder.decided_at = now
-    bulk.update(ours, DECIDED)
+    update_many(ours, DECIDED)
     return len(ours)
 
 
