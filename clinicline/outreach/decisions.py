@@ -194,9 +194,9 @@ def send_many(drafts: Sequence[SendDecision], now: dt.datetime) -> None:
             _decide(decision, now)
     finally:
         del memo[QUEUED]
-    made = enqueue_many(queued)
+    made = enqueue_many(queued)  # by key: a key queued before keeps its earlier delivery
     for decision in drafts:
-        if decision.delivery is not None and decision.delivery._state.adding:
+        if decision.delivery is not None and decision.delivery.idempotency_key in made:
             decision.delivery = made[decision.delivery.idempotency_key]
     insert_many(drafts)
 

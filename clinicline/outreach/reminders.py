@@ -254,10 +254,12 @@ def _held(claimed: list[Reminder]) -> list[Reminder]:
     still = dict(Reminder.objects.filter(pk__in=[r.pk for r in claimed],
                                          status=ReminderStatus.PENDING)
                  .values_list("pk", "claimed_at"))
-    ours = [r for r in claimed if r.pk in still and still[r.pk] == r.claimed_at]
+    ours = []
     for reminder in claimed:
-        if reminder.pk not in still or still[reminder.pk] != reminder.claimed_at:
-            log.warning("reminder %s: decided, but its claim had lapsed", reminder.pk)
+        if still.get(reminder.pk) == reminder.claimed_at:
+            ours.append(reminder)
+        else:
+            log.warning("reminder %s: left undecided, its claim had lapsed", reminder.pk)
     return ours
 
 

@@ -102,7 +102,7 @@ def test_a_reminder_whose_claim_lapsed_is_left_to_the_worker_that_took_it(practi
     taken.refresh_from_db()
     assert (taken.status, taken.claimed_at) == (ReminderStatus.PENDING, later)
     assert Reminder.objects.get(appointment=made[1], offset_h=168).status == "sent"
-    assert f"reminder {taken.pk}: decided, but its claim had lapsed" in caplog.messages
+    assert f"reminder {taken.pk}: left undecided, its claim had lapsed" in caplog.messages
     assert Delivery.objects.count() == 1
 
 
@@ -132,3 +132,20 @@ def test_words_holding_a_secure_link_are_kept_in_no_cache_of_the_guard(practice,
                             now=WEEK_BEFORE + dt.timedelta(days=1))
     assert asked.decision.outcome == "sent" and asked.token in str(asked.decision.delivery.body)
     assert guard._recipientless.cache_info().currsize == kept
+
+
+def test_a_text_queued_before_for_the_reminder_is_not_queued_twice(practice, front_desk):
+    """The outbox keys each reminder's text by the reminder: one already queued (a worker
+    that died after queuing it, before recording its decision) is the one the batch's
+    decision names."""
+    from clinicline.outbox import service as outbox
+
+    made = patients_booked(practice, front_desk, 2)
+    first = Reminder.objects.get(appointment=made[0], offset_h=168)
+    earlier = outbox.enqueue(practice, channel="sms", to="+16175552000", body="earlier",
+                             purpose="appointment-reminders",
+                             idempotency_key=f"reminder-{first.pk}")
+    assert reminders.send_due(now=WEEK_BEFORE) == 2
+    first.refresh_from_db()
+    assert first.delivery_id == earlier.pk and first.status == ReminderStatus.SENT
+    assert Delivery.objects.count() == 2
