@@ -9,26 +9,125 @@ for many rows of one model as one statement run for each (``executemany``), and
 (bench/reminders.py) ``bulk_create``'s compiling cost more than the decisions it wrote, and
 ``bulk_update``'s CASE WHENs more than that. Every value goes through its field as the ORM
 sends it (``pre_save``, then ``get_db_prep_save``), so what is stored is the same. The
-INSERT statement is made once per model and database vendor.
+INSERT statement is made once per model and database vendor, and so is each field's way to
+its value (``_prep``): for the plain kinds these rows hold (text, numbers, flags, aware
+times, UUIDs and keys to them) the same value by a shorter path, since on the reminder job
+the ORM's own path through each field cost more than the INSERTs; any other field or value
+takes the field's own path.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-from collections.abc import Sequence
+import operator
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from django.db import connection
-from django.db.models import Field, Model
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SmallIntegerField,
+    TextField,
+    UUIDField,
+)
+from django.db.models.fields import AutoFieldMixin
+
+Prep = Callable[[Any, BaseDatabaseWrapper], Any]  # a value as the database is sent it
+# Fields of these exact kinds send a value of the type as it is (their get_prep_value makes
+# it that type, and their get_db_prep_value adds nothing).
+PLAIN: dict[type[Field], type] = {CharField: str, TextField: str, BooleanField: bool}
+# And these an int as the backend adapts it (PostgreSQL's driver takes it typed).
+INTEGERS = (IntegerField, SmallIntegerField, PositiveSmallIntegerField, PositiveIntegerField,
+            BigIntegerField)
+
+
+def _db() -> BaseDatabaseWrapper:
+    """The connection itself (``django.db.connection`` is a proxy that looks it up again at
+    every attribute)."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 @functools.cache
 def _statement(model: type[Model], vendor: str) -> tuple[str, tuple[Field, ...]]:
-    quote = connection.ops.quote_name
+    quote = _db().ops.quote_name
     fields = tuple(model._meta.concrete_fields)
     columns = ", ".join(quote(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     return (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (names)
             f"VALUES ({marks})", fields)
+
+
+@functools.cache
+def _preps(model: type[Model], vendor: str,
+           add: bool) -> tuple[tuple[Callable[[Model], Any], Prep], ...]:
+    """Each concrete field's (value on the instance as saved, value as sent)."""
+    return tuple((_pre_save(f, add), _prep(f)) for f in model._meta.concrete_fields)
+
+
+def _pre_save(field: Field, add: bool) -> Callable[[Model], Any]:
+    if type(field).pre_save is Field.pre_save:  # the attribute as it is
+        return operator.attrgetter(field.attname)
+    return lambda instance: field.pre_save(instance, add)
+
+
+def _prep(field: Field) -> Prep:
+    """``field.get_db_prep_save`` for the field's values, by a shorter path for plain kinds
+    of field and value; any other value goes the field's own way."""
+    def own(value: Any, db: BaseDatabaseWrapper) -> Any:
+        return field.get_db_prep_save(value, db)
+
+    kind = type(field)
+    if isinstance(field, ForeignKey):
+        target = _prep(field.target_field)
+        # None, and "" to a key that takes no empty string, are NULL: the field's own way.
+        return lambda v, db: own(v, db) if v is None or v == "" else target(v, db)
+    if kind is UUIDField:
+        return lambda v, db: ((v if db.features.has_native_uuid_field else v.hex)
+                              if type(v) is uuid.UUID else own(v, db))
+    if kind is DateTimeField:
+        return _time_prep(own)
+    plain = PLAIN.get(kind)
+    if plain is not None:
+        return lambda v, db: v if type(v) is plain else own(v, db)
+    if kind in INTEGERS:
+        internal = field.get_internal_type()
+        return lambda v, db: (db.ops.adapt_integerfield_value(v, internal) if type(v) is int
+                              else own(v, db))
+    if isinstance(field, AutoFieldMixin) and isinstance(field, IntegerField):
+        return lambda v, db: db.ops.validate_autopk_value(v) if type(v) is int else own(v, db)
+    return own
+
+
+def _time_prep(own: Prep) -> Prep:
+    """An aware time as sent: as it is where the driver takes one (PostgreSQL), else as the
+    naive text of it in the connection's zone (SQLite), as the backends' own
+    ``adapt_datetimefield_value`` make it."""
+    def prep(v: Any, db: BaseDatabaseWrapper) -> Any:
+        if type(v) is not dt.datetime or v.utcoffset() is None:
+            return own(v, db)
+        if db.vendor == "postgresql":
+            return v
+        if db.vendor == "sqlite":
+            return str(v.astimezone(db.timezone).replace(tzinfo=None))
+        return own(v, db)
+    return prep
+
+
+def _values(instance: Model, preps: tuple[tuple[Callable[[Model], Any], Prep], ...],
+            db: BaseDatabaseWrapper) -> list[Any]:
+    return [prep(pre(instance), db) for pre, prep in preps]
 
 
 def insert(instance: Model) -> None:
@@ -44,16 +143,17 @@ def insert_many(instances: Sequence[Model]) -> None:
     model = _one_model(instances)
     if any(instance.pk is None for instance in instances):
         raise ValueError("rows are inserted with their primary key set")
-    sql, fields = _statement(model, connection.vendor)
-    values = [[f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
-              for instance in instances]
-    with connection.cursor() as cursor:
+    db = _db()
+    sql, _ = _statement(model, db.vendor)
+    preps = _preps(model, db.vendor, True)
+    values = [_values(instance, preps, db) for instance in instances]
+    with db.cursor() as cursor:
         if len(values) == 1:
             cursor.execute(sql, values[0])
         else:
             cursor.executemany(sql, values)
     for instance in instances:
-        instance._state.adding, instance._state.db = False, connection.alias
+        instance._state.adding, instance._state.db = False, db.alias
 
 
 def update_many(instances: Sequence[Model], names: Sequence[str]) -> None:
@@ -61,17 +161,19 @@ def update_many(instances: Sequence[Model], names: Sequence[str]) -> None:
     on the instances, row by primary key."""
     if not instances:
         return
-    model = _one_model(instances)
-    meta, quote = model._meta, connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if f.name in names]
-    if len(fields) != len(set(names)):
+    model, db = _one_model(instances), _db()
+    meta, quote = model._meta, db.ops.quote_name
+    wanted = [(f, p) for f, p in zip(meta.concrete_fields, _preps(model, db.vendor, False),
+                                     strict=True) if f.name in names]
+    if len(wanted) != len(set(names)):
         raise ValueError(f"{model.__name__} has no such columns: {sorted(names)}")
     sql = (f"UPDATE {quote(meta.db_table)} SET "  # noqa: S608 (fixed names)
-           + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+           + ", ".join(f"{quote(f.column)} = %s" for f, _ in wanted)
            + f" WHERE {quote(meta.pk.column)} = %s")
-    values = [[f.get_db_prep_save(f.pre_save(instance, add=False), connection) for f in fields]
-              + [meta.pk.get_db_prep_value(instance.pk, connection)] for instance in instances]
-    with connection.cursor() as cursor:
+    preps = tuple(p for _, p in wanted)
+    values = [_values(instance, preps, db) + [meta.pk.get_db_prep_value(instance.pk, db)]
+              for instance in instances]
+    with db.cursor() as cursor:
         cursor.executemany(sql, values)
 
 
