@@ -117,7 +117,9 @@ class Reminder(PracticeOwned):
             models.UniqueConstraint(fields=["appointment", "offset_h"],
                                     condition=Q(status="pending"), name="reminder_one_pending"),
         ]
-        indexes = [models.Index(fields=["status", "send_at"]),
+        # The due ones in the job's order (send time, then id: reminders made together
+        # share a send time), read from the index without sorting them.
+        indexes = [models.Index(fields=["status", "send_at", "id"]),
                    models.Index(fields=["run", "send_at", "id"])]
 
     def __str__(self) -> str:

@@ -125,12 +125,19 @@ def preferences(patient: Patient) -> ContactPreference:
     return _once(("preferences", patient.pk), lambda: consent.preferences(patient))
 
 
-def preload_preferences(patients: Sequence[Patient]) -> None:
-    """Read the batch's patients' preferences in one query (outside a batch: nothing)."""
+def preload(patients: Sequence[Patient]) -> None:
+    """Read the batch's patients' preferences and contact points, in one query each
+    (outside a batch: nothing)."""
     memo = _batch.get()
-    if memo is not None:
-        for pk, pref in consent.preferences_of(patients).items():
-            memo[("preferences", pk)] = pref
+    if memo is None:
+        return
+    for pk, pref in consent.preferences_of(patients).items():
+        memo[("preferences", pk)] = pref
+    contacts: dict[Any, list[ContactPoint]] = {p.pk: [] for p in patients}
+    for contact in ContactPoint.objects.filter(patient__in=list(contacts)):
+        contacts[contact.patient_id].append(contact)
+    for pk, found in contacts.items():
+        memo[("contacts", pk)] = found
 
 
 def language_for(patient: Patient, purpose: str, channel: str) -> str:
@@ -387,7 +394,10 @@ def best_contact(patient: Patient, channel: str) -> ContactPoint | None:
     """The contact of the channel's kind to use: a verified one before any other, a mobile
     before any other phone, the oldest first."""
     kind = ContactPoint.Kind.PHONE if channel in PHONE_CHANNELS else ContactPoint.Kind.EMAIL
-    found = [c for c in patient.contact_points.all() if c.kind == kind]
+    memo = _batch.get()
+    read = memo.get(("contacts", patient.pk)) if memo is not None else None  # by ``preload``
+    found = [c for c in (patient.contact_points.all() if read is None else read)
+             if c.kind == kind]
     return min(found, key=lambda c: (c.verified_at is None,
                                      c.label != "mobile" if channel == Channel.SMS else False,
                                      c.created_at), default=None)

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, prefetch_related_objects
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ from clinicline.outreach.appointment_models import (
 from clinicline.outreach.decision_models import SendDecision
 from clinicline.outreach.kinds import Purpose, Reason
 from clinicline.outreach.templates import Values
-from clinicline.practices.models import Practice
+from clinicline.practices.models import Practice, Provider
 from clinicline.rows import insert_many, update_many
 
 log = logging.getLogger("clinicline.outreach")
@@ -142,14 +142,18 @@ def due_reminders(now: dt.datetime | None = None) -> QuerySet[Reminder]:
     return (Reminder.objects.filter(status=ReminderStatus.PENDING, send_at__lte=now)
             .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE))
             .order_by("send_at", "id")
-            .select_related("practice", "appointment__provider", "appointment__patient"))
+            .select_related("appointment__patient"))
 
 
 def claim(due: QuerySet[Reminder], limit: int, now: dt.datetime) -> list[Reminder]:
-    """Up to ``limit`` of ``due``, each now this caller's, with the patients' contact
-    points read for the whole batch in one query."""
+    """Up to ``limit`` of ``due``, each now this caller's, with their practices and
+    providers (a few rows, not one a reminder) read once for the batch."""
     taken = claims.claim_due(due, limit, claimed_at=now)
-    prefetch_related_objects(taken, "appointment__patient__contact_points")
+    practices = Practice.objects.in_bulk({r.practice_id for r in taken})
+    providers = Provider.objects.in_bulk({r.appointment.provider_id for r in taken})
+    for reminder in taken:
+        reminder.practice = practices[reminder.practice_id]
+        reminder.appointment.provider = providers[reminder.appointment.provider_id]
     return taken
 
 
@@ -217,13 +221,13 @@ def decide_all(claimed: list[Reminder], now: dt.datetime) -> int:
         log.warning("a batch of %d reminders is decided one by one: %s", len(claimed),
                     type(exc).__name__)
     with transaction.atomic(), decisions.batch():
-        decisions.preload_preferences([r.appointment.patient for r in claimed])
+        decisions.preload([r.appointment.patient for r in claimed])
         return claims.each(claimed, lambda r: bool(send_reminder(r, now)), log, "reminder")
 
 
 def _together(claimed: list[Reminder], now: dt.datetime) -> int:
     ours = _held(claimed)
-    decisions.preload_preferences([r.appointment.patient for r in ours])
+    decisions.preload([r.appointment.patient for r in ours])
     drafts = []
     for reminder in ours:
         changed = decisions.no_longer_wanted(reminder, now)
