@@ -60,18 +60,17 @@ def _db() -> BaseDatabaseWrapper:
 
 
 @functools.cache
-def _statement(model: type[Model], vendor: str) -> tuple[str, tuple[Field, ...]]:
+def _statement(model: type[Model], vendor: str) -> str:
     quote = _db().ops.quote_name
-    fields = tuple(model._meta.concrete_fields)
+    fields = model._meta.concrete_fields
     columns = ", ".join(quote(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     return (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 (names)
-            f"VALUES ({marks})", fields)
+            f"VALUES ({marks})")
 
 
 @functools.cache
-def _preps(model: type[Model], vendor: str,
-           add: bool) -> tuple[tuple[Callable[[Model], Any], Prep], ...]:
+def _preps(model: type[Model], add: bool) -> tuple[tuple[Callable[[Model], Any], Prep], ...]:
     """Each concrete field's (value on the instance as saved, value as sent)."""
     return tuple((_pre_save(f, add), _prep(f)) for f in model._meta.concrete_fields)
 
@@ -144,8 +143,8 @@ def insert_many(instances: Sequence[Model]) -> None:
     if any(instance.pk is None for instance in instances):
         raise ValueError("rows are inserted with their primary key set")
     db = _db()
-    sql, _ = _statement(model, db.vendor)
-    preps = _preps(model, db.vendor, True)
+    sql = _statement(model, db.vendor)
+    preps = _preps(model, True)
     values = [_values(instance, preps, db) for instance in instances]
     with db.cursor() as cursor:
         if len(values) == 1:
@@ -163,7 +162,7 @@ def update_many(instances: Sequence[Model], names: Sequence[str]) -> None:
         return
     model, db = _one_model(instances), _db()
     meta, quote = model._meta, db.ops.quote_name
-    wanted = [(f, p) for f, p in zip(meta.concrete_fields, _preps(model, db.vendor, False),
+    wanted = [(f, p) for f, p in zip(meta.concrete_fields, _preps(model, False),
                                      strict=True) if f.name in names]
     if len(wanted) != len(set(names)):
         raise ValueError(f"{model.__name__} has no such columns: {sorted(names)}")

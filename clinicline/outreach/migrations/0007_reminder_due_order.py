@@ -6,9 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outbox', '0002_delivery_call_step'),
         ('outreach', '0006_outreach_call_provider'),
-        ('practices', '0010_practice_name_in_messages'),
     ]
 
     operations = [
