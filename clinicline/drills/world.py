@@ -115,7 +115,7 @@ class World:
         for page in self.pages:
             done += pages.run_due(now=now, only=page)
         due = reminders.due_reminders(now).filter(pk__in=self.reminders)
-        done += reminders.decide_all(reminders.claim(due, len(self.reminders) or 1, now), now)
+        done += reminders.decide_due(due, len(self.reminders) or 1, now)
         waiting = InboundText.objects.filter(pk__in=self.texts, state=InboundText.State.WAITING,
                                              due_at__lte=now)
         for text in claims.claim_due(waiting, 50, due_at=now + texts.LEASE):

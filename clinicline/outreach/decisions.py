@@ -410,9 +410,8 @@ def reachable(number: str, channel: str) -> bool:
         parsed = normalize.parsed(number)
     except phonenumbers.NumberParseException:
         return False
-    if not phonenumbers.is_valid_number(parsed):
-        return False
-    return channel != Channel.SMS or phonenumbers.number_type(parsed) not in NOT_TEXTABLE
+    kind = phonenumbers.number_type(parsed)  # UNKNOWN exactly when the number is not valid
+    return kind != PNT.UNKNOWN and (channel != Channel.SMS or kind not in NOT_TEXTABLE)
 
 
 # --- quiet hours --------------------------------------------------------------------------

@@ -49,7 +49,7 @@ log = logging.getLogger("clinicline.outreach")
 
 LATE_FLOOR = dt.timedelta(hours=24)  # a late reminder still goes out this far ahead
 LEASE = dt.timedelta(minutes=5)      # a claim a dead worker left is taken again after this
-# A batch is decided together (see decide_all), so a larger one costs less a reminder; it
+# A batch is decided together (see decide_due), so a larger one costs less a reminder; it
 # holds SQLite's write lock for some 0.3 s.
 CLAIM_BATCH = 200
 RUN_BATCH = 200
@@ -198,20 +198,28 @@ def _decide(reminder: Reminder, now: dt.datetime, status: str, reason: str,
 def send_due(limit: int = CLAIM_BATCH, now: dt.datetime | None = None) -> int:
     """The worker's job: every due reminder claimed and decided."""
     now = now or timezone.now()
-    return decide_all(claim(due_reminders(now), limit, now), now)
+    return decide_due(due_reminders(now), limit, now)
 
 
-def decide_all(claimed: list[Reminder], now: dt.datetime) -> int:
-    """Every claimed reminder decided, in one transaction for the batch: one commit (on
-    PostgreSQL, one flush of its log to disk) instead of one per reminder, which cost ten
-    times the rest.
+def decide_due(due: QuerySet[Reminder], limit: int, now: dt.datetime) -> int:
+    """Up to ``limit`` of ``due`` claimed and decided (``decide_claimed``), in one
+    transaction for the batch: one commit (on PostgreSQL, one flush of its log to disk)
+    instead of one per reminder, which cost ten times the rest."""
+    with transaction.atomic():
+        return decide_claimed(claim(due, limit, now), now)
 
-    Together first (``_together``): each reminder's claim confirmed and held, and the
-    sending decisions made by ``decisions.send_many`` (consent, caps and the texts each
-    read or written for the batch at once). If anything in that raises, the batch is
-    undone and each reminder is decided alone by ``send_reminder``, its own savepoint:
-    one that fails is rolled back alone and tried again when its lease runs out, and the
-    others stand."""
+
+def decide_claimed(claimed: list[Reminder], now: dt.datetime) -> int:
+    """Every claimed reminder decided; inside the transaction that claimed them, whose
+    claim holds them until it commits (on PostgreSQL, locked: another worker's claim skips
+    them; on SQLite, by the write lock), so none is taken by another worker before its
+    decision is recorded.
+
+    Together first (``_together``): the sending decisions made by ``decisions.send_many``
+    (consent, caps and the texts each read or written for the batch at once). If anything
+    in that raises, its savepoint is undone and each reminder is decided alone by
+    ``send_reminder``, in a savepoint of its own: one that fails is rolled back alone and
+    stays claimed (tried again when its lease runs out), and the others stand."""
     if not claimed:
         return 0
     try:
@@ -220,16 +228,15 @@ def decide_all(claimed: list[Reminder], now: dt.datetime) -> int:
     except Exception as exc:  # noqa: BLE001 (decided one by one below; each one logged)
         log.warning("a batch of %d reminders is decided one by one: %s", len(claimed),
                     type(exc).__name__)
-    with transaction.atomic(), decisions.batch():
+    with decisions.batch():
         decisions.preload([r.appointment.patient for r in claimed])
         return claims.each(claimed, lambda r: bool(send_reminder(r, now)), log, "reminder")
 
 
 def _together(claimed: list[Reminder], now: dt.datetime) -> int:
-    ours = _held(claimed)
-    decisions.preload([r.appointment.patient for r in ours])
+    decisions.preload([r.appointment.patient for r in claimed])
     drafts = []
-    for reminder in ours:
+    for reminder in claimed:
         changed = decisions.no_longer_wanted(reminder, now)
         if changed is not None:
             reminder.status, reminder.reason = decisions.REMINDER_STATUS[changed], changed
@@ -239,32 +246,13 @@ def _together(claimed: list[Reminder], now: dt.datetime) -> int:
     for reminder, decision in drafts:
         reminder.status, reminder.reason = decisions.reminder_status(decision), decision.reason
         reminder.delivery = decision.delivery
-    for reminder in ours:
+    for reminder in claimed:
         reminder.decided_at = now
-    update_many(ours, DECIDED)
-    return len(ours)
+    update_many(claimed, DECIDED)
+    return len(claimed)
 
 
 DECIDED = ("status", "reason", "decided_at", "delivery")
-
-
-def _held(claimed: list[Reminder]) -> list[Reminder]:
-    """The reminders whose claim is still this caller's, held (written to) so that no
-    other worker takes them before this transaction ends; the others are logged."""
-    for claimed_at in {r.claimed_at for r in claimed}:
-        Reminder.objects.filter(pk__in=[r.pk for r in claimed if r.claimed_at == claimed_at],
-                                status=ReminderStatus.PENDING,
-                                claimed_at=claimed_at).update(claimed_at=claimed_at)
-    still = dict(Reminder.objects.filter(pk__in=[r.pk for r in claimed],
-                                         status=ReminderStatus.PENDING)
-                 .values_list("pk", "claimed_at"))
-    ours = []
-    for reminder in claimed:
-        if still.get(reminder.pk) == reminder.claimed_at:
-            ours.append(reminder)
-        else:
-            log.warning("reminder %s: left undecided, its claim had lapsed", reminder.pk)
-    return ours
 
 
 def _draft(reminder: Reminder, now: dt.datetime) -> SendDecision:
@@ -322,11 +310,11 @@ def advance(run: ReminderRun, batch: int, now: dt.datetime) -> int:
         rows = rows.filter(Q(send_at__gt=run.cursor_send_at)
                            | Q(send_at=run.cursor_send_at, id__gt=run.cursor_id))
     taken = list(rows.values_list("pk", "send_at")[:batch])
-    mine = claim(due_reminders(now).filter(pk__in=[pk for pk, _ in taken]), batch, now)
     finished = len(taken) < batch
     cursor = taken[-1] if taken else (run.cursor_id, run.cursor_send_at)
     with transaction.atomic():  # the batch's decisions and the run's progress, together
-        decide_all(mine, now)
+        mine = claim(due_reminders(now).filter(pk__in=[pk for pk, _ in taken]), batch, now)
+        decide_claimed(mine, now)
         sent = Reminder.objects.filter(pk__in=[r.pk for r in mine],
                                        status=ReminderStatus.SENT).count()
         _move_cursor(run, now, len(taken), sent, cursor, finished)

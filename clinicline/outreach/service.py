@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from clinicline.audit.models import Action, Outcome
 from clinicline.audit.service import record
+from clinicline.outbox.service import guard_options
 from clinicline.outreach import defaults
 from clinicline.outreach.kinds import CHANNELS, PURPOSES, Channel, Language, Purpose
 from clinicline.outreach.models import Template, TemplateVersion
 from clinicline.outreach.templates import Report, check, examples, render
-from clinicline.practices.models import Practice
+from clinicline.practices.models import Practice, Provider
 
 Kind = tuple[str, str, str]  # (purpose, channel, language)
 KINDS: tuple[Kind, ...] = tuple(defaults.SHIPPED)
@@ -67,8 +68,27 @@ def live(practice: Practice, kind: Kind) -> Live:
     shipped = defaults.shipped(*kind, named=practice.name_in_messages)
     # A shipped text claims the exemption only where it qualifies: a practice with a very
     # long name pushes it past 160 characters, and it then goes as an ordinary text.
-    exempt = shipped.exempt and report_for(practice, kind, shipped.body, True).ok
-    return Live(shipped.body, exempt, None)
+    return Live(shipped.body, shipped.exempt and _qualifies(practice, kind, shipped.body), None)
+
+
+_QUALIFIES: dict[tuple[Any, ...], bool] = {}
+
+
+def _qualifies(practice: Practice, kind: Kind, body: str) -> bool:
+    """Whether ``body`` passes the exemption's checks for ``practice``: judged again only
+    when something the checks read has changed (the words, the practice's name, number,
+    zone and naming, the names its messages may carry), not for every batch of reminders
+    (a dozen renderings through the PHI guard)."""
+    roster = tuple(Provider.objects.for_practice(practice).order_by("display_name")
+                   .values_list("display_name", flat=True))
+    key = (practice.pk, kind, body, practice.name, practice.name_in_messages,
+           practice.callback_number, practice.time_zone, roster,
+           *(tuple(v) if isinstance(v, list) else v for v in guard_options(practice).values()))
+    if key not in _QUALIFIES:
+        if len(_QUALIFIES) > 1024:
+            _QUALIFIES.clear()
+        _QUALIFIES[key] = report_for(practice, kind, body, True).ok
+    return _QUALIFIES[key]
 
 
 def pending(practice: Practice, kind: Kind) -> TemplateVersion | None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+import phonenumbers
 import pytest
 import time_machine
 from django.db import connection, transaction
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinicline.accounts.roles import Role
 from clinicline.jobs import job
@@ -478,3 +481,18 @@ def test_a_reminder_for_an_appointment_on_the_patients_birthday_is_still_sent(
                               idempotency_key="birthday")
     assert (decision.outcome, decision.reason) == (Outcome.SENT, "")
     assert "Apr 2" in decision.delivery.body
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=st.from_regex(r"\+(1[2-9]\d{9}|44\d{9,10}|\d{6,14})", fullmatch=True))
+def test_a_reachable_number_is_a_valid_one_of_a_type_that_takes_the_channel(number):
+    """``reachable`` reads the number's type once: valid exactly as phonenumbers judges it,
+    and a text only to a type that can take texts."""
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    valid = parsed is not None and phonenumbers.is_valid_number(parsed)
+    assert decisions.reachable(number, Channel.VOICE) == valid
+    assert decisions.reachable(number, Channel.SMS) == (
+        valid and phonenumbers.number_type(parsed) not in decisions.NOT_TEXTABLE)

@@ -1,4 +1,4 @@
-"""The reminder job decides a claimed batch together (``reminders.decide_all``): a fixed
+"""The reminder job claims and decides a batch together (``reminders.decide_due``): a fixed
 number of queries however large the batch, the same decisions as one at a time, and a
 batch that raises decided again one by one, so that one reminder's fault holds back none
 of the others."""
@@ -90,20 +90,23 @@ def test_two_reminders_of_one_patient_in_one_batch_keep_to_the_days_cap(practice
     assert Delivery.objects.count() == 1
 
 
-def test_a_reminder_whose_claim_lapsed_is_left_to_the_worker_that_took_it(practice,
-                                                                          front_desk, caplog):
-    made = patients_booked(practice, front_desk, 2)
-    claimed = reminders.claim(reminders.due_reminders(WEEK_BEFORE), 5, WEEK_BEFORE)
-    later = WEEK_BEFORE + reminders.LEASE + dt.timedelta(minutes=1)
-    taken = Reminder.objects.get(appointment=made[0], offset_h=168)
-    Reminder.objects.filter(pk=taken.pk).update(claimed_at=later)  # another worker's now
-    with caplog.at_level(logging.WARNING, logger="clinicline.outreach"):
-        assert reminders.decide_all(claimed, WEEK_BEFORE) == 1
-    taken.refresh_from_db()
-    assert (taken.status, taken.claimed_at) == (ReminderStatus.PENDING, later)
-    assert Reminder.objects.get(appointment=made[1], offset_h=168).status == "sent"
-    assert f"reminder {taken.pk}: left undecided, its claim had lapsed" in caplog.messages
-    assert Delivery.objects.count() == 1
+def test_a_batch_is_claimed_and_decided_in_one_transaction(practice, front_desk, monkeypatch):
+    """Nothing of a batch is half done: a fault that stops the whole batch (here, even its
+    one-by-one fallback) undoes its claim with it, so its reminders are due again at once
+    rather than held by a lease no worker is deciding under."""
+    patients_booked(practice, front_desk, 2)
+
+    def broken(patients):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(decisions, "preload", broken)
+    with pytest.raises(RuntimeError):
+        reminders.send_due(now=WEEK_BEFORE)
+    week = Reminder.objects.filter(offset_h=168)
+    assert list(week.values_list("status", "claimed_at").distinct()) == [("pending", None)]
+    monkeypatch.undo()
+    assert reminders.send_due(now=WEEK_BEFORE) == 2
+    assert Delivery.objects.count() == 2
 
 
 def test_a_reminder_sent_alone_reads_its_patients_preferences_once(practice, front_desk):

@@ -234,3 +234,24 @@ def test_any_words_get_a_report_never_an_exception(practice, body, channel, exem
 
 def test_a_number_the_library_does_not_know_is_written_as_stored() -> None:
     assert written_number("+9991234567") == "+9991234567"
+
+
+def test_the_shipped_reminder_is_judged_again_when_what_its_checks_read_changes(practice,
+                                                                                fertility):
+    """``service.live`` remembers whether the shipped reminder qualifies for the exemption,
+    but never past a change to what its checks read: the practice's name, its roster (a
+    practice that keeps its name out names the provider instead)."""
+    from clinicline.outreach import service
+
+    kind = (Purpose.APPOINTMENT_REMINDERS, SMS, Language.EN)
+    assert service.live(practice, kind).exempt
+    name, practice.name = practice.name, f"{practice.name} and Community Health of Boston"
+    practice.save()
+    assert not service.live(practice, kind).exempt  # too long to fit 160 characters
+    practice.name = name
+    practice.save()
+    assert service.live(practice, kind).exempt
+    assert service.live(fertility, kind).exempt
+    Provider.objects.create(practice=fertility, display_name="Dr. Maximiliana "
+                            "Featherstonehaugh-Worthington of the Reproductive Medicine Unit")
+    assert not service.live(fertility, kind).exempt
