@@ -8,6 +8,7 @@ DEBIAN_PACKAGES := espeak-ng flite chromium postgresql fonts-dejavu-core
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_WORKERS ?= 2
+IMPORT_LINTER_CACHE ?= .import_linter_cache
 
 .PHONY: run test lint typecheck lint-imports check-deploy bench lock debian clean
 
@@ -37,7 +38,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --cache-dir $(IMPORT_LINTER_CACHE)
 	$(BIN)/mypy clinicline
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -50,7 +51,7 @@ typecheck: $(STAMP)
 
 # The layers of STYLE.md's "Dependency direction", as contracts in pyproject.toml.
 lint-imports: $(STAMP)
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --cache-dir $(IMPORT_LINTER_CACHE)
 
 check-deploy: $(STAMP)
 	$(BIN)/clinicline check --deploy --fail-level WARNING

@@ -65,6 +65,7 @@ def _max_length(field_name: str) -> int:
 
 
 KEY_MAX = _max_length("idempotency_key")
+CHANNELS = frozenset(Channel.values)
 
 
 def enqueue(practice: Practice, *, channel: str, to: str, body: str, purpose: str,
@@ -94,7 +95,7 @@ def unsaved(practice: Practice, *, channel: str, to: str, body: str, purpose: st
             due_at: dt.datetime | None = None, max_attempts: int = 5,
             call_step: str = "") -> Delivery:
     """The delivery ``enqueue`` would make, checked, not yet saved (see ``enqueue_many``)."""
-    if channel not in Channel.values:
+    if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     # Checked here: SQLite would keep an over-long key that PostgreSQL refuses.
     if not idempotency_key or len(idempotency_key) > KEY_MAX:
