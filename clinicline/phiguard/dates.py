@@ -8,10 +8,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+# English and Spanish, as the practice's own words write them ("Wed Dec 2", "mié 2 dic").
+# Not Spanish "ago" (agosto): English "2 weeks ago 10 mg" is no date.
 MONTHS = {name: number for number, names in enumerate((
-    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-    ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-    ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1) for name in names}
+    ("jan", "january", "ene", "enero"), ("feb", "february", "febrero"),
+    ("mar", "march", "marzo"), ("apr", "april", "abr", "abril"), ("may", "mayo"),
+    ("jun", "june", "junio"), ("jul", "july", "julio"), ("aug", "august", "agosto"),
+    ("sep", "sept", "september", "septiembre", "setiembre"), ("oct", "october", "octubre"),
+    ("nov", "november", "noviembre"), ("dec", "december", "dic", "diciembre")), start=1)
+    for name in names}
 MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 YEAR = r"(?P<year>(?:18|19|20)\d\d)"
@@ -21,7 +26,7 @@ FORMS = [re.compile(form, re.IGNORECASE) for form in (
     rf"\b{YEAR}-(?P<m>[01]?\d)-(?P<d>[0-3]?\d)\b",                               # 1958-04-02
     rf"\b(?P<a>[0-3]?\d){SEP}(?P<b>[0-3]?\d)(?P=sep)(?P<y>\d{{4}}|\d{{2}})\b",   # 04/02/1958
     rf"\b{MONTH},? {DAY}(?:,? {YEAR})?\b",                                      # April 2, 1958
-    rf"\b{DAY} (?:of )?{MONTH},?(?: {YEAR})?\b",                                # 2 April 1958
+    rf"\b{DAY} (?:of |de )?{MONTH},?(?: (?:de |del )?{YEAR})?\b",              # 2 April 1958
     rf"\b{MONTH},? {YEAR}\b",                                                   # April 1958
     r"(?<![\d/:.])(?P<a>[01]?\d)/(?P<b>[0-3]?\d)(?![\d/:])",                    # 4/2
 )]

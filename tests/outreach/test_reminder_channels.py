@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clinicline.outbox import service as outbox
 from clinicline.outbox.models import Delivery
 from clinicline.outreach import decisions, reminders
 from clinicline.outreach.appointment_models import Reminder, ReminderStatus
@@ -106,9 +107,10 @@ def test_a_patient_who_reads_spanish_gets_the_practices_spanish_words(practice, 
     consent.set_preferences(patient, actor=front_desk, language="es")
     appointment = booked(practice, front_desk, patient)
     reminders.send_due(now=WEEK_BEFORE)
-    body = week_reminder(appointment).delivery.body
-    assert body.startswith("Riverside Family Medicine: cita ")
-    assert "Responda C para confirmar" in body
+    delivery = week_reminder(appointment).delivery
+    assert delivery.body.startswith("Riverside Family Medicine: cita ")
+    assert "Responda C para confirmar" in delivery.body
+    assert outbox.refused(delivery) == []  # the outbox's last look lets it go, too
 
 
 @pytest.mark.django_db

@@ -23,6 +23,7 @@ def kinds(text: str, **options) -> list[str]:
     "Born 04/02/1958.", "Born 4/2/58.", "Born 1958-04-02.", "Born April 2, 1958.",
     "Born 2 April 1958.", "Born Apr. 2nd.", "Born 04-02-1958.", "Born 04.02.1958.",
     "Born 04021958.", "Born 19580402.", "Born 2nd of April.",
+    "Nació el 2 de abril de 1958.", "Nacido 2 abr 1958.", "el 2 de abril",
 ])
 def test_the_birth_date_in_any_format(text):
     assert "date_of_birth" in kinds(text)
@@ -54,6 +55,17 @@ def test_a_date_without_a_year_passes_only_when_allowed_and_never_the_birthday()
     assert kinds(reminder, allow_dates=True) == []
     assert kinds("Your appointment is on Dec 10, 2026.", allow_dates=True) == ["date"]
     assert kinds("Your appointment is on Thu Apr 2.", allow_dates=True) == ["date_of_birth"]
+
+
+def test_a_date_in_spanish_is_read_as_a_date_as_the_practices_words_write_it():
+    """The Spanish reminder's time ("mié 2 dic a las 2:30 de la tarde") is a date without a
+    year: allowed where dates are, and never read as a street address."""
+    reminder = "Cita mié 2 dic a las 2:30 de la tarde. Responda C para confirmar."
+    assert kinds(reminder) == ["date"]
+    assert kinds(reminder, allow_dates=True) == []
+    assert kinds("Cita el 10 de diciembre de 2026.", allow_dates=True) == ["date"]
+    assert kinds("Cita jue 2 abr a las 9:00.", allow_dates=True) == ["date_of_birth"]
+    assert kinds("Started 2 weeks ago 10 mg.") == []  # "ago" is not agosto
 
 
 def test_a_typed_slot_may_carry_a_date_but_never_the_recipients_identifiers():
