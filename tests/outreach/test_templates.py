@@ -16,7 +16,9 @@ from clinicline.outreach.templates import (
     SecureLink,
     Values,
     check,
+    examples,
     render,
+    rendered,
     spoken_number,
     when,
     written_number,
@@ -255,3 +257,17 @@ def test_the_shipped_reminder_is_judged_again_when_what_its_checks_read_changes(
     Provider.objects.create(practice=fertility, display_name="Dr. Maximiliana "
                             "Featherstonehaugh-Worthington of the Reproductive Medicine Unit")
     assert not service.live(fertility, kind).exempt
+
+
+@pytest.mark.parametrize("kind", list(defaults.SHIPPED))
+def test_every_shipped_rendering_passes_the_outboxs_last_look(practice, kind):
+    """What the sending decision passes, the outbox's own last look must pass too (it once
+    read the Spanish reminder's time, "mié 2 dic a las 2:30", as a street address)."""
+    from clinicline.outbox.service import screened
+
+    purpose, channel, language = kind
+    Provider.objects.create(practice=practice, display_name="Dr. Amara Osei")
+    values = examples(practice, language, longest=False, purpose=purpose)
+    text, _ = rendered(defaults.shipped(*kind, named=True).body, practice=practice,
+                       channel=channel, language=language, values=values)
+    assert screened(practice, text) == []
