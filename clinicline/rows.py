@@ -31,6 +31,7 @@ from django.db.models import (
     BigIntegerField,
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     Field,
     ForeignKey,
@@ -43,6 +44,7 @@ from django.db.models import (
     UUIDField,
 )
 from django.db.models.fields import AutoFieldMixin
+from django.utils import timezone
 
 Prep = Callable[[Any, BaseDatabaseWrapper], Any]  # a value as the database is sent it
 # Fields of these exact kinds send a value of the type as it is (their get_prep_value makes
@@ -76,9 +78,41 @@ def _preps(model: type[Model], add: bool) -> tuple[tuple[Callable[[Model], Any],
 
 
 def _pre_save(field: Field, add: bool) -> Callable[[Model], Any]:
-    if type(field).pre_save is Field.pre_save:  # the attribute as it is
-        return operator.attrgetter(field.attname)
+    if type(field).pre_save is Field.pre_save or _stamps(field, add) or _unstamped(field, add):
+        return operator.attrgetter(field.attname)  # the attribute as it is
     return lambda instance: field.pre_save(instance, add)
+
+
+def _unstamped(field: Field, add: bool) -> bool:
+    """A date or time its field's ``pre_save`` leaves as it is (no ``auto_now``, and no
+    ``auto_now_add`` on an insert)."""
+    return (type(field).pre_save in (DateField.pre_save, DateTimeField.pre_save)
+            and isinstance(field, DateField)
+            and not (field.auto_now or (field.auto_now_add and add)))
+
+
+def _stamps(field: Field, add: bool) -> bool:
+    """A time its field's ``pre_save`` sets to now (``auto_now``, ``auto_now_add``)."""
+    return (type(field).pre_save is DateTimeField.pre_save and isinstance(field, DateTimeField)
+            and (field.auto_now or (field.auto_now_add and add)))
+
+
+@functools.cache
+def _stamped(model: type[Model], add: bool) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields if _stamps(f, add))
+
+
+def _stamp(instances: Sequence[Model], add: bool, among: Sequence[Field] | None = None) -> None:
+    """The times ``pre_save`` would set to now (of the fields ``among``, or all), set to one
+    now for the whole statement (as one statement writes them), on the instances as the
+    field's own ``pre_save`` sets them."""
+    names = [name for name in _stamped(type(instances[0]), add)
+             if among is None or any(f.attname == name for f in among)]
+    if names:
+        now = timezone.now()
+        for instance in instances:
+            for name in names:
+                setattr(instance, name, now)
 
 
 def _prep(field: Field) -> Prep:
@@ -145,6 +179,7 @@ def insert_many(instances: Sequence[Model]) -> None:
     db = _db()
     sql = _statement(model, db.vendor)
     preps = _preps(model, True)
+    _stamp(instances, True)
     values = [_values(instance, preps, db) for instance in instances]
     with db.cursor() as cursor:
         if len(values) == 1:
@@ -170,6 +205,7 @@ def update_many(instances: Sequence[Model], names: Sequence[str]) -> None:
            + ", ".join(f"{quote(f.column)} = %s" for f, _ in wanted)
            + f" WHERE {quote(meta.pk.column)} = %s")
     preps = tuple(p for _, p in wanted)
+    _stamp(instances, False, [f for f, _ in wanted])
     values = [_values(instance, preps, db) + [meta.pk.get_db_prep_value(instance.pk, db)]
               for instance in instances]
     with db.cursor() as cursor:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, models
+from django.utils import timezone
 
 from clinicline import rows
 from clinicline.outbox.models import Delivery, Status
@@ -51,6 +52,25 @@ def test_update_writes_the_named_columns_only(practice):
     assert str(back[two[0].pk].body) == "Riverside Family Medicine: please call us (0)."
 
 
+def test_auto_times_are_set_once_a_statement(practice):
+    """``auto_now_add`` and ``auto_now`` times are set on the instances as ``save`` sets
+    them, one now for a statement's rows; an update stamps them only when named."""
+    three = [made(practice, n) for n in range(3)]
+    three[0].created_at = dt.datetime(2001, 1, 1, tzinfo=dt.UTC)  # save() overwrites it too
+    before = timezone.now()
+    insert_many(three)
+    stamped = {(r.created_at, r.updated_at) for r in three}
+    assert len(stamped) == 1 and before <= three[0].created_at == three[0].updated_at
+    back = Delivery.objects.get(pk=three[0].pk)
+    assert (back.created_at, back.updated_at) == (three[0].created_at, three[0].updated_at)
+    update_many(three, ["status"])
+    assert {r.updated_at for r in three} == {three[0].created_at}  # not named: left alone
+    update_many(three, ["status", "updated_at"])
+    assert len({r.updated_at for r in three}) == 1 and three[0].updated_at > three[0].created_at
+    assert Delivery.objects.get(pk=three[2].pk).updated_at == three[0].updated_at
+    assert Delivery.objects.get(pk=three[2].pk).created_at == three[0].created_at
+
+
 def test_what_it_refuses(practice):
     with pytest.raises(ValueError, match="one model at a time"):
         insert_many([made(practice, 1), Provider(practice=practice, display_name="Dr. Lee")])
@@ -85,6 +105,30 @@ def samples(field):
     if isinstance(field, models.DateTimeField):
         values += [*AWARE, dt.datetime(2026, 5, 1, 9, 0), "2026-05-01T09:00:00+00:00"]
     return values
+
+
+def test_each_field_is_read_as_its_pre_save_reads_it():
+    """``rows._pre_save``'s shorter path (the attribute as it is) reads what the field's
+    own ``pre_save`` returns, for every field it takes it for (the times ``_stamp`` sets
+    aside)."""
+    own = (models.Field.pre_save, models.DateField.pre_save, models.DateTimeField.pre_save)
+    checked = 0
+    for model in every_model():
+        instance = model()
+        for field in model._meta.concrete_fields:
+            if type(field).pre_save not in own:
+                continue
+            if isinstance(field, models.DateTimeField):
+                setattr(instance, field.attname, AWARE[1])
+            elif isinstance(field, models.DateField):
+                setattr(instance, field.attname, dt.date(1958, 4, 2))
+            for add in (True, False):
+                if rows._stamps(field, add):
+                    continue
+                assert rows._pre_save(field, add)(instance) == field.pre_save(instance, add), (
+                    model, field, add)
+                checked += 1
+    assert checked > 300
 
 
 def test_each_field_is_sent_what_the_orm_sends_it():
