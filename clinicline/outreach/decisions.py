@@ -407,10 +407,9 @@ def reachable(number: str, channel: str) -> bool:
     """A valid number; for a text, one whose type (where the numbering plan says) can take
     texts."""
     try:
-        parsed = normalize.parsed(number)
+        kind = normalize.number_type(number)  # UNKNOWN exactly when it is not valid
     except phonenumbers.NumberParseException:
         return False
-    kind = phonenumbers.number_type(parsed)  # UNKNOWN exactly when the number is not valid
     return kind != PNT.UNKNOWN and (channel != Channel.SMS or kind not in NOT_TEXTABLE)
 
 

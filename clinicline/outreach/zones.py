@@ -70,10 +70,17 @@ def from_address(address: dict[str, str] | None) -> str | None:
 def from_number(number: str) -> list[str]:
     """The zones the number's area belongs to (none: unknown or unparsable)."""
     try:
-        parsed = normalize.parsed(number)
+        parsed, kind = normalize.parsed(number), normalize.number_type(number)
     except phonenumbers.NumberParseException:
         return []
-    return [z for z in number_zones.time_zones_for_number(parsed) if z != "Etc/Unknown"]
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return []
+    # What ``time_zones_for_number`` does, with the number's type already read (the sending
+    # decision read it for the number's validity): an area's zones for a number of one.
+    found = (number_zones.time_zones_for_geographical_number(parsed)
+             if phonenumbers.is_number_type_geographical(kind, parsed.country_code or 0)
+             else number_zones.time_zones_for_number(parsed))
+    return [z for z in found if z != "Etc/Unknown"]
 
 
 def zones_for(patient: Patient, practice: Practice, *, number: str = "",

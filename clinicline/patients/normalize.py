@@ -22,6 +22,14 @@ def parsed(e164: str) -> phonenumbers.PhoneNumber:
     return phonenumbers.parse(e164, None)
 
 
+@functools.lru_cache(maxsize=256)
+def number_type(e164: str) -> int:
+    """The stored number's type (``PhoneNumberType``; UNKNOWN exactly when it is not a valid
+    number), kept as ``parsed`` is: a sending decision asks it for the number's validity and
+    again for its time zones. Raises NumberParseException."""
+    return phonenumbers.number_type(parsed(e164))
+
+
 def phone_e164(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(raw, region)

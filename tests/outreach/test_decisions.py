@@ -496,3 +496,20 @@ def test_a_reachable_number_is_a_valid_one_of_a_type_that_takes_the_channel(numb
     assert decisions.reachable(number, Channel.VOICE) == valid
     assert decisions.reachable(number, Channel.SMS) == (
         valid and phonenumbers.number_type(parsed) not in decisions.NOT_TEXTABLE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=st.from_regex(r"\+(1[2-9]\d{9}|44\d{9,10}|7\d{10}|61\d{9}|\d{6,14})",
+                            fullmatch=True))
+def test_a_numbers_zones_are_the_ones_phonenumbers_gives(number):
+    """``zones.from_number`` reads the number's type once (the decision read it already):
+    the zones are those ``time_zones_for_number`` gives, less the unknown one."""
+    from phonenumbers import timezone as number_zones
+
+    try:
+        parsed = phonenumbers.parse(number)
+    except phonenumbers.NumberParseException:
+        assert zones.from_number(number) == []
+        return
+    assert zones.from_number(number) == [
+        z for z in number_zones.time_zones_for_number(parsed) if z != "Etc/Unknown"]
