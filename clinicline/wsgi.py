@@ -16,6 +16,8 @@ import django
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 
+from clinicline.worker import collect_less
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinicline.settings")
 
 
@@ -40,6 +42,7 @@ class Application:
         django.setup(set_prefix=False)
         self.site, self.webhooks = WSGIHandler(), WebhookHandler()
         self.prefix = settings.WEBHOOK_PATH
+        collect_less()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         handler = (self.webhooks if environ.get("PATH_INFO", "").startswith(self.prefix)

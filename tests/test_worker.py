@@ -14,9 +14,10 @@ import pytest
 import clinicline
 from clinicline.jobs import JOBS
 from clinicline.practices.models import Practice
-from clinicline.worker import MAX_BACKOFF_S, SLOW, Job, Worker
+from clinicline.worker import GC_THRESHOLDS, MAX_BACKOFF_S, SLOW, Job, Worker
 from tests.support_db import database_down
-from tests.support_proc import TIMEOUT_S
+from tests.support_proc import TIMEOUT_S, base_env
+from tests.support_proc import clinicline as run_clinicline
 
 pytestmark = pytest.mark.django_db
 SOURCE = Path(clinicline.__file__).parent
@@ -188,3 +189,22 @@ def test_the_database_going_away_is_logged_once_and_backed_off_until_it_is_back(
     assert told == ["database unreachable (OperationalError); jobs back off until it is back",
                     "database reachable again; jobs run as usual"]
     assert "Traceback" not in caplog.text
+
+
+SHOW_GC = ("import gc; from clinicline.phiguard import lexicon; "
+           "print(gc.get_threshold(), gc.get_freeze_count() > 1000, "
+           "lexicon.surnames.cache_info().currsize)")
+
+
+@pytest.mark.parametrize("start", [
+    "from django.core.management import call_command; call_command('migrate', verbosity=0); "
+    "call_command('worker', '--once')",
+    "import clinicline.wsgi",
+])
+def test_the_worker_and_the_web_server_collect_less_once_started(tmp_path, start):
+    """Both processes end their start-up with ``collect_less``: what start-up made frozen
+    out of the collector's passes, the word lists read, the youngest generation collected
+    less often."""
+    shown = run_clinicline("shell", "-v", "0", "-c", f"{start}; {SHOW_GC}", env=base_env(tmp_path))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.strip().splitlines()[-1] == f"{GC_THRESHOLDS} True 1"

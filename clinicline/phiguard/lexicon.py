@@ -61,3 +61,9 @@ def clinical() -> dict[str, str]:
 @cache
 def longest_term() -> int:
     return max(key.count(" ") + 1 for key in clinical())
+
+
+def load() -> None:
+    """Every list read now, at a process's start (the guard's first look reads them
+    otherwise)."""
+    given_names(), surnames(), english(), clinical(), longest_term()

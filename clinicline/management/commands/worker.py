@@ -5,7 +5,7 @@ from django.db import connection
 
 from clinicline.jobs import JOBS
 from clinicline.wake import Listener
-from clinicline.worker import Worker
+from clinicline.worker import Worker, collect_less
 
 
 class Command(BaseCommand):
@@ -16,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run due work once and exit")
 
     def handle(self, *args: Any, poll: float, once: bool, **options: Any) -> None:
+        collect_less()
         if once:
             worker = Worker(JOBS, poll_s=poll)
             self.stdout.write(f"handled {worker.run_due()}")
