@@ -115,8 +115,9 @@ def enqueue_many(deliveries: Sequence[Delivery]) -> dict[str, Delivery]:
     keys = [d.idempotency_key for d in deliveries]
     if len(set(keys)) != len(keys):
         raise ValueError("each delivery of a batch has a key of its own")
-    found = {(d.practice_id, d.idempotency_key): d
-             for d in Delivery.objects.filter(idempotency_key__in=keys)}
+    if not deliveries:
+        return {}
+    found = {(d.practice_id, d.idempotency_key): d for d in queued_as(deliveries)}
     new = [d for d in deliveries if (d.practice_id, d.idempotency_key) not in found]
     insert_many(new)
     now = timezone.now()
@@ -124,6 +125,19 @@ def enqueue_many(deliveries: Sequence[Delivery]) -> dict[str, Delivery]:
         wake.notify_workers()
     return {d.idempotency_key: found.get((d.practice_id, d.idempotency_key), d)
             for d in deliveries}
+
+
+def queued_as(deliveries: Sequence[Delivery]) -> QuerySet[Delivery]:
+    """The deliveries already queued under the keys of these (at least one): by practice
+    and key, the unique index's own columns (by key alone, the query read every delivery
+    ever queued)."""
+    by_practice: dict[Any, list[str]] = {}
+    for d in deliveries:
+        by_practice.setdefault(d.practice_id, []).append(d.idempotency_key)
+    where = Q()
+    for practice_id, keys in by_practice.items():
+        where |= Q(practice_id=practice_id, idempotency_key__in=keys)
+    return Delivery.objects.filter(where)
 
 
 def claim_due(now: dt.datetime | None = None, limit: int = CLAIM_BATCH,

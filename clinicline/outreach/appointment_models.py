@@ -99,7 +99,7 @@ class Reminder(PracticeOwned):
     # The appointment time this reminder was made for: a moved appointment's old
     # reminders are recognised by it, and cancelled.
     for_starts_at = models.DateTimeField()
-    send_at = models.DateTimeField(db_index=True)
+    send_at = models.DateTimeField()  # indexed after the status or the run (Meta)
     status = models.CharField(max_length=20, choices=ReminderStatus.choices,
                               default=ReminderStatus.PENDING)
     reason = models.CharField(max_length=32, blank=True, help_text="PHI-free: a code")
@@ -108,7 +108,8 @@ class Reminder(PracticeOwned):
     delivery = models.ForeignKey("outbox.Delivery", null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="+")
     run = models.ForeignKey("outreach.ReminderRun", null=True, blank=True,
-                            on_delete=models.SET_NULL, related_name="reminders")
+                            on_delete=models.SET_NULL, related_name="reminders",
+                            db_index=False)  # the run's index (Meta) starts with it
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
