@@ -102,9 +102,9 @@ def _patient_keys(practice: Practice, rows: Sequence[AppointmentRow]) -> dict[st
     mrn_keys = {blind_index(practice.pk, BY_MRN, normalize.mrn_key(r.mrn)) for r in rows if r.mrn}
     name_keys = {_name_key(practice, r) for r in rows if not r.mrn and r.date_of_birth}
     found: dict[str, list[Any]] = {}
-    for column, keys in (("mrn_index", mrn_keys), ("name_dob_index", name_keys)):
+    for column, keys in (("mrn_index", sorted(mrn_keys)), ("name_dob_index", sorted(name_keys))):
         for start in range(0, len(keys), 500):  # SQLite's limit on parameters
-            chunk = sorted(keys)[start:start + 500]
+            chunk = keys[start:start + 500]
             for pk, key in (Patient.objects.for_practice(practice)
                             .filter(**{f"{column}__in": chunk}).values_list("pk", column)):
                 found.setdefault(key, []).append(pk)
