@@ -256,7 +256,9 @@ def test_database_timeouts_default_under_twilios_15_seconds(tmp_path):
     postgres = database_options(base_env(tmp_path, DATABASE_URL="postgres://u@db.invalid/c"))
     assert postgres["connect_timeout"] == 5
     assert postgres["options"] == "-c statement_timeout=10000"
-    assert database_options(base_env(tmp_path))["timeout"] == 10
+    sqlite = database_options(base_env(tmp_path))
+    assert sqlite["timeout"] == 10
+    assert "PRAGMA cache_size=-65536;" in sqlite["init_command"]
 
 
 def test_database_timeouts_come_from_the_environment(tmp_path):

@@ -64,8 +64,12 @@ def test_without_time_zones_djangos_own_converter_is_used():
 
 
 def test_a_sqlite_database_takes_our_backend(tmp_path):
-    """The default database (a SQLite file) is served by this backend."""
+    """The default database (a SQLite file) is served by this backend, its connections in
+    WAL mode with a page cache of 64 MiB."""
     shown = clinicline("shell", "-v", "0", "-c", "from django.db import connection; "
-                       "print(type(connection.ops).__module__)", env=base_env(tmp_path))
+                       "c = connection.cursor(); c.execute('PRAGMA cache_size'); "
+                       "size = c.fetchone()[0]; c.execute('PRAGMA journal_mode'); "
+                       "print(type(connection.ops).__module__, size, c.fetchone()[0])",
+                       env=base_env(tmp_path))
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.strip() == "clinicline.sqlite.base"
+    assert shown.stdout.strip() == "clinicline.sqlite.base -65536 wal"
