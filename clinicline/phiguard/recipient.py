@@ -99,7 +99,7 @@ def names(read: Read, name: str) -> Iterator[Span]:
     parts = _name_parts(name)
     for word in read.words:
         folded = word.folded[:-2] if word.folded.endswith("'s") else word.folded
-        if folded in parts or any(p in parts for p in folded.split("-")):
+        if folded in parts or ("-" in folded and any(p in parts for p in folded.split("-"))):
             yield word.start, word.end, "name"
 
 
