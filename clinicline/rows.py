@@ -121,25 +121,27 @@ def _prep(field: Field) -> Prep:
     def own(value: Any, db: BaseDatabaseWrapper) -> Any:
         return field.get_db_prep_save(value, db)
 
+    # For each kind below, None is sent as None (NULL), as the field's own way sends it.
     kind = type(field)
     if isinstance(field, ForeignKey):
         target = _prep(field.target_field)
-        # None, and "" to a key that takes no empty string, are NULL: the field's own way.
-        return lambda v, db: own(v, db) if v is None or v == "" else target(v, db)
+        # "" to a key that takes no empty string is NULL: the field's own way.
+        return lambda v, db: None if v is None else own(v, db) if v == "" else target(v, db)
     if kind is UUIDField:
         return lambda v, db: ((v if db.features.has_native_uuid_field else v.hex)
-                              if type(v) is uuid.UUID else own(v, db))
+                              if type(v) is uuid.UUID else None if v is None else own(v, db))
     if kind is DateTimeField:
         return _time_prep(own)
     plain = PLAIN.get(kind)
     if plain is not None:
-        return lambda v, db: v if type(v) is plain else own(v, db)
+        return lambda v, db: v if type(v) is plain or v is None else own(v, db)
     if kind in INTEGERS:
         internal = field.get_internal_type()
         return lambda v, db: (db.ops.adapt_integerfield_value(v, internal) if type(v) is int
-                              else own(v, db))
+                              else None if v is None else own(v, db))
     if isinstance(field, AutoFieldMixin) and isinstance(field, IntegerField):
-        return lambda v, db: db.ops.validate_autopk_value(v) if type(v) is int else own(v, db)
+        return lambda v, db: (db.ops.validate_autopk_value(v) if type(v) is int
+                              else None if v is None else own(v, db))
     return own
 
 
@@ -148,6 +150,8 @@ def _time_prep(own: Prep) -> Prep:
     naive text of it in the connection's zone (SQLite), as the backends' own
     ``adapt_datetimefield_value`` make it."""
     def prep(v: Any, db: BaseDatabaseWrapper) -> Any:
+        if v is None:
+            return None
         if type(v) is not dt.datetime or v.utcoffset() is None:
             return own(v, db)
         if db.vendor == "postgresql":
