@@ -78,28 +78,26 @@ def _preps(model: type[Model], add: bool) -> tuple[tuple[Callable[[Model], Any],
 
 
 def _pre_save(field: Field, add: bool) -> Callable[[Model], Any]:
-    if type(field).pre_save is Field.pre_save or _stamps(field, add) or _unstamped(field, add):
-        return operator.attrgetter(field.attname)  # the attribute as it is
+    """The field's value as saved. The attribute as it is where ``pre_save`` returns it: a
+    plain field's, a time's (``_stamp`` sets beforehand the ones ``pre_save`` sets to now),
+    and a date's it leaves alone; any other field's own ``pre_save``."""
+    own = type(field).pre_save
+    if own in (Field.pre_save, DateTimeField.pre_save) or (
+            own is DateField.pre_save and not _auto(field, add)):
+        return operator.attrgetter(field.attname)
     return lambda instance: field.pre_save(instance, add)
 
 
-def _unstamped(field: Field, add: bool) -> bool:
-    """A date or time its field's ``pre_save`` leaves as it is (no ``auto_now``, and no
-    ``auto_now_add`` on an insert)."""
-    return (type(field).pre_save in (DateField.pre_save, DateTimeField.pre_save)
-            and isinstance(field, DateField)
-            and not (field.auto_now or (field.auto_now_add and add)))
-
-
-def _stamps(field: Field, add: bool) -> bool:
-    """A time its field's ``pre_save`` sets to now (``auto_now``, ``auto_now_add``)."""
-    return (type(field).pre_save is DateTimeField.pre_save and isinstance(field, DateTimeField)
-            and (field.auto_now or (field.auto_now_add and add)))
+def _auto(field: Any, add: bool) -> bool:
+    """A date or time its field's ``pre_save`` sets to now (``auto_now``, ``auto_now_add``
+    on an insert)."""
+    return bool(field.auto_now or (field.auto_now_add and add))
 
 
 @functools.cache
 def _stamped(model: type[Model], add: bool) -> tuple[str, ...]:
-    return tuple(f.attname for f in model._meta.concrete_fields if _stamps(f, add))
+    return tuple(f.attname for f in model._meta.concrete_fields
+                 if type(f).pre_save is DateTimeField.pre_save and _auto(f, add))
 
 
 def _stamp(instances: Sequence[Model], add: bool, among: Sequence[Field] | None = None) -> None:

@@ -34,7 +34,7 @@ from typing import Protocol
 from django.db import close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
 
-from clinicline import phiguard
+from clinicline.phiguard import lexicon
 
 log = logging.getLogger("clinicline.worker")
 
@@ -76,7 +76,7 @@ def collect_less() -> None:
     thousands of model instances; each full pass of the collector went over everything the
     process keeps, and cost the reminder job (bench/reminders.py) about an eighth of its
     time. What start-up made lives as long as the process anyway."""
-    phiguard.lexicon.load()
+    lexicon.load()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)

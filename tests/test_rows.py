@@ -123,7 +123,7 @@ def test_each_field_is_read_as_its_pre_save_reads_it():
             elif isinstance(field, models.DateField):
                 setattr(instance, field.attname, dt.date(1958, 4, 2))
             for add in (True, False):
-                if rows._stamps(field, add):
+                if field.attname in rows._stamped(model, add):
                     continue
                 assert rows._pre_save(field, add)(instance) == field.pre_save(instance, add), (
                     model, field, add)

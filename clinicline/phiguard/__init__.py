@@ -21,8 +21,7 @@ recipient's own identifiers.
 
 from __future__ import annotations
 
-from clinicline.phiguard import lexicon
 from clinicline.phiguard.guard import Finding, Verdict, check
 from clinicline.phiguard.recipient import Recipient
 
-__all__ = ["Finding", "Recipient", "Verdict", "check", "lexicon"]
+__all__ = ["Finding", "Recipient", "Verdict", "check"]
