@@ -27,13 +27,13 @@ How a mention is judged negated (NegEx-style, with a bounded scope):
   "chest pain free since Monday" (but not "chest pain resolved but came back").
 * For a red flag that is an event (``current_only``: a stroke, a seizure, chest pain, an
   overdose; not a state such as a transplant or a shunt, which matters however long ago
-  it began), a mention dated to the distant past in its own clause is history, not a
-  finding: "had
-  a stroke in 2018", "my heart attack was two years ago", "tried to overdose back in
-  2019", "el año pasado". Only a year or more back counts ("last week" and "yesterday"
-  stand), never a span that runs to now ("chest pain since last year", "for two years"),
-  and never in a sentence that also says now ("in 2019 and another one tonight"; "better
-  now" is no news).
+  it began), a mention dated to the distant past in its own clause, with only grammar
+  between them, is history, not a finding: "had a stroke in 2018", "my heart attack was
+  two years ago", "tried to overdose back in 2019", "el año pasado"; but not "having a
+  heart attack an ectopic last year", where the year is the ectopic's. Only a year or
+  more back counts ("last week" and "yesterday" stand), never a span that runs to now
+  ("chest pain since last year", "for two years"), and never in a sentence that also
+  says now ("in 2019 and another one tonight"; "better now" is no news).
 
 Text is read without accents ("corazón" as "corazon", "papá" as "papa"): callers and
 transcripts drop them, so patterns are folded the same way (``fold``).
@@ -141,6 +141,14 @@ _NOW = re.compile(r"(?<!\w)(?<!better )(?<!fine )(?<!ok )(?<!okay )(?<!well )(?<
                   r"currently|still|came back|comes back|back again|recurr\w*|worse|new|"
                   r"another|started|starting|just|ahora|otra vez|de nuevo|hoy|esta noche|"
                   r"todavia|sigue|peor)(?!\w)", re.I)
+# What may stand between a mention and the date that makes it history.
+_DATING_WORDS = frozenset(
+    "was were is it that this which happened had has have been i he she they we you my "
+    "his her their our a an the some about around roughly maybe like almost nearly over "
+    "or at least more than back in on one two three four five six seven eight nine ten "
+    # Spanish, as the text is read (without accents)
+    "fue fueron era tuvo tuve le me lo la el un una unos unas como mas de o en alrededor "
+    "casi".split())
 _CLAUSE_BREAK = re.compile(r"[,;:()]|(?<!\w)(?:but|and|pero|y)(?!\w)", re.I)
 
 
@@ -296,10 +304,19 @@ class _Reading:
         docstring."""
         before = [m.end() for m in _CLAUSE_BREAK.finditer(self.text, sentence_start, start)]
         after = _CLAUSE_BREAK.search(self.text, end, sentence_end)
-        clause = self.text[before[-1] if before else sentence_start:
-                           after.start() if after else sentence_end]
-        return _PAST.search(clause) is not None and _NOW.search(
-            self.text, sentence_start, sentence_end) is None
+        clause_start = before[-1] if before else sentence_start
+        clause_end = after.start() if after else sentence_end
+        dated = any(self._dates(start, end, past.start(), past.end()) for past in
+                    _PAST.finditer(self.text, clause_start, clause_end))
+        return dated and _NOW.search(self.text, sentence_start, sentence_end) is None
+
+    def _dates(self, start: int, end: int, past_start: int, past_end: int) -> bool:
+        """Whether a date in the distant past is this mention's: only grammar stands
+        between them ("my heart attack was two years ago", "in 2018 he had a stroke"). In
+        "I think I'm having a heart attack an ectopic last year" the year is the
+        ectopic's, and the heart attack stands."""
+        gap = self.text[end:past_start] if past_start >= end else self.text[past_end:start]
+        return all(w in _DATING_WORDS or w.isdigit() for w in gap.lower().split())
 
     def _reversed(self, start: int, end: int, sentence_end: int) -> bool:
         """"wasn't short of breath until tonight", "never felt pain like this in my chest":

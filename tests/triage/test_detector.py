@@ -114,7 +114,24 @@ PAST = [
     ("had a seizure in 2019 and now she is seizing again", "seizure", True),
     ("kidney transplant in 2019, fever of 101 tonight", "immunosuppressed", True),
     ("had chest pain last week, want to get it checked", "chest-pain", True),
+    ("in 2018 he had a stroke", "stroke", False),
+    # The year is another mention's: the event stands (found by the hypothesis test of
+    # test_readings, a run-on of two callers' phrasings).
+    ("I think I'm having a heart attack an ectopic last year", "chest-pain", True),
+    ("I think she overdosed gallstones diagnosed last year", "self-harm", True),
+    ("I think he's having a stroke kidney transplant last year", "stroke", True),
 ]
+
+# Found the same way: a pattern's exclusion read a longer word ("of" in "off"), or
+# excluded a real emergency ("shot this morning" read as a vaccine).
+STANDS = [("I think he's having a stroke off her feeds", "stroke"),
+          ("he was shot this morning", "major-trauma"),
+          ("he was shot this panic attack wont stop", "major-trauma")]
+
+
+@pytest.mark.parametrize("text,flag", STANDS, ids=[s[0][:40] for s in STANDS])
+def test_an_exclusion_does_not_hide_a_red_flag(default_spec, text, flag):
+    assert flagged(default_spec, flag, text)
 
 
 @pytest.mark.parametrize("text,flag,stands", PAST, ids=[p[0][:40] for p in PAST])

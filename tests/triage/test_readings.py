@@ -34,6 +34,9 @@ EXAMPLES = [
     ("sugar 38 and she's not making sense", E, "low-blood-sugar-confused"),
     ("meter says 480 mg/dl", U, "high-blood-sugar"),
     ("bp 185/100 and a headache", U, "very-high-blood-pressure"),
+    # The year dates the gallstones, not the diarrhoea's days.
+    ("diarrhea for 8 days gallstones diagnosed last year", U,
+     "prolonged-diarrhoea-or-vomiting"),
 ]
 
 
